@@ -1,0 +1,50 @@
+import type { CommandSpec } from '../define-command.js';
+import { daysOption, dirOption, jsonOption, keyOption, passphraseOption, sharedSchema, templateOption } from '../shared-options.js';
+import type { IssuedPair } from '../../ops/context.js';
+import { toJson } from '../render/json.js';
+import { renderIssued } from '../render/text.js';
+import type { z } from 'zod';
+
+const schema = (zod: typeof z) => zod.object({ ...sharedSchema(zod), subject: zod.string().optional() });
+
+export const initCommand: CommandSpec<ReturnType<typeof schema>, IssuedPair> = {
+  name: 'init',
+  summary: 'create the root CA: ca.crt and ca.key in --dir',
+  examples: [
+    'pkictl init                                  # RSA 4096, 10 years, CN=Luzzi Root CA, in ./certs',
+    'pkictl init --key ec-p384 --days 7300 --subject "/C=MX/O=Luzzi/CN=Luzzi Root CA 2"',
+    'PKICTL_CA_PASSPHRASE=... pkictl init         # ca.key as encrypted PKCS#8',
+    'pkictl init --passphrase-file /run/secrets/ca-pass --json',
+  ],
+  exitCodes: ['0  CA created', '1  unexpected failure', '2  bad flag or input, or a CA already exists (nothing written)'],
+  options(c) {
+    dirOption(c);
+    c.option('--subject <dn>', 'CA subject, "/C=MX/O=Luzzi/CN=Name" or "C=MX, O=Luzzi, CN=Name" (default from the template)');
+    daysOption(c);
+    keyOption(c, 'CA');
+    templateOption(c, 'root.json');
+    passphraseOption(c);
+    jsonOption(c);
+  },
+  schema,
+  async run(o, ctx) {
+    const [{ initCa }, { loadProfile }, { parseSubject }, { readPassphrase }] = await Promise.all([
+      import('../../ops/init-ca.js'),
+      import('../../store/templates.js'),
+      import('../../core/subject.js'),
+      import('../passphrase.js'),
+    ]);
+    const profile = await loadProfile('root', o.template);
+    return initCa(
+      {
+        dir: o.dir,
+        subject: o.subject !== undefined ? parseSubject(o.subject) : profile.subject,
+        days: o.days ?? profile.days,
+        key: o.key ?? profile.key,
+        passphrase: await readPassphrase(o.passphraseFile),
+      },
+      ctx,
+    );
+  },
+  render: (pair, { json, color }) => (json ? { stdout: toJson({ issued: [pair] }) } : { stderr: renderIssued([pair], color) }),
+};

@@ -1,0 +1,59 @@
+import type { z } from 'zod';
+import type { IssuedPair } from '../../ops/context.js';
+import type { CommandSpec } from '../define-command.js';
+import { toJson } from '../render/json.js';
+import { renderIssued } from '../render/text.js';
+import { daysOption, dirOption, forceOption, jsonOption, keyOption, passphraseOption, sharedSchema, templateOption } from '../shared-options.js';
+
+const schema = (zod: typeof z) =>
+  zod.object({ ...sharedSchema(zod), force: zod.boolean().default(false), san: zod.array(zod.string()).optional(), cn: zod.string().optional() });
+
+export const issueServerCommand: CommandSpec<ReturnType<typeof schema>, IssuedPair> = {
+  name: 'server',
+  summary: "issue the gateway's certificate: server.crt and server.key (serverAuth, SANs)",
+  examples: [
+    'pkictl issue server                          # SANs from templates/server.json: localhost, gateway, gateway.luzzi.com, 127.0.0.1',
+    'pkictl issue server --san DNS:gw.prod.luzzi.com --san IP:10.0.0.7 --cn gw.prod.luzzi.com',
+    'pkictl issue server --template ops/server-prod.json --force   # replace the current pair',
+  ],
+  exitCodes: ['0  issued', '1  unexpected failure', '2  bad flag or input, no CA, or server.crt exists without --force (nothing written)'],
+  options(c) {
+    dirOption(c);
+    c.option('--san <type:value>', 'subject alternative name, DNS:name or IP:address; repeatable; replaces the template\'s list',
+      (value: string, list: string[] = []) => [...list, value]);
+    c.option('--cn <name>', 'subject CN (default from the template)');
+    daysOption(c);
+    keyOption(c, 'server');
+    templateOption(c, 'server.json');
+    passphraseOption(c);
+    forceOption(c);
+    jsonOption(c);
+  },
+  schema,
+  async run(o, ctx) {
+    const [{ issueServer }, { loadProfile }, { parseSan }, { checkSubjectValue }, { inputError }, { readPassphrase }] = await Promise.all([
+      import('../../ops/issue-leaf.js'),
+      import('../../store/templates.js'),
+      import('../../core/san.js'),
+      import('../../core/subject.js'),
+      import('../../core/errors.js'),
+      import('../passphrase.js'),
+    ]);
+    const profile = await loadProfile('server', o.template);
+    const problem = o.cn !== undefined ? checkSubjectValue('CN', o.cn) : undefined;
+    if (problem) throw inputError('SUBJECT_INVALID', `invalid value for --cn: ${problem}`);
+    return issueServer(
+      {
+        dir: o.dir,
+        subject: { ...profile.subject, ...(o.cn !== undefined && { CN: o.cn }) },
+        sans: o.san ? o.san.map(parseSan) : profile.sans,
+        days: o.days ?? profile.days,
+        key: o.key ?? profile.key,
+        force: o.force,
+        passphrase: await readPassphrase(o.passphraseFile),
+      },
+      ctx,
+    );
+  },
+  render: (pair, { json, color }) => (json ? { stdout: toJson({ issued: [pair] }) } : { stderr: renderIssued([pair], color) }),
+};

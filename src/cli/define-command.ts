@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import type { z } from 'zod';
+import type { OpContext } from '../ops/context.js';
+import { EXIT_OK } from './exit-codes.js';
+
+/** What a command hands back for printing: data on stdout, talk on stderr. */
+export interface Rendered {
+  stdout?: string;
+  stderr?: string;
+  exitCode?: number;
+}
+
+export interface RenderOptions {
+  json: boolean;
+  color: boolean;
+}
+
+export interface CommandSpec<Schema extends z.ZodType, Result> {
+  name: string;
+  summary: string;
+  /** commander argument syntax, e.g. "<tenant-id...>" */
+  arguments?: string;
+  examples: string[];
+  exitCodes?: string[];
+  options(command: Command): void;
+  /** Built on first use so that zod is only loaded by commands that run. */
+  schema(zod: typeof z): Schema;
+  run(options: z.output<Schema>, ctx: OpContext): Promise<Result>;
+  render(result: Result, options: RenderOptions): Rendered;
+}
+
+/** Set by main.ts: runs a parsed command (validation, context, output, exit code). */
+export type Runner = (spec: CommandSpec<z.ZodType, unknown>, input: Record<string, unknown>) => Promise<void>;
+
+function helpText(spec: CommandSpec<z.ZodType, unknown>): string {
+  let text = `\nExamples:\n${spec.examples.map((e) => `  $ ${e}`).join('\n')}\n`;
+  if (spec.exitCodes) text += `\nExit codes:\n${spec.exitCodes.map((e) => `  ${e}`).join('\n')}\n`;
+  return text;
+}
+
+/** Adds `spec` under `parent`; positional arguments reach the schema as `args`. */
+export function addCommand<Schema extends z.ZodType, Result>(parent: Command, spec: CommandSpec<Schema, Result>, runner: Runner): Command {
+  const command = parent.command(spec.name).description(spec.summary);
+  if (spec.arguments) command.arguments(spec.arguments);
+  spec.options(command);
+  command.addHelpText('after', helpText(spec as unknown as CommandSpec<z.ZodType, unknown>));
+  command.action(async (...values: unknown[]) => {
+    const self = values.at(-1) as Command;
+    const positional = spec.arguments ? values[0] : undefined;
+    await runner(spec as unknown as CommandSpec<z.ZodType, unknown>, { ...self.optsWithGlobals(), args: positional });
+  });
+  return command;
+}
+
+export const ok = (stdout?: string, stderr?: string): Rendered => ({ stdout, stderr, exitCode: EXIT_OK });

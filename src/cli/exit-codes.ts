@@ -1,0 +1,4 @@
+/** 0 ok · 1 the operation failed or a check found problems · 2 usage or input error. */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;

@@ -1,0 +1,61 @@
+import { Command } from 'commander';
+import type { z } from 'zod';
+import { addCommand, type CommandSpec, type Runner } from './define-command.js';
+import { initCommand } from './commands/init.js';
+import { issueClientCommand } from './commands/issue-client.js';
+import { issueServerCommand } from './commands/issue-server.js';
+import { flagName, renderError } from './render/error.js';
+
+const VERSION = '0.1.0';
+
+const colorFor = (stream: NodeJS.WriteStream) => !('NO_COLOR' in process.env) && stream.isTTY === true;
+
+const runCommand: Runner = async (spec: CommandSpec<z.ZodType, unknown>, input) => {
+  const [{ z }, { makeContext }, { inputError }] = await Promise.all([import('zod'), import('./context.js'), import('../core/errors.js')]);
+  const parsed = spec.schema(z).safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw inputError('USAGE', `invalid value for ${flagName(String(issue.path[0] ?? 'argument'))}: ${issue.message}`);
+  }
+  const ctx = await makeContext((message) => process.stderr.write(`${message}\n`));
+  const result = await spec.run(parsed.data, ctx);
+  const json = (parsed.data as { json?: boolean }).json === true;
+  const out = spec.render(result, { json, color: colorFor(json ? process.stdout : process.stderr) });
+  if (out.stdout) process.stdout.write(out.stdout);
+  if (out.stderr) process.stderr.write(out.stderr);
+  process.exitCode = out.exitCode ?? 0;
+};
+
+export function buildProgram(): Command {
+  const program = new Command('pkictl')
+    .description('Private CA for the gateway <-> connector mutual-TLS link')
+    .version(VERSION)
+    .option('--debug', 'show stack traces of unexpected errors')
+    .showSuggestionAfterError()
+    .exitOverride();
+  addCommand(program, initCommand, runCommand);
+  const issue = program.command('issue').description('issue the gateway server certificate or tenant client certificates');
+  issue.exitOverride();
+  addCommand(issue, issueServerCommand, runCommand);
+  addCommand(issue, issueClientCommand, runCommand);
+  program.addHelpText('after', `
+Examples:
+  $ pkictl init                              # root CA in ./certs
+  $ pkictl issue server                      # gateway certificate with the template's SANs
+  $ pkictl issue client bf935f05-bf2e-4138-bfec-f4baaf99fecc
+`);
+  // Subcommands inherit exitOverride so a usage error becomes exit 2 in one place.
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    const { lines, exitCode } = renderError(error, argv.includes('--debug'));
+    for (const line of lines) process.stderr.write(`${line}\n`);
+    process.exitCode = exitCode;
+  }
+}

@@ -1,0 +1,30 @@
+import { CommanderError } from 'commander';
+import { PkiError } from '../../core/errors.js';
+import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
+
+export interface RenderedError {
+  lines: string[];
+  exitCode: number;
+}
+
+/** A camelCase option key back to its flag: passphraseFile → --passphrase-file. */
+export const flagName = (key: string) => (key === 'args' ? 'argument' : `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+
+/** Any error to "error: …" (+ "hint: …") and an exit code; the stack only with --debug. */
+export function renderError(error: unknown, debug: boolean): RenderedError {
+  if (error instanceof PkiError) {
+    const lines = [`error: ${error.message}`];
+    if (error.hint) lines.push(`hint: ${error.hint}`);
+    if (debug && error.stack) lines.push(error.stack);
+    return { lines, exitCode: error.kind === 'input' ? EXIT_USAGE : EXIT_FAILED };
+  }
+  if (error instanceof CommanderError) {
+    // commander has already printed its own one-line message.
+    return { lines: [], exitCode: error.exitCode === 0 ? 0 : EXIT_USAGE };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const lines = [`error: ${message.split('\n')[0]}`];
+  if (debug && error instanceof Error && error.stack) lines.push(error.stack);
+  else lines.push('hint: rerun with --debug for details');
+  return { lines, exitCode: EXIT_FAILED };
+}

@@ -1,0 +1,23 @@
+import { Chalk } from 'chalk';
+import type { IssuedPair } from '../../ops/context.js';
+
+export const painter = (color: boolean) => new Chalk({ level: color ? 1 : 0 });
+
+const what: Record<IssuedPair['kind'], string> = { ca: 'root CA', server: 'server certificate', client: 'client certificate' };
+
+/** mkcert-style: what was made, where it is, when it expires. */
+export function renderIssued(pairs: IssuedPair[], color: boolean): string {
+  const c = painter(color);
+  return pairs
+    .map((p) => {
+      const name = p.kind === 'client' ? `for tenant ${c.bold(p.tenantId)}` : `"${p.subject}"`;
+      const lines = [
+        `${c.green('✓')} Created the ${what[p.kind]} ${name} (${p.keyType})`,
+        `  ${p.cert}  ${p.key}`,
+        `  serial ${p.serial}, expires ${p.notAfter.slice(0, 10)}`,
+      ];
+      if (p.sans) lines.push(`  SANs: ${p.sans.join(', ')}`);
+      return lines.join('\n');
+    })
+    .join('\n') + '\n';
+}

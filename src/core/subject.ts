@@ -1,0 +1,44 @@
+import { inputError } from './errors.js';
+
+/** Attributes pkictl writes, in the order OpenSSL's recipe encodes them (most general first). */
+export const SUBJECT_ATTRIBUTES = ['C', 'ST', 'L', 'O', 'OU', 'CN'] as const;
+export type SubjectAttribute = (typeof SUBJECT_ATTRIBUTES)[number];
+export type Subject = Partial<Record<SubjectAttribute, string>>;
+
+/** Upper bounds from RFC 5280 Appendix A (ub-common-name 64, ub-organization-name 64, ...). */
+const MAX_LENGTH: Record<SubjectAttribute, number> = { C: 2, ST: 128, L: 128, O: 64, OU: 64, CN: 64 };
+
+/** RFC 4514-style JSON name for @peculiar/x509: one RDN per attribute, in SUBJECT_ATTRIBUTES order. */
+export function toJsonName(subject: Subject): Array<Record<string, string[]>> {
+  return SUBJECT_ATTRIBUTES.filter((a) => subject[a] !== undefined).map((a) => ({ [a]: [subject[a]!] }));
+}
+
+export function checkSubjectValue(attribute: SubjectAttribute, value: string): string | undefined {
+  if (value.length === 0) return `${attribute} is empty`;
+  if (value.length > MAX_LENGTH[attribute]) return `${attribute} is longer than ${MAX_LENGTH[attribute]} characters`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) return `${attribute} contains a control character`;
+  return undefined;
+}
+
+/**
+ * Parses `/C=MX/ST=CDMX/O=Luzzi/CN=Name` (openssl -subj) or `C=MX, ST=CDMX, O=Luzzi, CN=Name`.
+ * A value may not contain the separator; that keeps the grammar free of escapes.
+ */
+export function parseSubject(text: string): Subject {
+  const trimmed = text.trim();
+  const parts = trimmed.startsWith('/') ? trimmed.slice(1).split('/') : trimmed.split(',');
+  const subject: Subject = {};
+  for (const part of parts) {
+    const eq = part.indexOf('=');
+    const attribute = part.slice(0, eq).trim() as SubjectAttribute;
+    const value = part.slice(eq + 1).trim();
+    if (eq < 0 || !SUBJECT_ATTRIBUTES.includes(attribute)) {
+      throw inputError('SUBJECT_INVALID', `invalid subject '${text}': '${part.trim()}' is not one of ${SUBJECT_ATTRIBUTES.join(', ')}=value`);
+    }
+    const problem = checkSubjectValue(attribute, value) ?? (subject[attribute] !== undefined ? `${attribute} appears twice` : undefined);
+    if (problem) throw inputError('SUBJECT_INVALID', `invalid subject '${text}': ${problem}`);
+    subject[attribute] = value;
+  }
+  return subject;
+}

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+export const KEY_MODE = 0o600;
+export const CERT_MODE = 0o644;
+export const KEY_DIR_MODE = 0o700;
+
+export interface FileToWrite {
+  path: string;
+  data: string;
+  mode: number;
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+/** Creates a directory (and parents) with an exact mode, whatever the umask. */
+export async function ensureDir(path: string, mode: number): Promise<void> {
+  const created = await mkdir(path, { recursive: true, mode });
+  if (created !== undefined) await chmod(path, mode);
+}
+
+async function syncDir(path: string): Promise<void> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+const tempName = (path: string) => join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+
+/** Writes a new file that did not exist: O_EXCL with its final mode, data, fsync. */
+async function writeNew(path: string, data: string, mode: number): Promise<void> {
+  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  try {
+    await handle.chmod(mode);
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Writes each file to a temp file in its own directory (same file system), fsyncs it, then renames
+ * them into place in order and fsyncs the directories. A crash leaves every target either absent,
+ * or old, or complete and new; never truncated. Callers order `files` so the one that marks
+ * completion (the certificate) comes last.
+ */
+export async function writeFilesAtomically(files: FileToWrite[]): Promise<void> {
+  const temps = files.map((f) => ({ ...f, temp: tempName(f.path) }));
+  try {
+    for (const f of temps) await writeNew(f.temp, f.data, f.mode);
+    for (const f of temps) await rename(f.temp, f.path);
+  } finally {
+    await Promise.all(temps.map((f) => rm(f.temp, { force: true })));
+  }
+  for (const dir of new Set(files.map((f) => dirname(f.path)))) await syncDir(dir);
+}
+
+/**
+ * Creates `dir` holding `files`, all at once: they are written into a hidden sibling directory that
+ * is then renamed to `dir`. rename(2) of a directory fails if the target exists, so this never
+ * replaces a tenant that appeared meanwhile, and a crash leaves no half-filled tenant directory.
+ */
+export async function createDirAtomically(dir: string, files: Array<{ name: string; data: string; mode: number }>, dirMode: number): Promise<void> {
+  const temp = tempName(dir);
+  await mkdir(temp, { mode: dirMode });
+  try {
+    await chmod(temp, dirMode);
+    for (const f of files) await writeNew(join(temp, f.name), f.data, f.mode);
+    await syncDir(temp);
+    await rename(temp, dir);
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    throw error;
+  }
+  await syncDir(dirname(dir));
+}

@@ -1,0 +1,33 @@
+import { join, relative, resolve, sep } from 'node:path';
+import { assertTenantId } from '../core/tenant-id.js';
+
+/** The certs/ contract that the gateway and the connectors read. Every path is built here. */
+export class Layout {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  get caCert() { return join(this.root, 'ca.crt'); }
+  get caKey() { return join(this.root, 'ca.key'); }
+  get serverCert() { return join(this.root, 'server.crt'); }
+  get serverKey() { return join(this.root, 'server.key'); }
+  get clientsDir() { return join(this.root, 'clients'); }
+
+  /** The tenant id is validated again here, so no caller can build a path outside clients/. */
+  clientDir(tenantId: string, pattern?: string): string {
+    const dir = join(this.clientsDir, assertTenantId(tenantId, pattern));
+    if (relative(this.clientsDir, dir).includes(sep) || !dir.startsWith(this.clientsDir + sep)) {
+      throw new Error(`tenant path escapes clients/: ${tenantId}`);
+    }
+    return dir;
+  }
+  clientCert(tenantId: string, pattern?: string) { return join(this.clientDir(tenantId, pattern), 'client.crt'); }
+  clientKey(tenantId: string, pattern?: string) { return join(this.clientDir(tenantId, pattern), 'client.key'); }
+
+  /** Paths as shown to people and in --json: relative to the directory's parent, e.g. certs/ca.crt. */
+  display(path: string): string {
+    return relative(process.cwd(), path) || '.';
+  }
+}

@@ -1,0 +1,25 @@
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll } from 'vitest';
+
+/** A fresh directory under the OS temp dir, removed when the test file ends. */
+export async function tempDir(prefix = 'pkictl-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Every file and directory below `root` with its permission bits, e.g. { 'ca.key': 0o600 }. */
+export async function treeModes(root: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  async function walk(dir: string) {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      out[relative(root, path)] = (await stat(path)).mode & 0o777;
+      if (entry.isDirectory()) await walk(path);
+    }
+  }
+  await walk(root);
+  return out;
+}
