@@ -30,7 +30,7 @@ export const issueClientCommand: CommandSpec<ReturnType<typeof schema>, IssuedPa
   schema,
   async run(o, ctx) {
     const [{ issueClients }, { loadProfile }, { readPassphrase }] = await Promise.all([
-      import('../../ops/issue-leaf.js'),
+      import('../../ops/issue-clients.js'),
       import('../../store/templates.js'),
       import('../passphrase.js'),
     ]);
