@@ -1,36 +1,137 @@
-import { inputError } from '../core/errors.js';
+import { inputError, PkiError } from '../core/errors.js';
 import { certFacts } from '../core/inspect.js';
-import { assertTenantId } from '../core/tenant-id.js';
+import { printable, tenantIdProblem } from '../core/tenant-id.js';
 import { CertStore } from '../store/cert-store.js';
+import { runBulk, type BulkProgress } from './bulk.js';
 import type { IssuedPair, OpContext } from './context.js';
 import { makePair, refuseOverwrite, type LeafProfile } from './issue-leaf.js';
 
-export interface IssueClientsRequest extends LeafProfile {
-  dir: string;
-  tenantIds: string[];
-  tenantIdPattern?: string;
-  force: boolean;
-  passphrase?: string;
+/** A tenant id and where it came from ("tenants.txt:3", "argument 2"), for error messages. */
+export interface TenantEntry {
+  id: string;
+  source: string;
 }
 
-export async function issueClients(request: IssueClientsRequest, ctx: OpContext): Promise<IssuedPair[]> {
-  const ids = request.tenantIds;
-  if (ids.length === 0) throw inputError('TENANT_ID_MISSING', 'no tenant id given');
-  const bad = ids.flatMap((id) => {
-    try { assertTenantId(id, request.tenantIdPattern); return []; } catch (error) { return [(error as Error).message]; }
+/**
+ * One tenant id per line; blank lines and comments (from '#' at the start of a line or after a
+ * space) are ignored, surrounding spaces and a trailing CR are dropped. Line numbers are kept so
+ * every bad line can be named.
+ */
+export function parseTenantList(text: string, name: string): TenantEntry[] {
+  const entries: TenantEntry[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const id = raw.replace(/(^|\s)#.*$/, '').trim();
+    if (id !== '') entries.push({ id, source: `${name}:${i + 1}` });
   });
-  if (bad.length > 0) throw inputError('TENANT_ID_INVALID', bad.length === 1 ? bad[0]! : `${bad.length} invalid tenant ids: ${bad.join('; ')}`);
-  const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
-  if (duplicate) throw inputError('TENANT_ID_DUPLICATE', `tenant id ${duplicate} is given twice`);
+  return entries;
+}
 
+export const argumentEntries = (ids: string[]): TenantEntry[] => ids.map((id, i) => ({ id, source: `argument ${i + 1}` }));
+
+export interface IssueClientsRequest extends LeafProfile {
+  dir: string;
+  tenants: TenantEntry[];
+  tenantIdPattern?: string;
+  /** Replace existing pairs. */
+  force: boolean;
+  /** Leave tenants that already have both files alone and issue the rest (for reruns). */
+  skipExisting?: boolean;
+  passphrase?: string;
+  /** Jobs in flight; default bulk.defaultConcurrency(). */
+  concurrency?: number;
+  /** Abort to stop cleanly: issued tenants stay, in-flight ones finish, the rest are not started. */
+  signal?: AbortSignal;
+  /** Called with the tenant count once it is known (after validation and the existence check). */
+  onStart?(total: number, skipped: number): void;
+  onProgress?(progress: BulkProgress): void;
+}
+
+export interface IssueClientsResult {
+  issued: IssuedPair[];
+  /** Tenants left alone because --skip-existing found their pair. */
+  skipped: string[];
+  /** Tenants not started because the run was interrupted or stopped at a failure. */
+  notStarted: string[];
+  failed: Array<{ tenantId: string; error: string }>;
+  interrupted: boolean;
+  concurrency: number;
+  elapsedMs: number;
+}
+
+/** Every bad line at once: a batch with one typo issues nothing and names all the lines to fix. */
+export function validateTenants(entries: TenantEntry[], pattern?: string): void {
+  if (entries.length === 0) throw inputError('TENANT_ID_MISSING', 'no tenant id given', 'pass tenant ids as arguments or --from FILE (one per line)');
+  const problems: string[] = [];
+  const firstSeen = new Map<string, string>();
+  for (const { id, source } of entries) {
+    const problem = tenantIdProblem(id, pattern);
+    if (problem) problems.push(`${source}: invalid tenant id '${printable(id)}': ${problem}`);
+    else if (firstSeen.has(id)) problems.push(`${source}: tenant id ${id} is also at ${firstSeen.get(id)}`);
+    else firstSeen.set(id, source);
+  }
+  if (problems.length === 1) throw inputError('TENANT_ID_INVALID', `${problems[0]}; nothing was issued`);
+  if (problems.length > 1) {
+    throw inputError('TENANT_ID_INVALID', `${problems.length} bad tenant ids; nothing was issued\n  ${problems.join('\n  ')}`);
+  }
+}
+
+type Existing = 'none' | 'complete' | 'partial';
+
+async function existingState(store: CertStore, ids: string[], pattern?: string): Promise<Existing[]> {
+  const report = await runBulk(ids, async (id) => {
+    const found = await store.existing([store.clientPaths(id, pattern)]);
+    return found.length === 0 ? 'none' : found.length === 2 ? 'complete' : 'partial';
+  }, { concurrency: 32 });
+  const failure = report.results.find((r) => r.status === 'failed');
+  if (failure) throw failure.error;
+  return report.results.map((r) => r.value as Existing);
+}
+
+export async function issueClients(request: IssueClientsRequest, ctx: OpContext): Promise<IssueClientsResult> {
+  if (request.force && request.skipExisting) throw inputError('USAGE', "flag '--force' is incompatible with '--skip-existing'");
+  validateTenants(request.tenants, request.tenantIdPattern);
   const store = new CertStore(request.dir);
   const ca = await store.loadCa(request.passphrase, ctx.crypto);
-  await refuseOverwrite(store, ids.map((id) => store.clientPaths(id, request.tenantIdPattern)), request.force);
-  const issued: IssuedPair[] = [];
-  for (const tenantId of ids) {
-    const { cert, pem } = await makePair('client', { ...request.subject, CN: tenantId }, undefined, request, ca, ctx);
-    const paths = await store.saveClient(tenantId, pem, request.tenantIdPattern);
-    issued.push({ kind: 'client', tenantId, ...paths, keyType: request.key, ...certFacts(cert) });
+  let ids = request.tenants.map((t) => t.id);
+  const skipped: string[] = [];
+  if (request.skipExisting) {
+    const state = await existingState(store, ids, request.tenantIdPattern);
+    const partial = ids.filter((_, i) => state[i] === 'partial');
+    if (partial.length > 0) {
+      const shown = partial.slice(0, 3).map((id) => store.layout.display(store.layout.clientDir(id, request.tenantIdPattern))).join(', ');
+      throw inputError('PAIR_INCOMPLETE', `${shown}${partial.length > 3 ? ` and ${partial.length - 3} more` : ''} hold only one of client.crt/client.key; nothing was issued`, 'remove the stray file, or reissue those tenants with --force');
+    }
+    skipped.push(...ids.filter((_, i) => state[i] === 'complete'));
+    ids = ids.filter((_, i) => state[i] === 'none');
+  } else {
+    await refuseOverwrite(store, ids.map((id) => store.clientPaths(id, request.tenantIdPattern)), request.force).catch((error: unknown) => {
+      if (error instanceof PkiError && error.code === 'ALREADY_EXISTS') {
+        throw inputError(error.code, error.message, 'pass --skip-existing to issue only the missing tenants, or --force to replace them');
+      }
+      throw error;
+    });
   }
-  return issued;
+  request.onStart?.(ids.length, skipped.length);
+
+  const report = await runBulk(
+    ids,
+    async (tenantId) => {
+      // Key, certificate and PEM first, all in memory; then one atomic write: an interrupted job
+      // leaves either the whole pair or nothing.
+      const { cert, pem } = await makePair('client', { ...request.subject, CN: tenantId }, undefined, request, ca, ctx);
+      const paths = await store.saveClient(tenantId, pem, request.tenantIdPattern);
+      return { kind: 'client', tenantId, ...paths, keyType: request.key, ...certFacts(cert) } satisfies IssuedPair;
+    },
+    { concurrency: request.concurrency, signal: request.signal, onProgress: request.onProgress },
+  );
+
+  return {
+    issued: report.results.flatMap((r) => (r.status === 'done' ? [r.value!] : [])),
+    skipped,
+    notStarted: report.results.flatMap((r) => (r.status === 'not-started' ? [r.item] : [])),
+    failed: report.results.flatMap((r) => (r.status === 'failed' ? [{ tenantId: r.item, error: r.error instanceof Error ? r.error.message : String(r.error) }] : [])),
+    interrupted: report.interrupted,
+    concurrency: report.concurrency,
+    elapsedMs: Math.round(report.elapsedMs),
+  };
 }

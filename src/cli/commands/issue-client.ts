@@ -1,53 +1,107 @@
 import type { z } from 'zod';
-import type { IssuedPair } from '../../ops/context.js';
+import type { IssueClientsResult } from '../../ops/issue-clients.js';
 import type { CommandSpec } from '../define-command.js';
+import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 import { toJson } from '../render/json.js';
-import { renderIssued } from '../render/text.js';
+import { progressDisplay, renderIssueSummary } from '../render/progress.js';
 import { daysOption, dirOption, forceOption, jsonOption, keyOption, passphraseOption, sharedSchema, templateOption } from '../shared-options.js';
 
-const schema = (zod: typeof z) =>
-  zod.object({ ...sharedSchema(zod), force: zod.boolean().default(false), args: zod.array(zod.string()).min(1, 'give at least one tenant id') });
+/** 128 + SIGINT, what shells report for a command stopped by Ctrl-C. */
+const EXIT_INTERRUPTED = 130;
 
-export const issueClientCommand: CommandSpec<ReturnType<typeof schema>, IssuedPair[]> = {
+const schema = (zod: typeof z) =>
+  zod
+    .object({
+      ...sharedSchema(zod),
+      force: zod.boolean().default(false),
+      skipExisting: zod.boolean().default(false),
+      from: zod.string().min(1).optional(),
+      concurrency: zod
+        .string()
+        .regex(/^\d+$/, 'must be a whole number')
+        .transform(Number)
+        .pipe(zod.number().int().min(1).max(256))
+        .optional(),
+      args: zod.array(zod.string()).default([]),
+    })
+    .refine((o) => o.args.length > 0 || o.from !== undefined, { message: 'give at least one tenant id, or --from FILE', path: ['args'] })
+    .refine((o) => !(o.force && o.skipExisting), { message: "flag '--force' is incompatible with '--skip-existing'", path: ['skipExisting'] });
+
+export const issueClientCommand: CommandSpec<ReturnType<typeof schema>, IssueClientsResult> = {
   name: 'client',
   summary: 'issue one client certificate per tenant: clients/<tenant-id>/client.crt and client.key (CN = tenant id, clientAuth)',
-  arguments: '<tenant-id...>',
+  arguments: '[tenant-id...]',
   examples: [
     'pkictl issue client bf935f05-bf2e-4138-bfec-f4baaf99fecc',
     'pkictl issue client 0d1c1b8e-6a49-4a6e-9f5e-2f5d0a3b9c11 5b0e1c57-3f0a-4f4e-8d7c-0c3e6f1a2b3c --json',
+    'pkictl issue client --from tenants.txt                  # one id per line; blank lines and # comments ignored',
+    'pkictl issue client --from tenants.txt --skip-existing  # after Ctrl-C: issue only the missing ones',
+    'list-tenants | pkictl issue client --from - --concurrency 4',
     'pkictl issue client --key ec-p256 --days 30 bf935f05-bf2e-4138-bfec-f4baaf99fecc --force',
   ],
-  exitCodes: ['0  issued', '1  unexpected failure', '2  bad tenant id or flag, no CA, or a tenant already has a pair without --force (nothing written)'],
+  exitCodes: [
+    '0    issued (or skipped as already issued)',
+    '1    a tenant failed unexpectedly; the others issued so far are complete',
+    '2    bad tenant id (every bad line is listed) or flag, no CA, or a tenant already has a pair without --force/--skip-existing (nothing written)',
+    '130  interrupted (Ctrl-C): finished tenants are complete, the rest untouched',
+  ],
   options(c) {
     dirOption(c);
+    c.option('--from <file>', "read tenant ids from FILE, one per line ('-' = stdin)");
     daysOption(c);
     keyOption(c, 'client');
     templateOption(c, 'client.json');
     passphraseOption(c);
+    c.option('--concurrency <n>', 'certificates in flight at once (default: one per CPU core, at least 2)');
+    c.option('--skip-existing', 'leave tenants that already have a certificate and key alone, issue the rest');
     forceOption(c);
     jsonOption(c);
   },
   schema,
   async run(o, ctx) {
-    const [{ issueClients }, { loadProfile }, { readPassphrase }] = await Promise.all([
+    const [{ issueClients, parseTenantList, argumentEntries }, { loadProfile }, { readPassphrase }, { readInput }, { interruptSignal }] = await Promise.all([
       import('../../ops/issue-clients.js'),
       import('../../store/templates.js'),
       import('../passphrase.js'),
+      import('../../store/read-input.js'),
+      import('../../ops/bulk.js'),
     ]);
+    const tenants = argumentEntries(o.args);
+    if (o.from !== undefined) {
+      const text = Buffer.from(await readInput(o.from)).toString('utf8');
+      tenants.push(...parseTenantList(text, o.from === '-' ? 'stdin' : o.from));
+    }
     const profile = await loadProfile('client', o.template);
-    return issueClients(
-      {
-        dir: o.dir,
-        tenantIds: o.args,
-        tenantIdPattern: profile.tenantIdPattern,
-        subject: profile.subject,
-        days: o.days ?? profile.days,
-        key: o.key ?? profile.key,
-        force: o.force,
-        passphrase: await readPassphrase(o.passphraseFile),
-      },
-      ctx,
-    );
+    const color = !('NO_COLOR' in process.env) && process.stderr.isTTY === true;
+    const progress = await progressDisplay(process.stderr, 'issuing', color);
+    const interrupt = interruptSignal(() => progress.note('interrupted: finishing the certificates in flight, starting no more (Ctrl-C again to quit now)'));
+    try {
+      return await issueClients(
+        {
+          dir: o.dir,
+          tenants,
+          tenantIdPattern: profile.tenantIdPattern,
+          subject: profile.subject,
+          days: o.days ?? profile.days,
+          key: o.key ?? profile.key,
+          force: o.force,
+          skipExisting: o.skipExisting,
+          passphrase: await readPassphrase(o.passphraseFile),
+          concurrency: o.concurrency,
+          signal: interrupt.signal,
+          onStart: (total) => progress.start(total, 0),
+          onProgress: (p) => progress.update(p),
+        },
+        ctx,
+      );
+    } finally {
+      progress.stop();
+      interrupt.dispose();
+    }
   },
-  render: (pairs, { json, color }) => (json ? { stdout: toJson({ issued: pairs }) } : { stderr: renderIssued(pairs, color) }),
+  render(result, { json, color }) {
+    const exitCode = result.interrupted ? EXIT_INTERRUPTED : result.failed.length > 0 ? EXIT_FAILED : EXIT_OK;
+    if (json) return { stdout: toJson({ ...result }), exitCode };
+    return { stderr: renderIssueSummary(result, color), exitCode };
+  },
 };
