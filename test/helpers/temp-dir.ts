@@ -23,3 +23,24 @@ export async function treeModes(root: string): Promise<Record<string, number>> {
   await walk(root);
   return out;
 }
+
+/** Names, modes and contents of every file below `root`: equal snapshots = nothing changed. */
+export async function snapshot(root: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const { readFile } = await import('node:fs/promises');
+  const { createHash } = await import('node:crypto');
+  async function walk(dir: string) {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      const mode = ((await stat(path)).mode & 0o777).toString(8);
+      if (entry.isDirectory()) {
+        out[relative(root, path) + '/'] = mode;
+        await walk(path);
+      } else {
+        out[relative(root, path)] = `${mode} ${createHash('sha256').update(await readFile(path)).digest('hex')}`;
+      }
+    }
+  }
+  await walk(root);
+  return out;
+}
