@@ -19,7 +19,7 @@ export interface TenantEntry {
  */
 export function parseTenantList(text: string, name: string): TenantEntry[] {
   const entries: TenantEntry[] = [];
-  text.split('\n').forEach((raw, i) => {
+  text.split(/\r?\n/).forEach((raw, i) => {
     const id = raw.replace(/(^|\s)#.*$/, '').trim();
     if (id !== '') entries.push({ id, source: `${name}:${i + 1}` });
   });
