@@ -14,6 +14,11 @@ export class Layout {
   get serverCert() { return join(this.root, 'server.crt'); }
   get serverKey() { return join(this.root, 'server.key'); }
   get clientsDir() { return join(this.root, 'clients'); }
+  /** Versions of the server pair; server.crt/server.key link into server-pair/current/. */
+  get serverPairDir() { return join(this.root, 'server-pair'); }
+  get index() { return join(this.root, 'index.jsonl'); }
+  get auditLog() { return join(this.root, 'audit.log'); }
+  get crl() { return join(this.root, 'crl.pem'); }
 
   /** The tenant id is validated again here, so no caller can build a path outside clients/. */
   clientDir(tenantId: string, pattern?: string): string {

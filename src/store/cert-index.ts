@@ -1,0 +1,209 @@
+import { constants } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { failure } from '../core/errors.js';
+import { cutTornTail, type AuditHead } from './audit-log.js';
+
+/**
+ * The issuance index: every certificate pkictl issued in this directory, with its status.
+ *
+ * `CertIndex` is the seam: the file store below is the default (no server needed); a shared
+ * database for several operators would implement the same interface (refresh under the CA lock,
+ * read the snapshot, commit one transaction atomically).
+ */
+
+export type IndexKind = 'ca' | 'server' | 'client';
+export type IndexStatus = 'valid' | 'superseded' | 'revoked';
+
+export const REVOCATION_REASONS = [
+  'unspecified',
+  'keyCompromise',
+  'cACompromise',
+  'affiliationChanged',
+  'superseded',
+  'cessationOfOperation',
+  'privilegeWithdrawn',
+] as const;
+export type RevocationReason = (typeof REVOCATION_REASONS)[number];
+
+export interface IndexEntry {
+  /** Lowercase hex, as `openssl x509 -serial` prints it (without leading zero bytes stripped). */
+  serial: string;
+  kind: IndexKind;
+  tenantId?: string;
+  cn?: string;
+  subject: string;
+  notBefore: string;
+  notAfter: string;
+  /** SHA-256 of the DER certificate, lowercase hex. */
+  sha256: string;
+  status: IndexStatus;
+  issuedAt: string;
+  /** Contract path relative to the CA directory, e.g. clients/<id>/client.crt. */
+  path: string;
+  supersededAt?: string;
+  supersededBy?: string;
+  revokedAt?: string;
+  revocationReason?: RevocationReason;
+}
+
+export interface StatusChange {
+  serial: string;
+  status: 'superseded' | 'revoked';
+  at: string;
+  by?: string;
+  reason?: RevocationReason;
+}
+
+/** One atomic change: entries added, statuses changed, the audit lines describing it. */
+export interface IndexTransaction {
+  add?: IndexEntry[];
+  set?: StatusChange[];
+  /** The audit lines of this change (full text); the new audit head is the last one. */
+  audit: string[];
+  auditHead?: AuditHead;
+  crlNumber?: number;
+}
+
+export interface CertIndex {
+  /** Reloads the state; call with the CA lock held before reading for a decision, then commit. */
+  refresh(): Promise<void>;
+  entries(): IndexEntry[];
+  get(serial: string): IndexEntry | undefined;
+  /** Every certificate of one tenant (kind 'client') or of the server or CA (tenantId undefined). */
+  entriesFor(kind: IndexKind, tenantId?: string): IndexEntry[];
+  auditHead(): AuditHead | undefined;
+  /** The audit lines of the last transaction, to redo their append after a crash. */
+  lastAuditLines(): string[];
+  /** The number of the latest CRL written (0 = none). */
+  crlNumber(): number;
+  /** Writes one transaction atomically: after a crash it is either wholly there or absent. */
+  commit(txn: IndexTransaction): Promise<void>;
+}
+
+interface State {
+  entries: Map<string, IndexEntry>;
+  byOwner: Map<string, string[]>;
+  auditHead?: AuditHead;
+  lastAudit: string[];
+  crlNumber: number;
+}
+
+const emptyState = (): State => ({ entries: new Map(), byOwner: new Map(), lastAudit: [], crlNumber: 0 });
+const ownerKey = (kind: IndexKind, tenantId?: string) => `${kind}:${tenantId ?? ''}`;
+
+function apply(state: State, txn: IndexTransaction): void {
+  for (const entry of txn.add ?? []) {
+    if (!state.entries.has(entry.serial)) {
+      const key = ownerKey(entry.kind, entry.tenantId);
+      state.byOwner.set(key, [...(state.byOwner.get(key) ?? []), entry.serial]);
+    }
+    state.entries.set(entry.serial, { ...entry });
+  }
+  for (const change of txn.set ?? []) {
+    const entry = state.entries.get(change.serial);
+    if (!entry) continue;
+    entry.status = change.status;
+    if (change.status === 'superseded') {
+      entry.supersededAt = change.at;
+      if (change.by) entry.supersededBy = change.by;
+    } else {
+      entry.revokedAt = change.at;
+      entry.revocationReason = change.reason ?? 'unspecified';
+    }
+  }
+  if (txn.auditHead) state.auditHead = txn.auditHead;
+  if (txn.audit.length > 0) state.lastAudit = txn.audit;
+  if (txn.crlNumber !== undefined) state.crlNumber = Math.max(state.crlNumber, txn.crlNumber);
+}
+
+/**
+ * certs/index.jsonl: a journal, one JSON line per transaction, folded on load. Appending one line
+ * with one write(2) + fsync is the atomic step (a rotation of 10,000 tenants appends 10,000 small
+ * lines instead of rewriting a growing file 10,000 times). A torn last line, which only a power loss
+ * mid-write can leave, is ignored by readers and cut off by the next writer (under the lock), so
+ * the index is always the state before or after a transaction.
+ */
+export class FileCertIndex implements CertIndex {
+  readonly path: string;
+  private state: State = emptyState();
+
+  constructor(dir: string) {
+    this.path = join(dir, 'index.jsonl');
+  }
+
+  /** Loads without the lock (read-only commands): a torn last line is skipped, not repaired. */
+  async load(): Promise<this> {
+    let text = '';
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const state = emptyState();
+    const lines = text.split('\n');
+    // The part after the last newline is empty, or a torn write: skipped.
+    for (let i = 0; i < lines.length - 1; i++) {
+      const line = lines[i]!;
+      if (line.trim() === '') continue;
+      let txn: IndexTransaction;
+      try {
+        txn = JSON.parse(line) as IndexTransaction;
+      } catch {
+        throw failure('INDEX_CORRUPT', `${this.path}: line ${i + 1} is not valid JSON`, 'restore the index from a backup; pkictl audit-log verify shows whether the audit log is intact');
+      }
+      apply(state, txn);
+    }
+    this.state = state;
+    return this;
+  }
+
+  async refresh(): Promise<void> {
+    await cutTornTail(this.path);
+    await this.load();
+  }
+
+  async exists(): Promise<boolean> {
+    try {
+      await readFile(this.path);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  entries(): IndexEntry[] {
+    return [...this.state.entries.values()];
+  }
+
+  get(serial: string): IndexEntry | undefined {
+    return this.state.entries.get(serial.toLowerCase());
+  }
+
+  entriesFor(kind: IndexKind, tenantId?: string): IndexEntry[] {
+    return (this.state.byOwner.get(ownerKey(kind, tenantId)) ?? []).map((serial) => this.state.entries.get(serial)!);
+  }
+
+  auditHead(): AuditHead | undefined {
+    return this.state.auditHead;
+  }
+
+  lastAuditLines(): string[] {
+    return this.state.lastAudit;
+  }
+
+  crlNumber(): number {
+    return this.state.crlNumber;
+  }
+
+  async commit(txn: IndexTransaction): Promise<void> {
+    const handle = await open(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o644);
+    try {
+      await handle.write(JSON.stringify({ time: new Date().toISOString(), ...txn }) + '\n');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    apply(this.state, txn);
+  }
+}

@@ -1,0 +1,229 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { chmod, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
+import { failure } from '../core/errors.js';
+import { CERT_MODE, KEY_MODE } from './atomic-write.js';
+
+/**
+ * A certificate/key pair that is replaced in one atomic step (the scheme of Kubernetes' atomic
+ * writer for Secret volumes):
+ *
+ *   clients/<id>/client.crt -> current/client.crt      contract paths: symlinks, never rewritten
+ *   clients/<id>/client.key -> current/client.key
+ *   clients/<id>/current    -> versions/<version>      the one switch: replaced with rename(2)
+ *   clients/<id>/versions/<version>/client.crt, client.key   each pair written whole, then never changed
+ *
+ * A reader resolves `current` on every open(), so each file it opens belongs to one complete pair;
+ * the only mismatch left is a reader whose two opens straddle the rename itself, and its retry
+ * succeeds. The previous versions stay in versions/ (modes as written) for rollback.
+ * The server pair uses the same shape: server.crt -> server-pair/current/server.crt.
+ */
+
+export interface SlotSpec {
+  /** Directory holding `current` and `versions/` (mode `dirMode`). */
+  base: string;
+  /** Contract paths (absolute) and the file names inside a version. */
+  certLink: string;
+  keyLink: string;
+  certName: string;
+  keyName: string;
+  dirMode: number;
+}
+
+export interface PairPem {
+  certPem: string;
+  keyPem: string;
+}
+
+const tmp = (dir: string, name: string) => join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+
+async function lstatOrNull(path: string) {
+  try {
+    return await lstat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+async function syncDir(path: string): Promise<void> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function writeNew(path: string, data: string, mode: number): Promise<void> {
+  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  try {
+    await handle.chmod(mode);
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Points `link` at `target` atomically: a new symlink under a temp name, renamed over the old. */
+async function replaceSymlink(link: string, target: string): Promise<void> {
+  const temp = tmp(dirname(link), basename(link));
+  await symlink(target, temp);
+  try {
+    await rename(temp, link);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Version directory names sort by issue time: 20261124T211830Z-<first 16 hex of the serial>. */
+export function versionName(notBefore: Date, serial: string): string {
+  return `${notBefore.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${serial.slice(0, 16)}`;
+}
+
+/** Writes versions/<version>/ whole (temp dir, fsync, rename); an existing one is left as is. */
+async function writeVersion(spec: SlotSpec, base: string, version: string, pair: PairPem): Promise<void> {
+  const versions = join(base, 'versions');
+  await mkdir(versions, { recursive: true, mode: spec.dirMode });
+  const final = join(versions, version);
+  if (await lstatOrNull(final)) return;
+  const temp = tmp(versions, version);
+  await mkdir(temp, { mode: spec.dirMode });
+  try {
+    await chmod(temp, spec.dirMode);
+    await writeNew(join(temp, spec.keyName), pair.keyPem, KEY_MODE);
+    await writeNew(join(temp, spec.certName), pair.certPem, CERT_MODE);
+    await syncDir(temp);
+    await rename(temp, final);
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    throw error;
+  }
+  await syncDir(versions);
+}
+
+/** What the contract links must point at, relative to the link's own directory. */
+const linkTarget = (spec: SlotSpec, name: string) => join(relative(dirname(spec.certLink), spec.base) || '.', 'current', name);
+
+/**
+ * Creates a slot that does not exist yet with `pair` as its first version. For a tenant the whole
+ * directory is built under a temp name and renamed into place (rename(2) of a directory fails if
+ * the target exists, so a tenant that appeared meanwhile is never replaced). For the server, the
+ * base directory appears first, then the two links.
+ */
+export async function createSlot(spec: SlotSpec, version: string, pair: PairPem): Promise<void> {
+  const linksInBase = dirname(spec.certLink) === spec.base;
+  const temp = tmp(dirname(spec.base), basename(spec.base));
+  await mkdir(temp, { mode: spec.dirMode });
+  try {
+    await chmod(temp, spec.dirMode);
+    await writeVersion(spec, temp, version, pair);
+    await symlink(join('versions', version), join(temp, 'current'));
+    if (linksInBase) {
+      await symlink(linkTarget(spec, spec.keyName), join(temp, basename(spec.keyLink)));
+      await symlink(linkTarget(spec, spec.certName), join(temp, basename(spec.certLink)));
+    }
+    await syncDir(temp);
+    await rename(temp, spec.base);
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTEMPTY') throw failure('ALREADY_EXISTS', `${spec.base} appeared while this pair was being written; nothing was replaced`);
+    throw error;
+  }
+  if (!linksInBase) {
+    await replaceSymlink(spec.keyLink, linkTarget(spec, spec.keyName));
+    await replaceSymlink(spec.certLink, linkTarget(spec, spec.certName));
+  }
+  await syncDir(dirname(spec.base));
+  if (!linksInBase) await syncDir(dirname(spec.certLink));
+}
+
+export type SlotState = 'absent' | 'plain' | 'versioned' | 'partial';
+
+/** absent: nothing; plain: client.crt/key as regular files (pkictl before versioning); versioned: links + current. */
+export async function slotState(spec: SlotSpec): Promise<SlotState> {
+  const [cert, key, base] = await Promise.all([lstatOrNull(spec.certLink), lstatOrNull(spec.keyLink), lstatOrNull(spec.base)]);
+  const current = base ? await lstatOrNull(join(spec.base, 'current')) : null;
+  if (!cert && !key && !current) return 'absent';
+  if (cert?.isFile() || key?.isFile()) return cert && key ? 'plain' : 'partial';
+  if (cert?.isSymbolicLink() && key?.isSymbolicLink() && current?.isSymbolicLink()) return 'versioned';
+  if (current?.isSymbolicLink()) return 'versioned'; // links missing after a crash: repaired by ensureVersioned
+  return 'partial';
+}
+
+/**
+ * Brings a slot to the versioned shape without ever exposing a mismatched pair, idempotently (a
+ * crash at any step is finished by the next call):
+ *  1. the plain pair is copied into versions/<its version>/ (the old pair, unchanged);
+ *  2. `current` is pointed at that version;
+ *  3. client.key is replaced by a link to current/client.key: the same key, so the pair still matches;
+ *  4. client.crt likewise.
+ * Between any two steps both contract paths resolve to the old pair.
+ */
+export async function ensureVersioned(spec: SlotSpec, versionOf: (certPem: string) => string): Promise<void> {
+  const [cert, key] = await Promise.all([lstatOrNull(spec.certLink), lstatOrNull(spec.keyLink)]);
+  if (cert?.isFile() || key?.isFile()) {
+    if (!cert || !key) throw failure('PAIR_INCOMPLETE', `${dirname(spec.certLink)} holds only one of ${basename(spec.certLink)} and ${basename(spec.keyLink)}`);
+    // Read through the links: one of the two may already be a link from an interrupted migration.
+    const pair = { certPem: await readFile(spec.certLink, 'utf8'), keyPem: await readFile(spec.keyLink, 'utf8') };
+    const version = versionOf(pair.certPem);
+    await mkdir(spec.base, { recursive: true, mode: spec.dirMode });
+    await writeVersion(spec, spec.base, version, pair);
+    const current = join(spec.base, 'current');
+    const wanted = join('versions', version);
+    if ((await lstatOrNull(current)) === null || (await readlink(current)) !== wanted) await replaceSymlink(current, wanted);
+    await syncDir(spec.base);
+    if (key.isFile()) await replaceSymlink(spec.keyLink, linkTarget(spec, spec.keyName));
+    if (cert.isFile()) await replaceSymlink(spec.certLink, linkTarget(spec, spec.certName));
+    await syncDir(dirname(spec.certLink));
+    return;
+  }
+  const current = await lstatOrNull(join(spec.base, 'current'));
+  if (!current?.isSymbolicLink()) throw failure('PAIR_INCOMPLETE', `${spec.base} has no current pair`);
+  if (!cert) await replaceSymlink(spec.certLink, linkTarget(spec, spec.certName));
+  if (!key) await replaceSymlink(spec.keyLink, linkTarget(spec, spec.keyName));
+}
+
+/**
+ * The swap: writes the new version whole, then renames a new `current` link over the old one.
+ * This rename is the single instant at which readers move from the old pair to the new one.
+ */
+export async function installVersion(spec: SlotSpec, version: string, pair: PairPem): Promise<void> {
+  await writeVersion(spec, spec.base, version, pair);
+  await replaceSymlink(join(spec.base, 'current'), join('versions', version));
+  await syncDir(spec.base);
+}
+
+export async function currentVersion(spec: SlotSpec): Promise<string | undefined> {
+  try {
+    return basename(await readlink(join(spec.base, 'current')));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps the current version and the `keep` newest others; removes older ones and stray temp dirs. */
+export async function pruneVersions(spec: SlotSpec, keep: number): Promise<string[]> {
+  const versions = join(spec.base, 'versions');
+  const current = await currentVersion(spec);
+  let names: string[];
+  try {
+    names = await readdir(versions);
+  } catch {
+    return [];
+  }
+  const stray = names.filter((n) => n.startsWith('.') && n.endsWith('.tmp'));
+  const others = names.filter((n) => !n.startsWith('.') && n !== current).sort().reverse();
+  const removed = [...stray, ...others.slice(keep)];
+  for (const name of removed) await rm(join(versions, name), { recursive: true, force: true });
+  return removed;
+}
+
+/** Reads the pair through its contract paths, as a connector does. */
+export async function readPair(spec: SlotSpec): Promise<PairPem> {
+  return { certPem: await readFile(spec.certLink, 'utf8'), keyPem: await readFile(spec.keyLink, 'utf8') };
+}
