@@ -1,0 +1,168 @@
+// RFC 5280 §6 certification path validation over @peculiar/x509's parsed certificates.
+// Path building (this file): candidate issuers by subject name, AKI/SKI as a preference, every link's
+// signature verified, loops and depth bounded, alternatives tried until one path passes every rule.
+// The rules themselves live in verify/rules.ts, one named function each.
+import { hex } from './verify/der.js';
+import { modelOf, type CertModel } from './verify/cert-model.js';
+import { checkPath, type Purpose, type RuleFailure } from './verify/rules.js';
+import { signedBy } from './verify/signature.js';
+import type { CryptoProvider, x509 } from './x509.js';
+
+export type { Purpose } from './verify/rules.js';
+
+export interface VerifyOptions {
+  /** trust anchors */
+  roots: x509.X509Certificate[];
+  /** untrusted pool of possible intermediates */
+  intermediates: x509.X509Certificate[];
+  purpose: Purpose;
+  /** matched against SAN dNSName (or iPAddress if it is an IP literal); never the CN */
+  hostname?: string;
+  /** matched against SAN iPAddress */
+  ip?: string;
+  /** matched against SAN rfc822Name */
+  email?: string;
+  at: Date;
+  crls?: x509.X509Crl[];
+  /** most intermediates accepted (self-issued ones not counted) */
+  maxDepth?: number;
+  expectCn?: string;
+}
+
+export interface VerifyFailure {
+  code: string;
+  message: string;
+  /** 0 = the leaf */
+  depth?: number;
+  subject?: string;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  /** the validated path (leaf first, anchor last), or the best candidate when none validated */
+  chain: x509.X509Certificate[];
+  failures: VerifyFailure[];
+}
+
+/** Hard bound on intermediates while searching, whatever --max-depth says. */
+export const SEARCH_DEPTH_LIMIT = 12;
+/** Work bounds for pathological pools (100 cross-signing intermediates and the like). */
+const MAX_STEPS = 20_000;
+const MAX_PATHS = 64;
+
+interface Search {
+  anchors: Set<string>;
+  bySubject: Map<string, CertModel[]>;
+  steps: number;
+  paths: number;
+  best?: { path: CertModel[]; failures: RuleFailure[] };
+  /** why the deepest dead end ended, when no complete path was found */
+  deadEnd?: { length: number; failure: VerifyFailure };
+}
+
+function noteDeadEnd(s: Search, length: number, failure: VerifyFailure) {
+  if (!s.deadEnd || length > s.deadEnd.length) s.deadEnd = { length, failure };
+}
+
+/** Candidate issuers of `m`: same name; those whose SKI matches m's AKI first. */
+function candidates(s: Search, m: CertModel): CertModel[] {
+  const list = s.bySubject.get(hex(m.issuerDer)) ?? [];
+  const want = m.aki?.keyId;
+  if (!want) return list;
+  const score = (c: CertModel) => (c.ski && hex(c.ski) === hex(want) ? 0 : c.ski ? 2 : 1);
+  return [...list].sort((a, b) => score(a) - score(b) || Number(s.anchors.has(b.id)) - Number(s.anchors.has(a.id)));
+}
+
+type Found = { path: CertModel[]; failures: RuleFailure[] };
+
+function search(s: Search, path: CertModel[], evaluate: (path: CertModel[]) => RuleFailure[]): Found | undefined {
+  const current = path.at(-1)!;
+  const depth = path.length - 1;
+  const list = candidates(s, current);
+  if (list.length === 0) {
+    noteDeadEnd(s, path.length, { code: 'UNKNOWN_ISSUER', message: `issuer not found among the trusted and untrusted certificates`, depth, subject: current.x.subject });
+    return undefined;
+  }
+  for (const issuer of list) {
+    if (++s.steps > MAX_STEPS || s.paths >= MAX_PATHS) {
+      noteDeadEnd(s, Infinity, { code: 'PATH_SEARCH_LIMIT', message: 'gave up building a path: too many candidate chains' });
+      return undefined;
+    }
+    // Loop detection: the same certificate, or the same name and key again, makes no progress.
+    if (path.some((p) => p.id === issuer.id || (hex(p.subjectDer) === hex(issuer.subjectDer) && hex(p.spki) === hex(issuer.spki)))) {
+      noteDeadEnd(s, path.length, { code: 'UNKNOWN_ISSUER', message: 'only a loop back into the chain found', depth, subject: current.x.subject });
+      continue;
+    }
+    if (!signedBy(current, issuer)) {
+      noteDeadEnd(s, path.length, { code: 'BAD_SIGNATURE', message: `signature does not verify with the key of ${issuer.x.subject || 'its issuer'}`, depth, subject: current.x.subject });
+      continue;
+    }
+    const next = [...path, issuer];
+    if (s.anchors.has(issuer.id)) {
+      s.paths++;
+      const failures = evaluate(next);
+      if (failures.length === 0) return { path: next, failures };
+      if (!s.best || failures.length < s.best.failures.length) s.best = { path: next, failures };
+      continue;
+    }
+    if (next.length - 1 > SEARCH_DEPTH_LIMIT) {
+      noteDeadEnd(s, next.length, { code: 'DEPTH_EXCEEDED', message: `no trust anchor within ${SEARCH_DEPTH_LIMIT} intermediates`, depth, subject: current.x.subject });
+      continue;
+    }
+    const found = search(s, next, evaluate);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Validates `leaf` for `options.purpose` at `options.at` against `options.roots`, building the path
+ * through `options.intermediates`. Failures are results, never exceptions.
+ *
+ * `crypto` is accepted for symmetry with the rest of the core; signatures are verified with node:crypto
+ * (synchronous one-shot verify, DER ECDSA signatures as-is; see verify/signature.ts).
+ */
+export async function verifyChain(leaf: x509.X509Certificate, options: VerifyOptions, _crypto?: CryptoProvider): Promise<VerifyResult> {
+  return verifyChainSync(leaf, options);
+}
+
+export function verifyChainSync(leaf: x509.X509Certificate, options: VerifyOptions): VerifyResult {
+  const leafModel = modelOf(leaf);
+  const anchors = options.roots.map(modelOf);
+  const pool = options.intermediates.map(modelOf);
+  const s: Search = { anchors: new Set(anchors.map((a) => a.id)), bySubject: new Map(), steps: 0, paths: 0 };
+  const seen = new Set<string>();
+  for (const m of [...anchors, ...pool]) {
+    if (seen.has(m.id)) continue;
+    seen.add(m.id);
+    const key = hex(m.subjectDer);
+    const list = s.bySubject.get(key) ?? [];
+    list.push(m);
+    s.bySubject.set(key, list);
+  }
+  const ruleOptions = {
+    purpose: options.purpose, at: options.at, hostname: options.hostname, ip: options.ip, email: options.email,
+    crls: options.crls, maxDepth: options.maxDepth, expectCn: options.expectCn,
+  };
+  const evaluate = (path: CertModel[]) => checkPath(path, ruleOptions);
+
+  let found: Found | undefined;
+  if (s.anchors.has(leafModel.id)) {
+    // The leaf itself is trusted: the path is just the leaf.
+    const failures = evaluate([leafModel]);
+    found = failures.length === 0 ? { path: [leafModel], failures } : undefined;
+    if (!found) s.best = { path: [leafModel], failures };
+  } else {
+    found = search(s, [leafModel], evaluate);
+  }
+  const describeAt = (path: CertModel[], f: RuleFailure): VerifyFailure => ({
+    code: f.code,
+    message: f.message,
+    depth: f.depth,
+    subject: f.depth !== undefined ? path[f.depth]?.x.subject : undefined,
+  });
+  if (found) return { ok: true, chain: found.path.map((m) => m.x), failures: [] };
+  if (s.best) return { ok: false, chain: s.best.path.map((m) => m.x), failures: s.best.failures.map((f) => describeAt(s.best!.path, f)) };
+  const dead = s.deadEnd?.failure ?? { code: 'UNKNOWN_ISSUER', message: 'no path to a trust anchor', depth: 0, subject: leaf.subject };
+  return { ok: false, chain: [leaf], failures: [dead] };
+}

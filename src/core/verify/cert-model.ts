@@ -1,0 +1,363 @@
+// One parsed view of a certificate for the validator: raw bytes of the parts that path validation
+// compares (names, signed bytes, algorithm identifiers) plus the extensions it understands.
+// Malformed content does not throw: it becomes a `problem` that only matters if the certificate
+// ends up on a candidate path (an unusable, unrelated root must not fail a good chain).
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { x509 } from '../x509.js';
+import { bool, children, content, DerError, equalBytes, expect, hex, oid, parseDer, readTlv, smallInt, whole, type Tlv } from './der.js';
+
+export const OID = {
+  basicConstraints: '2.5.29.19',
+  keyUsage: '2.5.29.15',
+  extKeyUsage: '2.5.29.37',
+  subjectAltName: '2.5.29.17',
+  issuerAltName: '2.5.29.18',
+  nameConstraints: '2.5.29.30',
+  subjectKeyId: '2.5.29.14',
+  authorityKeyId: '2.5.29.35',
+  certificatePolicies: '2.5.29.32',
+  policyMappings: '2.5.29.33',
+  policyConstraints: '2.5.29.36',
+  inhibitAnyPolicy: '2.5.29.54',
+  crlDistributionPoints: '2.5.29.31',
+  freshestCrl: '2.5.29.46',
+  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+  subjectInfoAccess: '1.3.6.1.5.5.7.1.11',
+  sctList: '1.3.6.1.4.1.11129.2.4.2',
+  ctPoison: '1.3.6.1.4.1.11129.2.4.3',
+  commonName: '2.5.4.3',
+  emailAddress: '1.2.840.113549.1.9.1',
+  ekuServerAuth: '1.3.6.1.5.5.7.3.1',
+  ekuClientAuth: '1.3.6.1.5.5.7.3.2',
+  ekuAny: '2.5.29.37.0',
+} as const;
+
+/** Extensions the validator processes or may safely ignore; any other critical extension is rejected. */
+export const KNOWN_EXTENSIONS = new Set<string>([
+  OID.basicConstraints, OID.keyUsage, OID.extKeyUsage, OID.subjectAltName, OID.issuerAltName, OID.nameConstraints,
+  OID.subjectKeyId, OID.authorityKeyId, OID.certificatePolicies, OID.policyConstraints, OID.inhibitAnyPolicy,
+  OID.policyMappings, OID.crlDistributionPoints, OID.freshestCrl, OID.authorityInfoAccess, OID.subjectInfoAccess, OID.sctList,
+]);
+
+export type GeneralName =
+  | { type: 'dns'; value: string; ascii: boolean }
+  | { type: 'ip'; bytes: Uint8Array }
+  | { type: 'email'; value: string; ascii: boolean }
+  | { type: 'dn'; rdns: Uint8Array[] }
+  | { type: 'uri'; value: string }
+  | { type: 'other'; tag: number };
+
+export interface Subtree { base: GeneralName }
+export interface NameConstraintsExt { permitted: GeneralName[]; excluded: GeneralName[] }
+
+export interface Extension { oid: string; critical: boolean; value: Uint8Array }
+
+export interface Problem { code: string; message: string }
+
+export interface CertModel {
+  x: x509.X509Certificate;
+  der: Uint8Array;
+  /** sha256 of the DER: identity for loop detection and caches */
+  id: string;
+  tbs: Uint8Array;
+  version: number;
+  serial: Uint8Array;
+  outerSigAlg: Uint8Array;
+  tbsSigAlg: Uint8Array;
+  sigAlgOid: string;
+  sigAlgParams?: Tlv;
+  signature: Uint8Array;
+  issuerDer: Uint8Array;
+  subjectDer: Uint8Array;
+  subjectRdns: Uint8Array[];
+  subjectEmpty: boolean;
+  issuerEmpty: boolean;
+  commonNames: string[];
+  subjectEmails: string[];
+  notBefore: Date;
+  notAfter: Date;
+  spki: Uint8Array;
+  keyAlgOid: string;
+  keyParams?: Tlv;
+  extensions: Extension[];
+  bc?: { ca: boolean; pathLen?: number };
+  /** keyUsage bits: bit 0 = digitalSignature … bit 5 = keyCertSign, bit 6 = cRLSign */
+  ku?: Set<number>;
+  eku?: string[];
+  san?: GeneralName[];
+  nc?: NameConstraintsExt;
+  ski?: Uint8Array;
+  aki?: { keyId?: Uint8Array; hasIssuer: boolean; hasSerial: boolean };
+  selfIssued: boolean;
+  /** structural defects found while parsing */
+  problems: Problem[];
+  /** set lazily by the signature module */
+  key?: KeyObject | Error;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Text of a DirectoryString / IA5String value. */
+export function stringValue(t: Tlv): string {
+  const b = content(t);
+  switch (t.tag) {
+    case 0x0c: return decoder.decode(b);
+    case 0x1e: { // BMPString: UTF-16BE
+      let s = '';
+      for (let i = 0; i + 1 < b.length; i += 2) s += String.fromCharCode((b[i]! << 8) | b[i + 1]!);
+      return s;
+    }
+    case 0x1c: { // UniversalString: UTF-32BE
+      let s = '';
+      for (let i = 0; i + 3 < b.length; i += 4) s += String.fromCodePoint(((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0);
+      return s;
+    }
+    default: return Buffer.from(b).toString('latin1');
+  }
+}
+
+const isAscii = (b: Uint8Array) => b.every((x) => x < 0x80);
+
+export function parseName(t: Tlv) {
+  expect(t, 0x30, 'Name');
+  const rdns = children(t);
+  const commonNames: string[] = [];
+  const emails: string[] = [];
+  for (const rdn of rdns) {
+    expect(rdn, 0x31, 'RelativeDistinguishedName');
+    for (const atv of children(rdn)) {
+      const [type, value] = children(expect(atv, 0x30, 'AttributeTypeAndValue'));
+      if (!type || !value) throw new DerError('AttributeTypeAndValue incomplete');
+      const o = oid(type);
+      if (o === OID.commonName) commonNames.push(stringValue(value));
+      if (o === OID.emailAddress) emails.push(stringValue(value));
+    }
+  }
+  return { rdns: rdns.map(whole), commonNames, emails, empty: rdns.length === 0 };
+}
+
+export function parseGeneralName(t: Tlv): GeneralName {
+  switch (t.tag) {
+    case 0x82: { const b = content(t); return { type: 'dns', value: Buffer.from(b).toString('latin1'), ascii: isAscii(b) }; }
+    case 0x81: { const b = content(t); return { type: 'email', value: Buffer.from(b).toString('latin1'), ascii: isAscii(b) }; }
+    case 0x87: return { type: 'ip', bytes: content(t) };
+    case 0x86: return { type: 'uri', value: Buffer.from(content(t)).toString('latin1') };
+    case 0xa4: {
+      const inner = children(t);
+      if (inner.length !== 1) throw new DerError('directoryName must hold one Name');
+      return { type: 'dn', rdns: parseName(inner[0]!).rdns };
+    }
+    case 0xa0: case 0xa3: case 0xa5: case 0x88:
+      return { type: 'other', tag: t.tag };
+    default:
+      throw new DerError(`unknown GeneralName tag 0x${t.tag.toString(16)}`);
+  }
+}
+
+function parseGeneralNames(value: Uint8Array, what: string): GeneralName[] {
+  const seq = expect(parseDer(value), 0x30, what);
+  const names = children(seq).map(parseGeneralName);
+  if (names.length === 0) throw new DerError(`${what} is empty`);
+  return names;
+}
+
+function parseSubtrees(t: Tlv): GeneralName[] {
+  const list = children(t).map((st) => {
+    const parts = children(expect(st, 0x30, 'GeneralSubtree'));
+    if (!parts[0]) throw new DerError('GeneralSubtree without base');
+    // minimum must be 0 and maximum absent (RFC 5280 §4.2.1.10)
+    if (parts.length > 1) throw new DerError('GeneralSubtree minimum/maximum are not allowed');
+    return parseGeneralName(parts[0]);
+  });
+  if (list.length === 0) throw new DerError('empty GeneralSubtrees');
+  return list;
+}
+
+/** Decodes the extensions the validator uses; throws DerError on malformed content. */
+function decodeExtension(m: CertModel, e: Extension) {
+  const v = e.value;
+  switch (e.oid) {
+    case OID.basicConstraints: {
+      const parts = children(expect(parseDer(v), 0x30, 'basicConstraints'));
+      let ca = false;
+      let i = 0;
+      if (parts[i]?.tag === 0x01) { ca = bool(parts[i]!); i++; }
+      const pathLen = parts[i] ? smallInt(parts[i]!) : undefined;
+      if (parts[i] && i + 1 !== parts.length) throw new DerError('basicConstraints has extra fields');
+      m.bc = { ca, pathLen };
+      break;
+    }
+    case OID.keyUsage: {
+      const t = expect(parseDer(v), 0x03, 'keyUsage');
+      const b = content(t);
+      if (b.length < 1 || b[0]! > 7) throw new DerError('keyUsage bit string malformed');
+      const bits = new Set<number>();
+      for (let i = 1; i < b.length; i++) for (let j = 0; j < 8; j++) if (b[i]! & (0x80 >> j)) bits.add((i - 1) * 8 + j);
+      m.ku = bits;
+      break;
+    }
+    case OID.extKeyUsage:
+      m.eku = children(expect(parseDer(v), 0x30, 'extKeyUsage')).map(oid);
+      break;
+    case OID.subjectAltName:
+      m.san = parseGeneralNames(v, 'subjectAltName');
+      break;
+    case OID.issuerAltName:
+      parseGeneralNames(v, 'issuerAltName');
+      break;
+    case OID.nameConstraints: {
+      const nc: NameConstraintsExt = { permitted: [], excluded: [] };
+      const parts = children(expect(parseDer(v), 0x30, 'nameConstraints'));
+      for (const p of parts) {
+        if (p.tag === 0xa0) nc.permitted = parseSubtrees(p);
+        else if (p.tag === 0xa1) nc.excluded = parseSubtrees(p);
+        else throw new DerError('nameConstraints holds something other than subtrees');
+      }
+      // RFC 5280 §4.2.1.10: "either the permittedSubtrees field or the excludedSubtrees MUST be present"
+      if (nc.permitted.length + nc.excluded.length === 0) throw new DerError('nameConstraints with no subtrees');
+      m.nc = nc;
+      break;
+    }
+    case OID.subjectKeyId: {
+      const t = expect(parseDer(v), 0x04, 'subjectKeyIdentifier');
+      m.ski = content(t);
+      break;
+    }
+    case OID.authorityKeyId: {
+      const aki: NonNullable<CertModel['aki']> = { hasIssuer: false, hasSerial: false };
+      for (const p of children(expect(parseDer(v), 0x30, 'authorityKeyIdentifier'))) {
+        if (p.tag === 0x80) aki.keyId = content(p);
+        else if (p.tag === 0xa1) aki.hasIssuer = true;
+        else if (p.tag === 0x82) aki.hasSerial = true;
+        else throw new DerError('authorityKeyIdentifier has an unknown field');
+      }
+      m.aki = aki;
+      break;
+    }
+    case OID.authorityInfoAccess:
+    case OID.subjectInfoAccess: {
+      const list = children(expect(parseDer(v), 0x30, 'infoAccess'));
+      if (list.length === 0) throw new DerError('AuthorityInfoAccessSyntax must hold one or more AccessDescriptions');
+      for (const ad of list) {
+        const [method, location] = children(expect(ad, 0x30, 'AccessDescription'));
+        oid(method!);
+        if (!location) throw new DerError('AccessDescription without location');
+        parseGeneralName(location);
+      }
+      break;
+    }
+    case OID.certificatePolicies:
+    case OID.policyConstraints:
+    case OID.policyMappings:
+    case OID.crlDistributionPoints:
+      expect(parseDer(v), 0x30, e.oid);
+      break;
+  }
+}
+
+const cache = new WeakMap<x509.X509Certificate, CertModel>();
+
+/** The validator's view of `cert` (cached per certificate object). */
+export function modelOf(cert: x509.X509Certificate): CertModel {
+  const hit = cache.get(cert);
+  if (hit) return hit;
+  const der = new Uint8Array(cert.rawData);
+  const m = build(cert, der);
+  cache.set(cert, m);
+  return m;
+}
+
+function build(cert: x509.X509Certificate, der: Uint8Array): CertModel {
+  const problems: Problem[] = [];
+  const m: CertModel = {
+    x: cert, der, id: createHash('sha256').update(der).digest('hex'), tbs: new Uint8Array(), version: 1, serial: new Uint8Array(),
+    outerSigAlg: new Uint8Array(), tbsSigAlg: new Uint8Array(), sigAlgOid: '', signature: new Uint8Array(),
+    issuerDer: new Uint8Array(), subjectDer: new Uint8Array(), subjectRdns: [], subjectEmpty: true, issuerEmpty: true,
+    commonNames: [], subjectEmails: [], notBefore: cert.notBefore, notAfter: cert.notAfter, spki: new Uint8Array(), keyAlgOid: '',
+    extensions: [], selfIssued: false, problems,
+  };
+  try {
+    const [tbsT, sigAlgT, sigT] = children(expect(parseDer(der), 0x30, 'Certificate'));
+    m.tbs = whole(expect(tbsT, 0x30, 'TBSCertificate'));
+    m.outerSigAlg = whole(expect(sigAlgT, 0x30, 'signatureAlgorithm'));
+    const [algOid, algParams] = children(sigAlgT!);
+    m.sigAlgOid = oid(algOid!);
+    m.sigAlgParams = algParams;
+    const sig = content(expect(sigT, 0x03, 'signatureValue'));
+    if (sig[0] !== 0) throw new DerError('signature BIT STRING has unused bits');
+    m.signature = sig.subarray(1);
+    const f = children(tbsT!);
+    let i = 0;
+    if (f[0]?.tag === 0xa0) {
+      const [ver] = children(f[0]);
+      m.version = smallInt(ver!) + 1;
+      i++;
+    }
+    m.serial = content(expect(f[i++], 0x02, 'serialNumber'));
+    m.tbsSigAlg = whole(expect(f[i++], 0x30, 'signature'));
+    const issuer = expect(f[i++], 0x30, 'issuer');
+    m.issuerDer = whole(issuer);
+    m.issuerEmpty = children(issuer).length === 0;
+    expect(f[i++], 0x30, 'validity');
+    const subject = expect(f[i++], 0x30, 'subject');
+    m.subjectDer = whole(subject);
+    const name = parseName(subject);
+    m.subjectRdns = name.rdns;
+    m.subjectEmpty = name.empty;
+    m.commonNames = name.commonNames;
+    m.subjectEmails = name.emails;
+    const spkiT = expect(f[i++], 0x30, 'subjectPublicKeyInfo');
+    m.spki = whole(spkiT);
+    const [keyAlg] = children(spkiT);
+    const [keyOid, keyParams] = children(expect(keyAlg, 0x30, 'AlgorithmIdentifier'));
+    m.keyAlgOid = oid(keyOid!);
+    m.keyParams = keyParams;
+    m.selfIssued = equalBytes(m.issuerDer, m.subjectDer);
+    for (; i < f.length; i++) {
+      const t = f[i]!;
+      if (t.tag === 0x81 || t.tag === 0x82) continue; // issuer/subject unique IDs
+      if (t.tag !== 0xa3) throw new DerError('unexpected field in TBSCertificate');
+      const [exts] = children(t);
+      const seen = new Set<string>();
+      for (const e of children(expect(exts, 0x30, 'Extensions'))) {
+        const parts = children(expect(e, 0x30, 'Extension'));
+        const extOid = oid(parts[0]!);
+        let critical = false;
+        let j = 1;
+        if (parts[j]?.tag === 0x01) { critical = bool(parts[j]!); j++; }
+        const value = content(expect(parts[j], 0x04, 'extnValue'));
+        if (seen.has(extOid)) problems.push({ code: 'DUPLICATE_EXTENSION', message: `extension ${extOid} appears twice (RFC 5280 §4.2)` });
+        seen.add(extOid);
+        m.extensions.push({ oid: extOid, critical, value });
+      }
+    }
+  } catch (error) {
+    problems.push({ code: 'MALFORMED_CERTIFICATE', message: `certificate structure: ${(error as Error).message}` });
+    return m;
+  }
+  for (const e of m.extensions) {
+    try {
+      decodeExtension(m, e);
+    } catch (error) {
+      problems.push({ code: 'MALFORMED_EXTENSION', message: `extension ${e.oid}: ${(error as Error).message}` });
+    }
+  }
+  return m;
+}
+
+export const serialHex = (m: CertModel) => hex(m.serial);
+export const subjectText = (m: CertModel) => m.x.subject;
+
+/** Parses a public key once; errors are kept so every use reports the same cause. */
+export function publicKeyOf(m: CertModel): KeyObject | Error {
+  if (!m.key) {
+    try {
+      m.key = createPublicKey({ key: Buffer.from(m.spki), format: 'der', type: 'spki' });
+    } catch (error) {
+      m.key = error as Error;
+    }
+  }
+  return m.key;
+}
+
+export { readTlv };

@@ -1,0 +1,100 @@
+// A strict, minimal DER reader. The validator reads certificates at the byte level because it must see
+// what a lenient parser hides: duplicate extensions, a tbs/outer signatureAlgorithm mismatch, an IP SAN
+// of the wrong length, a NULL where a SEQUENCE belongs (RFC 5280 §4.1, X.690 DER rules).
+
+export class DerError extends Error {}
+
+export interface Tlv {
+  tag: number;
+  /** offset of the tag byte in `buf` */
+  start: number;
+  /** offset of the first content byte */
+  body: number;
+  /** offset one past the last content byte */
+  end: number;
+  buf: Uint8Array;
+}
+
+export function readTlv(buf: Uint8Array, pos: number, limit = buf.length): Tlv {
+  if (pos + 2 > limit) throw new DerError('truncated element');
+  const tag = buf[pos]!;
+  if ((tag & 0x1f) === 0x1f) throw new DerError('high tag numbers are not used in X.509');
+  let len = buf[pos + 1]!;
+  let body = pos + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0) throw new DerError('indefinite length is not DER');
+    if (n > 4 || body + n > limit) throw new DerError('bad length');
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + buf[body + i]!;
+    if (buf[body] === 0 || len < 0x80) throw new DerError('length not minimally encoded');
+    body += n;
+  }
+  const end = body + len;
+  if (end > limit) throw new DerError('element runs past its container');
+  return { tag, start: pos, body, end, buf };
+}
+
+/** Parses `buf` as exactly one element. */
+export function parseDer(buf: Uint8Array): Tlv {
+  const t = readTlv(buf, 0);
+  if (t.end !== buf.length) throw new DerError('trailing bytes after the element');
+  return t;
+}
+
+export function children(t: Tlv): Tlv[] {
+  const out: Tlv[] = [];
+  let pos = t.body;
+  while (pos < t.end) {
+    const c = readTlv(t.buf, pos, t.end);
+    out.push(c);
+    pos = c.end;
+  }
+  return out;
+}
+
+export const content = (t: Tlv) => t.buf.subarray(t.body, t.end);
+export const whole = (t: Tlv) => t.buf.subarray(t.start, t.end);
+
+export function expect(t: Tlv | undefined, tag: number, what: string): Tlv {
+  if (!t || t.tag !== tag) throw new DerError(`${what}: expected tag 0x${tag.toString(16)}${t ? `, found 0x${t.tag.toString(16)}` : ', found nothing'}`);
+  return t;
+}
+
+export function oid(t: Tlv): string {
+  expect(t, 0x06, 'OBJECT IDENTIFIER');
+  const b = content(t);
+  if (b.length === 0) throw new DerError('empty OID');
+  const parts: number[] = [];
+  let v = 0;
+  for (let i = 0; i < b.length; i++) {
+    if (v === 0 && b[i] === 0x80) throw new DerError('OID not minimally encoded');
+    v = v * 128 + (b[i]! & 0x7f);
+    if (!(b[i]! & 0x80)) {
+      if (parts.length === 0) parts.push(v < 80 ? Math.floor(v / 40) : 2, v < 80 ? v % 40 : v - 80);
+      else parts.push(v);
+      v = 0;
+    } else if (i === b.length - 1) throw new DerError('truncated OID');
+  }
+  return parts.join('.');
+}
+
+export function bool(t: Tlv): boolean {
+  expect(t, 0x01, 'BOOLEAN');
+  const b = content(t);
+  if (b.length !== 1 || (b[0] !== 0 && b[0] !== 0xff)) throw new DerError('BOOLEAN not DER');
+  return b[0] === 0xff;
+}
+
+/** A small non-negative INTEGER (path lengths, CRL numbers' presence). */
+export function smallInt(t: Tlv): number {
+  expect(t, 0x02, 'INTEGER');
+  const b = content(t);
+  if (b.length === 0 || b.length > 6 || b[0]! & 0x80) throw new DerError('INTEGER out of range');
+  let v = 0;
+  for (const x of b) v = v * 256 + x;
+  return v;
+}
+
+export const equalBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
+export const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

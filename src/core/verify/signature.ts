@@ -1,0 +1,155 @@
+// Signature and key algorithms the validator accepts. Verification uses node:crypto's one-shot
+// verify(): measured here it needs no key import per call and takes DER ECDSA signatures as they are,
+// where WebCrypto needs an async importKey plus a DER→raw conversion for every link.
+import { constants, verify } from 'node:crypto';
+import { publicKeyOf, type CertModel, type Problem } from './cert-model.js';
+import { children, oid, smallInt, type Tlv } from './der.js';
+
+const HASH: Record<string, string> = {
+  '2.16.840.1.101.3.4.2.1': 'sha256',
+  '2.16.840.1.101.3.4.2.2': 'sha384',
+  '2.16.840.1.101.3.4.2.3': 'sha512',
+  '1.3.14.3.2.26': 'sha1',
+};
+
+type Scheme = { kind: 'rsa' | 'ecdsa' | 'eddsa' | 'pss'; hash: string | null };
+
+const SIG_ALGS: Record<string, Scheme> = {
+  '1.2.840.113549.1.1.11': { kind: 'rsa', hash: 'sha256' },
+  '1.2.840.113549.1.1.12': { kind: 'rsa', hash: 'sha384' },
+  '1.2.840.113549.1.1.13': { kind: 'rsa', hash: 'sha512' },
+  '1.2.840.10045.4.3.2': { kind: 'ecdsa', hash: 'sha256' },
+  '1.2.840.10045.4.3.3': { kind: 'ecdsa', hash: 'sha384' },
+  '1.2.840.10045.4.3.4': { kind: 'ecdsa', hash: 'sha512' },
+  '1.3.101.112': { kind: 'eddsa', hash: null },
+  '1.3.101.113': { kind: 'eddsa', hash: null },
+  '1.2.840.113549.1.1.10': { kind: 'pss', hash: null },
+};
+
+/** Broken digests: collisions are practical (MD5, SHA-1 since SHAttered, 2017). */
+const WEAK: Record<string, string> = {
+  '1.2.840.113549.1.1.2': 'md2WithRSAEncryption',
+  '1.2.840.113549.1.1.4': 'md5WithRSAEncryption',
+  '1.2.840.113549.1.1.5': 'sha1WithRSAEncryption',
+  '1.3.14.3.2.29': 'sha1WithRSASignature',
+  '1.2.840.10045.4.1': 'ecdsa-with-SHA1',
+  '1.2.840.10040.4.3': 'dsa-with-SHA1',
+};
+
+/** Is the algorithm that signed `m` acceptable? (Checked for every certificate whose signature we verify.) */
+export function signatureAlgorithmProblem(m: CertModel): Problem | undefined {
+  if (WEAK[m.sigAlgOid]) return { code: 'WEAK_SIGNATURE', message: `signed with ${WEAK[m.sigAlgOid]}, a broken digest` };
+  if (!SIG_ALGS[m.sigAlgOid]) return { code: 'UNSUPPORTED_SIGNATURE', message: `unsupported signature algorithm ${m.sigAlgOid}` };
+  try {
+    pssParams(m);
+  } catch (error) {
+    return { code: (error as Error).message.startsWith('weak') ? 'WEAK_SIGNATURE' : 'UNSUPPORTED_SIGNATURE', message: `RSASSA-PSS parameters: ${(error as Error).message}` };
+  }
+  return undefined;
+}
+
+function pssParams(m: CertModel): { hash: string; saltLength: number } | undefined {
+  if (m.sigAlgOid !== '1.2.840.113549.1.1.10') return undefined;
+  const p = m.sigAlgParams as Tlv | undefined;
+  if (!p || p.tag !== 0x30) throw new Error('missing');
+  let hash = 'sha1';
+  let mgfHash = 'sha1';
+  let saltLength = 20;
+  for (const f of children(p)) {
+    const [inner] = children(f);
+    if (f.tag === 0xa0) hash = HASH[oid(children(inner!)[0]!)] ?? 'unknown';
+    else if (f.tag === 0xa1) {
+      const [mgfOid, mgfAlg] = children(inner!);
+      if (oid(mgfOid!) !== '1.2.840.113549.1.1.8') throw new Error('only MGF1 is supported');
+      mgfHash = HASH[oid(children(mgfAlg!)[0]!)] ?? 'unknown';
+    } else if (f.tag === 0xa2) saltLength = smallInt(inner!);
+    else if (f.tag === 0xa3) {
+      if (smallInt(inner!) !== 1) throw new Error('trailerField must be 1');
+    }
+  }
+  if (hash === 'sha1' || mgfHash === 'sha1') throw new Error('weak digest SHA-1');
+  if (hash === 'unknown' || mgfHash !== hash) throw new Error('unsupported digest combination');
+  return { hash, saltLength };
+}
+
+const CURVES: Record<string, string> = {
+  '1.2.840.10045.3.1.7': 'P-256',
+  '1.3.132.0.34': 'P-384',
+  '1.3.132.0.35': 'P-521',
+};
+
+/**
+ * Keys we accept in any certificate of a path: RSA ≥ 2048 bits in whole bytes, ECDSA on a named
+ * P-256/384/521 curve, Ed25519/Ed448 (CA/B Forum BR §6.1.5 and §7.1.3.1; explicit curve parameters are
+ * refused because they let a certificate define its own, possibly weak, curve).
+ */
+export function keyProblem(m: CertModel): Problem | undefined {
+  switch (m.keyAlgOid) {
+    case '1.2.840.113549.1.1.1':
+    case '1.2.840.113549.1.1.10': {
+      const key = publicKeyOf(m);
+      if (key instanceof Error) return { code: 'BAD_KEY', message: `public key does not parse: ${key.message}` };
+      const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+      if (bits < 2048) return { code: 'WEAK_KEY', message: `RSA key of ${bits} bits (minimum 2048)` };
+      if (bits % 8 !== 0) return { code: 'WEAK_KEY', message: `RSA modulus of ${bits} bits is not a whole number of bytes` };
+      return undefined;
+    }
+    case '1.2.840.10045.2.1': {
+      if (m.keyParams?.tag !== 0x06) return { code: 'BAD_KEY', message: 'EC key with explicit curve parameters (only named curves are accepted)' };
+      const curve = CURVES[oid(m.keyParams)];
+      if (!curve) return { code: 'WEAK_KEY', message: `EC key on an unsupported curve ${oid(m.keyParams)}` };
+      const key = publicKeyOf(m);
+      if (key instanceof Error) return { code: 'BAD_KEY', message: `public key does not parse: ${key.message}` };
+      return undefined;
+    }
+    case '1.3.101.112':
+    case '1.3.101.113': {
+      const key = publicKeyOf(m);
+      if (key instanceof Error) return { code: 'BAD_KEY', message: `public key does not parse: ${key.message}` };
+      return undefined;
+    }
+    default:
+      return { code: 'UNSUPPORTED_KEY', message: `unsupported public key algorithm ${m.keyAlgOid}` };
+  }
+}
+
+const sigCache = new Map<string, boolean>();
+
+/** Did `issuer`'s key sign `child`? Cached per pair: path building asks the same question many times. */
+export function signedBy(child: CertModel, issuer: CertModel): boolean {
+  const cacheKey = `${child.id}:${issuer.id}`;
+  const hit = sigCache.get(cacheKey);
+  if (hit !== undefined) return hit;
+  const ok = checkSignature(child.tbs, child, issuer);
+  if (sigCache.size > 50_000) sigCache.clear();
+  sigCache.set(cacheKey, ok);
+  return ok;
+}
+
+/** Verifies a signature over `data` described by `signed` (a certificate or CRL) with `issuer`'s key. */
+export function checkSignature(data: Uint8Array, signed: { sigAlgOid: string; sigAlgParams?: Tlv; signature: Uint8Array }, issuer: CertModel): boolean {
+  const scheme = SIG_ALGS[signed.sigAlgOid];
+  const key = publicKeyOf(issuer);
+  if (!scheme || key instanceof Error) return false;
+  try {
+    const keyType = key.asymmetricKeyType;
+    if (scheme.kind === 'rsa') {
+      if (keyType !== 'rsa') return false;
+      return verify(scheme.hash, data, { key, padding: constants.RSA_PKCS1_PADDING }, signed.signature);
+    }
+    if (scheme.kind === 'pss') {
+      if (keyType !== 'rsa' && keyType !== 'rsa-pss') return false;
+      const p = pssParams(signed as CertModel)!;
+      return verify(p.hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: p.saltLength }, signed.signature);
+    }
+    if (scheme.kind === 'ecdsa') {
+      if (keyType !== 'ec') return false;
+      return verify(scheme.hash, data, key, signed.signature);
+    }
+    const want = signed.sigAlgOid === '1.3.101.112' ? 'ed25519' : 'ed448';
+    if (keyType !== want) return false;
+    return verify(null, data, key, signed.signature);
+  } catch {
+    return false;
+  }
+}
