@@ -4,6 +4,10 @@ import { addCommand, type CommandSpec, type Runner } from './define-command.js';
 import { initCommand } from './commands/init.js';
 import { issueClientCommand } from './commands/issue-client.js';
 import { issueServerCommand } from './commands/issue-server.js';
+import { rotateCommand } from './commands/rotate.js';
+import { revokeCommand } from './commands/revoke.js';
+import { crlCommand } from './commands/crl.js';
+import { auditLogVerifyCommand } from './commands/audit-log.js';
 import { flagName, renderError } from './render/error.js';
 
 const VERSION = '0.1.0';
@@ -38,6 +42,12 @@ export function buildProgram(): Command {
   issue.exitOverride();
   addCommand(issue, issueServerCommand, runCommand);
   addCommand(issue, issueClientCommand, runCommand);
+  addCommand(program, rotateCommand, runCommand);
+  addCommand(program, revokeCommand, runCommand);
+  addCommand(program, crlCommand, runCommand);
+  const auditLog = program.command('audit-log').description('the hash-chained audit log in certs/audit.log');
+  auditLog.exitOverride();
+  addCommand(auditLog, auditLogVerifyCommand, runCommand);
   program.addHelpText('after', `
 Examples:
   $ pkictl init                              # root CA in ./certs

@@ -68,6 +68,8 @@ export interface IndexTransaction {
 export interface CertIndex {
   /** Reloads the state; call with the CA lock held before reading for a decision, then commit. */
   refresh(): Promise<void>;
+  /** Reloads the state read-only, without the lock and without repairing anything (dry runs, list). */
+  load(): Promise<unknown>;
   entries(): IndexEntry[];
   get(serial: string): IndexEntry | undefined;
   /** Every certificate of one tenant (kind 'client') or of the server or CA (tenantId undefined). */

@@ -1,0 +1,30 @@
+import type { z } from 'zod';
+import type { AuditVerifyReport } from '../../ops/audit-log.js';
+import type { CommandSpec } from '../define-command.js';
+import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
+import { toJson } from '../render/json.js';
+import { renderAuditVerify } from '../render/lifecycle.js';
+import { dirOption, jsonOption } from '../shared-options.js';
+
+const schema = (zod: typeof z) => zod.object({ dir: zod.string().min(1), json: zod.boolean().default(false) });
+
+/** `pkictl audit-log verify`, registered under an `audit-log` group in main.ts. */
+export const auditLogVerifyCommand: CommandSpec<ReturnType<typeof schema>, AuditVerifyReport> = {
+  name: 'verify',
+  summary: 'check the hash chain of certs/audit.log and its end against the index; report the first broken line',
+  examples: ['pkictl audit-log verify', 'pkictl audit-log verify --dir /srv/pki/certs --json'],
+  exitCodes: ['0  intact', '1  tampered: a line edited, removed or inserted, or the log truncated', '2  bad flag'],
+  options(c) {
+    dirOption(c);
+    jsonOption(c);
+  },
+  schema,
+  async run(o) {
+    const { verifyAudit } = await import('../../ops/audit-log.js');
+    return verifyAudit(o.dir);
+  },
+  render: (r, { json, color }) => {
+    const exitCode = r.ok ? EXIT_OK : EXIT_FAILED;
+    return json ? { stdout: toJson({ auditLog: r }), exitCode } : { stderr: renderAuditVerify(r, color), exitCode };
+  },
+};

@@ -1,0 +1,123 @@
+import type { z } from 'zod';
+import type { RotateResult } from '../../ops/rotate.js';
+import type { CommandSpec } from '../define-command.js';
+import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
+import { toJson } from '../render/json.js';
+import { renderPlan, renderRotate } from '../render/lifecycle.js';
+import { daysOption, dirOption, jsonOption, keyOption, passphraseOption, sharedSchema } from '../shared-options.js';
+
+/** 128 + SIGINT, as for issue client. */
+const EXIT_INTERRUPTED = 130;
+
+const schema = (zod: typeof z) =>
+  zod
+    .object({
+      ...sharedSchema(zod),
+      tenant: zod.array(zod.string()).default([]),
+      all: zod.boolean().default(false),
+      renewBefore: zod.string().default('33%'),
+      at: zod.string().optional(),
+      dryRun: zod.boolean().default(false),
+      reuseKey: zod.boolean().default(false),
+      includeServer: zod.boolean().default(false),
+      exec: zod.string().min(1).optional(),
+      actor: zod.string().min(1).optional(),
+      clientTemplate: zod.string().min(1).optional(),
+      serverTemplate: zod.string().min(1).optional(),
+      concurrency: zod.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(zod.number().int().min(1).max(256)).optional(),
+    })
+    .refine((o) => !(o.reuseKey && o.key !== undefined), { message: "flag '--reuse-key' is incompatible with '--key'", path: ['reuseKey'] });
+
+export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult> = {
+  name: 'rotate',
+  summary: 'renew client certificates (and --include-server) that are due, swapping each pair in one atomic step',
+  examples: [
+    'pkictl rotate --dry-run                       # the plan: tenant, serial, notAfter, action, why',
+    'pkictl rotate                                 # renew pairs with less than a third of their lifetime left',
+    'pkictl rotate --renew-before 30d --include-server --exec "systemctl reload connector@$PKICTL_TENANT_ID"',
+    'pkictl rotate --tenant bf935f05-bf2e-4138-bfec-f4baaf99fecc --all --reuse-key',
+    'pkictl rotate --at 2027-01-31T00:00:00Z --dry-run --json   # what would be due on that day',
+    '# daily from cron: 15 3 * * * cd /srv/pki && pkictl rotate --json >> rotate.jsonl && pkictl crl',
+  ],
+  exitCodes: [
+    '0    every due pair rotated (or nothing due)',
+    '1    a pair failed to rotate or an --exec command failed (the others are done; rerun to retry)',
+    '2    bad flag, unknown tenant, no CA (nothing written)',
+    '130  interrupted: every pair is complete; rerun to finish',
+  ],
+  options(c) {
+    dirOption(c);
+    c.option('--tenant <id>', 'only this tenant; repeatable', (value: string, list: string[] = []) => [...list, value]);
+    c.option('--all', 'rotate every selected pair whatever its remaining lifetime (revoked ones are still skipped)');
+    c.option('--renew-before <when>', 'renew when less than this is left: a share of the lifetime (33%) or a duration (30d, 12h); default 33%');
+    c.option('--at <time>', 'evaluate the renewal window as of this ISO 8601 time instead of now');
+    c.option('--dry-run', 'print the plan and change nothing');
+    c.option('--reuse-key', 'keep the current key (default: a new key per rotation)');
+    keyOption(c, 'new');
+    daysOption(c);
+    c.option('--include-server', 'also renew server.crt with the same subject and SANs');
+    c.option('--exec <cmd>', 'run after each new pair is in place (sh -c), with PKICTL_KIND, PKICTL_TENANT_ID, PKICTL_CERT, PKICTL_KEY, PKICTL_SERIAL, PKICTL_OLD_SERIAL');
+    c.option('--client-template <file>', 'client profile (default templates/client.json)');
+    c.option('--server-template <file>', 'server profile (default templates/server.json)');
+    c.option('--concurrency <n>', 'pairs in flight at once (default: one per CPU core, at least 2)');
+    passphraseOption(c);
+    c.option('--actor <name>', 'who is acting, for the audit log (default PKICTL_ACTOR, else user@host)');
+    jsonOption(c);
+  },
+  schema,
+  async run(o, ctx) {
+    const [{ rotate }, { loadProfile }, { readPassphrase }, { parseRenewBefore }, { inputError }, { interruptSignal }, { progressDisplay }] = await Promise.all([
+      import('../../ops/rotate.js'),
+      import('../../store/templates.js'),
+      import('../passphrase.js'),
+      import('../../core/renewal.js'),
+      import('../../core/errors.js'),
+      import('../../ops/bulk.js'),
+      import('../render/progress.js'),
+    ]);
+    const renewBefore = parseRenewBefore(o.renewBefore);
+    let at: Date | undefined;
+    if (o.at !== undefined) {
+      at = new Date(o.at);
+      if (Number.isNaN(at.getTime())) throw inputError('USAGE', `invalid value for --at: '${o.at}' is not an ISO 8601 time (e.g. 2027-01-31T00:00:00Z)`);
+    }
+    const [client, server] = await Promise.all([loadProfile('client', o.clientTemplate), loadProfile('server', o.serverTemplate)]);
+    const color = !('NO_COLOR' in process.env) && process.stderr.isTTY === true;
+    const progress = await progressDisplay(process.stderr, 'rotating', color);
+    const interrupt = interruptSignal(() => progress.note('interrupted: finishing the pairs in flight, starting no more (Ctrl-C again to quit now; every pair stays complete)'));
+    try {
+      return await rotate(
+        {
+          dir: o.dir,
+          actor: o.actor,
+          tenants: o.tenant,
+          all: o.all,
+          renewBefore,
+          at,
+          dryRun: o.dryRun,
+          reuseKey: o.reuseKey,
+          includeServer: o.includeServer,
+          exec: o.exec,
+          clientProfile: { subject: client.subject, days: client.days, tenantIdPattern: client.tenantIdPattern },
+          serverDays: server.days,
+          key: o.key,
+          days: o.days,
+          passphrase: o.dryRun ? undefined : await readPassphrase(o.passphraseFile),
+          concurrency: o.concurrency,
+          signal: interrupt.signal,
+          onStart: (total) => progress.start(total, 0),
+          onProgress: (p) => progress.update(p),
+        },
+        ctx,
+      );
+    } finally {
+      progress.stop();
+      interrupt.dispose();
+    }
+  },
+  render(r, { json, color }) {
+    const exitCode = r.interrupted ? EXIT_INTERRUPTED : r.failed.length > 0 || r.execFailed.length > 0 ? EXIT_FAILED : EXIT_OK;
+    if (json) return { stdout: toJson({ rotation: r }), exitCode };
+    return { stdout: r.dryRun ? renderPlan(r.plan) : '', stderr: renderRotate(r, color), exitCode };
+  },
+};

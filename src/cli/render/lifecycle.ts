@@ -1,0 +1,54 @@
+import type { AuditVerifyReport } from '../../ops/audit-log.js';
+import type { CrlResult } from '../../ops/crl.js';
+import type { RevokeResult } from '../../ops/revoke.js';
+import type { PlanItem, RotateResult } from '../../ops/rotate.js';
+import { painter } from './text.js';
+
+const who = (i: { kind: string; tenantId?: string }) => (i.kind === 'server' ? 'server' : i.tenantId!);
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The plan as a table on stdout: tenant, serial, notAfter, action, why (tab-separated for scripts). */
+export function renderPlan(plan: PlanItem[]): string {
+  if (plan.length === 0) return '';
+  return plan.map((p) => [who(p), p.serial ?? '-', p.notAfter ?? '-', p.action, p.why].join('\t')).join('\n') + '\n';
+}
+
+/** Summary of a rotation run (stderr). */
+export function renderRotate(r: RotateResult, color: boolean): string {
+  const c = painter(color);
+  const lines: string[] = [];
+  const due = r.plan.filter((p) => p.action === 'rotate').length;
+  if (r.dryRun) {
+    lines.push(`${c.bold('dry run')}: ${plural(due, 'pair')} would be rotated, ${r.skipped.length} skipped (as of ${r.at}, renew before ${r.renewBefore}); nothing was changed`);
+    return lines.join('\n') + '\n';
+  }
+  for (const x of r.rotated.slice(0, 10)) lines.push(`${c.green('✓')} ${who(x)}: ${x.oldSerial} → ${x.serial}, expires ${x.notAfter.slice(0, 10)}${x.keyReused ? ' (same key)' : ''}`);
+  if (r.rotated.length > 10) lines.push(`  … and ${r.rotated.length - 10} more`);
+  for (const f of r.failed) lines.push(`${c.red('✗')} ${who(f)}: ${f.error}`);
+  for (const e of r.execFailed) lines.push(`${c.yellow('!')} ${who(e)}: --exec command failed (${e.signal ? `signal ${e.signal}` : `exit ${e.code}`}); the new pair is in place`);
+  lines.push(`rotated ${r.rotated.length}, skipped ${r.skipped.length}, failed ${r.failed.length}${r.execFailed.length > 0 ? `, --exec failed ${r.execFailed.length}` : ''}${r.notStarted.length > 0 ? `, not started ${r.notStarted.length}` : ''}`);
+  if (r.interrupted) lines.push('  interrupted: every pair is complete; run the same command again to finish');
+  return lines.join('\n') + '\n';
+}
+
+export function renderRevoke(r: RevokeResult, color: boolean): string {
+  const c = painter(color);
+  const lines = r.revoked.map((e) => `${c.green('✓')} revoked ${e.serial}${e.tenantId ? ` (tenant ${e.tenantId})` : ` (${e.kind})`}: ${e.revocationReason}`);
+  for (const s of r.alreadyRevoked) lines.push(`  ${s} was already revoked`);
+  lines.push(renderCrl(r.crl, color).trimEnd());
+  return lines.join('\n') + '\n';
+}
+
+export function renderCrl(r: CrlResult, color: boolean): string {
+  const c = painter(color);
+  return `${c.green('✓')} wrote ${r.path}: CRL number ${r.number}, ${plural(r.revoked, 'revoked certificate')}, next update ${r.nextUpdate}\n`;
+}
+
+export function renderAuditVerify(r: AuditVerifyReport, color: boolean): string {
+  const c = painter(color);
+  const lines: string[] = [];
+  if (r.ok) lines.push(`${c.green('✓')} ${r.path}: ${plural(r.lines, 'line')}, hash chain intact${r.head ? `, ends at ${r.head.hash.slice(0, 16)}…` : ''}`);
+  else lines.push(`${c.red('✗')} ${r.path}: line ${r.problem!.line}: ${r.problem!.message}`);
+  for (const n of r.notes) lines.push(`  note: ${n}`);
+  return lines.join('\n') + '\n';
+}

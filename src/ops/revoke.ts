@@ -1,0 +1,78 @@
+import { inputError } from '../core/errors.js';
+import { assertTenantId } from '../core/tenant-id.js';
+import type { IndexEntry, RevocationReason } from '../store/cert-index.js';
+import { CertStore } from '../store/cert-store.js';
+import { slotState } from '../store/pair-slot.js';
+import type { OpContext } from './context.js';
+import { regenerateCrl, type CrlResult } from './crl.js';
+
+export interface RevokeRequest {
+  dir: string;
+  /** Who is acting, for the audit log (default PKICTL_ACTOR, else user@host). */
+  actor?: string;
+  serials: string[];
+  tenants: string[];
+  tenantIdPattern?: string;
+  reason: RevocationReason;
+  /** nextUpdate of the regenerated CRL, in days. */
+  crlDays: number;
+  passphrase?: string;
+}
+
+export interface RevokeResult {
+  revoked: IndexEntry[];
+  /** Serials that were revoked already (nothing changed for them). */
+  alreadyRevoked: string[];
+  crl: CrlResult;
+}
+
+/** "0x4A:1B:..." or "4a1b..." → "4a1b...": the index's form. */
+export function normalizeSerial(text: string): string {
+  return text.trim().toLowerCase().replace(/^0x/, '').replace(/[:\s]/g, '');
+}
+
+/**
+ * Revokes certificates by serial, or every live certificate of a tenant (offboarding: the current
+ * one and superseded ones that have not expired, since those still authenticate until notAfter),
+ * then regenerates certs/crl.pem, all under one lock. Unknown serials or tenants are input errors
+ * and nothing is written.
+ */
+export async function revoke(request: RevokeRequest, ctx: OpContext): Promise<RevokeResult> {
+  if (request.serials.length > 0 === request.tenants.length > 0) {
+    throw inputError('USAGE', 'give either serials or --tenant, not both and not neither');
+  }
+  for (const t of request.tenants) assertTenantId(t, request.tenantIdPattern);
+  const serials = request.serials.map(normalizeSerial);
+  for (const [i, s] of serials.entries()) {
+    if (!/^[0-9a-f]{1,40}$/.test(s)) throw inputError('SERIAL_INVALID', `invalid serial '${request.serials[i]}': expected hex, as openssl x509 -serial prints it`);
+  }
+  const store = new CertStore(request.dir, { onLockWait: ctx.notify, actor: request.actor });
+  const ca = await store.loadCa(request.passphrase, ctx.crypto); // fails before anything is written
+  return store.withLock(async () => {
+    const targets: string[] = [];
+    const alreadyRevoked: string[] = [];
+    for (const serial of serials) {
+      const entry = store.index.get(serial);
+      if (!entry) throw inputError('SERIAL_UNKNOWN', `serial ${serial} is not in the index of ${store.layout.display(store.layout.root)}; nothing was revoked`, 'pkictl list shows the serials this CA issued');
+      if (entry.kind === 'ca') throw inputError('SERIAL_IS_CA', `serial ${serial} is the CA certificate itself; a CA does not revoke itself`, 'to retire the CA, create a new one with pkictl init and reissue');
+      if (entry.status === 'revoked') alreadyRevoked.push(serial);
+      else targets.push(serial);
+    }
+    for (const tenant of request.tenants) {
+      let entries = store.index.entriesFor('client', tenant);
+      const slot = store.clientSlot(tenant, request.tenantIdPattern);
+      if ((await slotState(slot)) !== 'absent') {
+        // A pair issued before the index existed is recorded first, so it can be revoked too.
+        const onDisk = await store.adopt('client', await store.readText(slot.certLink), slot.certLink, tenant);
+        if (!entries.some((e) => e.serial === onDisk.serial)) entries = [...entries, onDisk];
+      }
+      if (entries.length === 0) throw inputError('TENANT_UNKNOWN', `tenant ${tenant} has no certificate in ${store.layout.display(store.layout.root)}; nothing was revoked`);
+      const live = entries.filter((e) => e.status !== 'revoked' && new Date(e.notAfter) >= ctx.now);
+      if (live.length === 0) alreadyRevoked.push(...entries.filter((e) => e.status === 'revoked').map((e) => e.serial));
+      targets.push(...live.map((e) => e.serial));
+    }
+    const revoked = await store.revoke([...new Set(targets)], request.reason, ctx.now);
+    const crl = await regenerateCrl(store, ca, request.crlDays, ctx);
+    return { revoked, alreadyRevoked, crl };
+  });
+}

@@ -1,0 +1,271 @@
+import { spawn } from 'node:child_process';
+import { inputError } from '../core/errors.js';
+import { certFacts } from '../core/inspect.js';
+import { issueLeaf, type CertificateAuthority } from '../core/issue.js';
+import { exportPrivateKeyPem, generateKeyPair, importPrivateKeyPem, publicKeyOf, type KeyType } from '../core/keys.js';
+import { certificateToPem, readCertificatePem } from '../core/pem.js';
+import { needsRenewal, type RenewThreshold } from '../core/renewal.js';
+import type { San } from '../core/san.js';
+import { SUBJECT_ATTRIBUTES, type Subject } from '../core/subject.js';
+import { tenantIdProblem } from '../core/tenant-id.js';
+import { x509 } from '../core/x509.js';
+import { CertStore } from '../store/cert-store.js';
+import { slotState, type SlotSpec } from '../store/pair-slot.js';
+import { runBulk, type BulkProgress } from './bulk.js';
+import type { OpContext } from './context.js';
+
+export interface RotateRequest {
+  dir: string;
+  /** Who is acting, for the audit log (default PKICTL_ACTOR, else user@host). */
+  actor?: string;
+  /** Limit to these tenants (empty: every tenant directory). */
+  tenants: string[];
+  /** Rotate whatever the remaining lifetime (revoked tenants are still skipped). */
+  all: boolean;
+  renewBefore: RenewThreshold;
+  /** Evaluate the renewal window as of this time (default: now). Issuance always uses now. */
+  at?: Date;
+  dryRun: boolean;
+  reuseKey: boolean;
+  includeServer: boolean;
+  /** Run after each pair is in place: sh -c CMD with PKICTL_* variables. */
+  exec?: string;
+  clientProfile: { subject: Subject; days: number; tenantIdPattern?: string };
+  serverDays: number;
+  /** New key type (default: the type of the key being replaced). */
+  key?: KeyType;
+  /** --days override for both kinds. */
+  days?: number;
+  passphrase?: string;
+  concurrency?: number;
+  signal?: AbortSignal;
+  onStart?(total: number): void;
+  onProgress?(progress: BulkProgress): void;
+}
+
+export interface PlanItem {
+  kind: 'client' | 'server';
+  tenantId?: string;
+  serial?: string;
+  notAfter?: string;
+  action: 'rotate' | 'skip';
+  why: string;
+}
+
+export interface RotatedItem {
+  kind: 'client' | 'server';
+  tenantId?: string;
+  oldSerial: string;
+  serial: string;
+  notAfter: string;
+  cert: string;
+  key: string;
+  keyReused: boolean;
+  exec?: { code: number | null; signal: string | null; ok: boolean };
+}
+
+export interface RotateResult {
+  dryRun: boolean;
+  at: string;
+  renewBefore: string;
+  plan: PlanItem[];
+  rotated: RotatedItem[];
+  skipped: PlanItem[];
+  failed: Array<{ kind: 'client' | 'server'; tenantId?: string; serial?: string; error: string }>;
+  execFailed: Array<{ kind: 'client' | 'server'; tenantId?: string; serial: string; code: number | null; signal: string | null }>;
+  notStarted: PlanItem[];
+  interrupted: boolean;
+}
+
+interface Candidate {
+  item: PlanItem;
+  slot: SlotSpec;
+}
+
+/** The key type of a key pkictl can make, from its parameters: used to renew like for like. */
+function keyTypeOf(key: CryptoKey): KeyType {
+  const alg = key.algorithm as RsaHashedKeyAlgorithm | EcKeyAlgorithm;
+  if (alg.name === 'ECDSA') return (alg as EcKeyAlgorithm).namedCurve === 'P-384' ? 'ec-p384' : 'ec-p256';
+  const bits = (alg as RsaHashedKeyAlgorithm).modulusLength;
+  return bits >= 4096 ? 'rsa-4096' : bits >= 3072 ? 'rsa-3072' : 'rsa-2048';
+}
+
+function subjectOf(cert: x509.X509Certificate): Subject {
+  const subject: Subject = {};
+  for (const attr of SUBJECT_ATTRIBUTES) {
+    const value = cert.subjectName.getField(attr)[0];
+    if (value !== undefined) subject[attr] = value;
+  }
+  return subject;
+}
+
+function sansOf(cert: x509.X509Certificate): San[] {
+  const ext = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  return (ext?.names.items ?? []).flatMap((n) => (n.type === 'dns' || n.type === 'ip' ? [{ type: n.type, value: n.value } as San] : []));
+}
+
+/** Decides one pair: read through its contract path, as a connector would. */
+async function decide(store: CertStore, slot: SlotSpec, kind: 'client' | 'server', tenantId: string | undefined, request: RotateRequest, at: Date): Promise<Candidate> {
+  const base: PlanItem = { kind, ...(tenantId !== undefined && { tenantId }), action: 'skip', why: '' };
+  const state = await slotState(slot);
+  if (state === 'absent') return { slot, item: { ...base, why: 'no certificate on disk' } };
+  if (state === 'partial') return { slot, item: { ...base, why: 'incomplete pair on disk (one file missing): reissue it with --force' } };
+  let cert: x509.X509Certificate;
+  try {
+    cert = readCertificatePem(await store.readText(slot.certLink), store.layout.display(slot.certLink));
+  } catch (error) {
+    return { slot, item: { ...base, why: `unreadable certificate: ${(error as Error).message}` } };
+  }
+  const facts = certFacts(cert);
+  const item: PlanItem = { ...base, serial: facts.serial, notAfter: facts.notAfter };
+  const entry = store.index.get(facts.serial);
+  if (entry?.status === 'revoked') {
+    return { slot, item: { ...item, why: `revoked (${entry.revocationReason ?? 'unspecified'}); issue a new pair explicitly if the tenant returns` } };
+  }
+  if (request.all) return { slot, item: { ...item, action: 'rotate', why: 'forced by --all' } };
+  const decision = needsRenewal({ notBefore: cert.notBefore, notAfter: cert.notAfter }, request.renewBefore, at);
+  return { slot, item: { ...item, action: decision.due ? 'rotate' : 'skip', why: decision.reason } };
+}
+
+async function plan(store: CertStore, request: RotateRequest, at: Date): Promise<Candidate[]> {
+  const pattern = request.clientProfile.tenantIdPattern;
+  const onDisk = await store.tenantDirs();
+  let tenants = onDisk;
+  if (request.tenants.length > 0) {
+    const missing = request.tenants.filter((t) => !onDisk.includes(t));
+    if (missing.length > 0) throw inputError('TENANT_UNKNOWN', `no tenant directory for ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''} in ${store.layout.display(store.layout.clientsDir)}; nothing was rotated`);
+    tenants = [...new Set(request.tenants)];
+  }
+  const candidates: Candidate[] = [];
+  for (const tenantId of tenants) {
+    const problem = tenantIdProblem(tenantId, pattern);
+    if (problem) {
+      candidates.push({ slot: undefined as unknown as SlotSpec, item: { kind: 'client', tenantId, action: 'skip', why: `not a tenant directory (${problem})` } });
+      continue;
+    }
+    candidates.push(await decide(store, store.clientSlot(tenantId, pattern), 'client', tenantId, request, at));
+  }
+  if (request.includeServer) candidates.push(await decide(store, store.serverSlot(), 'server', undefined, request, at));
+  return candidates;
+}
+
+function runHook(command: string, env: Record<string, string>): Promise<{ code: number | null; signal: string | null }> {
+  return new Promise((resolve) => {
+    // The hook's stdout goes to our stderr: stdout stays the plan/result (--json) alone.
+    const child = spawn('sh', ['-c', command], { env: { ...process.env, ...env }, stdio: ['ignore', 2, 2] });
+    child.on('error', () => resolve({ code: 127, signal: null }));
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+}
+
+async function rotateOne(store: CertStore, ca: CertificateAuthority, candidate: Candidate, request: RotateRequest, ctx: OpContext): Promise<RotatedItem> {
+  const { slot, item } = candidate;
+  const certPem = await store.readText(slot.certLink);
+  const keyPem = await store.readText(slot.keyLink);
+  const oldCert = readCertificatePem(certPem, store.layout.display(slot.certLink));
+  const oldKey = await importPrivateKeyPem(keyPem, ctx.crypto);
+  if (!store.index.get(oldCert.serialNumber.toLowerCase())) await store.adopt(item.kind, certPem, slot.certLink, item.tenantId);
+  let publicKey: CryptoKey;
+  let newKeyPem: string;
+  if (request.reuseKey) {
+    publicKey = await publicKeyOf(oldKey, ctx.crypto);
+    const spki = Buffer.from(await ctx.crypto.subtle.exportKey('spki', publicKey));
+    if (!spki.equals(Buffer.from(oldCert.publicKey.rawData))) {
+      throw inputError('PAIR_MISMATCH', `${store.layout.display(slot.keyLink)} is not the key of ${store.layout.display(slot.certLink)}; rotate without --reuse-key to replace both`);
+    }
+    newKeyPem = keyPem;
+  } else {
+    const keys = await generateKeyPair(request.key ?? keyTypeOf(oldKey), ctx.crypto);
+    publicKey = keys.publicKey;
+    newKeyPem = await exportPrivateKeyPem(keys.privateKey, ctx.crypto);
+  }
+  const now = new Date();
+  const cert =
+    item.kind === 'client'
+      ? await issueLeaf({ role: 'client', subject: { ...request.clientProfile.subject, CN: item.tenantId! }, publicKey, days: request.days ?? request.clientProfile.days, now }, ca, ctx.crypto)
+      : await issueLeaf({ role: 'server', subject: subjectOf(oldCert), sans: sansOf(oldCert), publicKey, days: request.days ?? request.serverDays, now }, ca, ctx.crypto);
+  const pem = { certPem: certificateToPem(cert), keyPem: newKeyPem };
+  const options = { action: 'rotate' as const, detail: { why: item.why, ...(request.reuseKey && { key: 'reused' }) } };
+  const paths = item.kind === 'client' ? await store.saveClient(item.tenantId!, pem, request.clientProfile.tenantIdPattern, options) : await store.saveServer(pem, options);
+  const facts = certFacts(cert);
+  const rotated: RotatedItem = {
+    kind: item.kind,
+    ...(item.tenantId !== undefined && { tenantId: item.tenantId }),
+    oldSerial: oldCert.serialNumber.toLowerCase(),
+    serial: facts.serial,
+    notAfter: facts.notAfter,
+    cert: store.layout.display(paths.cert),
+    key: store.layout.display(paths.key),
+    keyReused: request.reuseKey,
+  };
+  if (request.exec) {
+    const result = await runHook(request.exec, {
+      PKICTL_KIND: item.kind,
+      PKICTL_TENANT_ID: item.tenantId ?? '',
+      PKICTL_CERT: paths.cert,
+      PKICTL_KEY: paths.key,
+      PKICTL_SERIAL: facts.serial,
+      PKICTL_OLD_SERIAL: rotated.oldSerial,
+      PKICTL_NOT_AFTER: facts.notAfter,
+      PKICTL_DIR: store.layout.root,
+    });
+    rotated.exec = { ...result, ok: result.code === 0 };
+    if (!rotated.exec.ok) {
+      await store.recordEvent({ action: 'exec', result: 'failed', kind: item.kind, serial: facts.serial, ...(item.tenantId && { tenant: item.tenantId }), detail: { code: result.code ?? -1, signal: result.signal ?? '' } });
+    }
+  }
+  return rotated;
+}
+
+/**
+ * Selects the pairs due for renewal and renews each with a new key (or the same one with
+ * --reuse-key), through the store's atomic switch. Holds the directory lock for the whole run, so
+ * the selection and the writes see one state. Killed at any moment, every pair on disk is complete
+ * and matching (the switch is one rename) and a rerun selects what is still due.
+ */
+export async function rotate(request: RotateRequest, ctx: OpContext): Promise<RotateResult> {
+  const at = request.at ?? ctx.now;
+  const store = new CertStore(request.dir, { onLockWait: ctx.notify, actor: request.actor });
+  const result = (candidates: Candidate[]): RotateResult => ({
+    dryRun: request.dryRun,
+    at: at.toISOString(),
+    renewBefore: request.all ? 'all' : request.renewBefore.text,
+    plan: candidates.map((c) => c.item),
+    rotated: [],
+    skipped: candidates.filter((c) => c.item.action === 'skip').map((c) => c.item),
+    failed: [],
+    execFailed: [],
+    notStarted: [],
+    interrupted: false,
+  });
+  if (request.dryRun) {
+    // Read-only: no lock, no repair, nothing written.
+    await store.index.load();
+    return result(await plan(store, request, at));
+  }
+  const ca = await store.loadCa(request.passphrase, ctx.crypto);
+  return store.withLock(async () => {
+    const candidates = await plan(store, request, at);
+    const out = result(candidates);
+    const due = candidates.filter((c) => c.item.action === 'rotate');
+    request.onStart?.(due.length);
+    const report = await runBulk(due, (c) => rotateOne(store, ca, c, request, ctx), {
+      concurrency: request.concurrency,
+      signal: request.signal,
+      keepGoing: true,
+      onProgress: request.onProgress,
+    });
+    for (const r of report.results) {
+      if (r.status === 'done') {
+        out.rotated.push(r.value!);
+        if (r.value!.exec && !r.value!.exec.ok) out.execFailed.push({ kind: r.value!.kind, tenantId: r.value!.tenantId, serial: r.value!.serial, code: r.value!.exec.code, signal: r.value!.exec.signal });
+      } else if (r.status === 'failed') {
+        const error = r.error instanceof Error ? r.error.message : String(r.error);
+        out.failed.push({ kind: r.item.item.kind, tenantId: r.item.item.tenantId, serial: r.item.item.serial, error });
+        await store.recordEvent({ action: 'rotate', result: 'failed', kind: r.item.item.kind, ...(r.item.item.serial && { serial: r.item.item.serial }), ...(r.item.item.tenantId && { tenant: r.item.item.tenantId }), detail: { error } }).catch(() => undefined);
+      } else out.notStarted.push(r.item.item);
+    }
+    out.interrupted = report.interrupted;
+    return out;
+  });
+}
