@@ -1,0 +1,84 @@
+import type { z } from 'zod';
+import type { VerifyReport } from '../../ops/verify-files.js';
+import type { CommandSpec } from '../define-command.js';
+import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
+import { toJson } from '../render/json.js';
+import { renderVerify } from '../render/verify.js';
+import { dirOption, jsonOption } from '../shared-options.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+// RFC 3339 with a zone: 2024-03-01T00:00:00Z, 2024-03-01T00:00:00.5+01:00
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+const schema = (zod: typeof z) =>
+  zod
+    .object({
+      dir: zod.string().min(1),
+      json: zod.boolean().default(false),
+      all: zod.boolean().default(false),
+      ca: zod.array(zod.string().min(1)).default([]),
+      untrusted: zod.array(zod.string().min(1)).default([]),
+      crl: zod.array(zod.string().min(1)).default([]),
+      purpose: zod.enum(['server', 'client', 'any']).default('any'),
+      hostname: zod.string().min(1).optional(),
+      ip: zod.ipv4().or(zod.ipv6()).optional(),
+      email: zod.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be an email address').optional(),
+      at: zod
+        .string()
+        .regex(RFC3339, 'must be an RFC 3339 time such as 2025-01-31T12:00:00Z')
+        .transform((s) => new Date(s))
+        .refine((d) => !Number.isNaN(d.getTime()), 'not a valid date')
+        .optional(),
+      maxDepth: zod.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(zod.number().int().max(64)).optional(),
+      expectCn: zod.string().min(1).optional(),
+      args: zod.array(zod.string()).default([]),
+    })
+    .refine((o) => !(o.all && o.args.length), { message: 'give either --all or certificate files, not both', path: ['all'] })
+    .refine((o) => o.all || o.args.length > 0, { message: 'give at least one certificate file (or --all)', path: ['args'] })
+    .refine((o) => !(o.all && (o.hostname || o.ip || o.email || o.expectCn)), {
+      message: '--all takes the names from the tree; it cannot be combined with --hostname, --ip, --email or --expect-cn',
+      path: ['all'],
+    });
+
+export const verifyCommand: CommandSpec<ReturnType<typeof schema>, VerifyReport> = {
+  name: 'verify',
+  summary: 'validate certificate chains (RFC 5280 path validation) against the CA, like openssl verify',
+  arguments: '[file...]',
+  examples: [
+    'pkictl verify certs/server.crt --purpose server --hostname gateway.luzzi.com',
+    'pkictl verify --purpose client --expect-cn bf935f05-bf2e-4138-bfec-f4baaf99fecc certs/clients/bf935f05-bf2e-4138-bfec-f4baaf99fecc/client.crt',
+    'pkictl verify --all --dir certs                      # server.crt as server, every clients/<id>/client.crt as client with CN = <id>',
+    'pkictl verify --ca roots.pem --untrusted ica.pem --at 2026-01-01T00:00:00Z --json leaf.pem',
+    'pkictl verify --crl certs/crl.pem certs/clients/*/client.crt',
+  ],
+  exitCodes: [
+    '0  every file verified',
+    '1  at least one chain failed (each line says why; --json lists failures[].code)',
+    '2  usage or input error: unreadable file, not a certificate, bad flag (nothing verified)',
+  ],
+  options(c) {
+    dirOption(c);
+    c.option('--ca <file>', 'trust anchor(s), PEM bundle or DER; repeatable (default <dir>/ca.crt)', collect, []);
+    c.option('--untrusted <file>', 'intermediate certificates to build the chain from; repeatable', collect, []);
+    c.option('--crl <file>', 'CRL(s) to check revocation against; repeatable', collect, []);
+    c.option('--purpose <purpose>', 'server | client | any: the EKU the leaf must carry', 'any');
+    c.option('--hostname <name>', 'DNS name the leaf must carry in its SANs (the CN is never used)');
+    c.option('--ip <address>', 'IP address the leaf must carry in its SANs');
+    c.option('--email <address>', 'email address the leaf must carry in its SANs');
+    c.option('--at <time>', 'validate at this RFC 3339 time instead of now');
+    c.option('--max-depth <n>', 'most intermediate CAs allowed between the leaf and the anchor');
+    c.option('--expect-cn <value>', 'the leaf\'s CN must be exactly this (e.g. the tenant id)');
+    c.option('--all', 'verify server.crt and every clients/<id>/client.crt in --dir');
+    jsonOption(c);
+  },
+  schema,
+  async run(o, ctx) {
+    const { verifyFiles } = await import('../../ops/verify-files.js');
+    return verifyFiles({ ...o, files: o.args }, ctx);
+  },
+  render: (report, { json, color }) => ({
+    stdout: json ? toJson({ ok: report.ok, at: report.at, files: report.files }) : renderVerify(report, color),
+    exitCode: report.ok ? EXIT_OK : EXIT_FAILED,
+  }),
+};
