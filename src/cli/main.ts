@@ -9,6 +9,9 @@ import { rotateCommand } from './commands/rotate.js';
 import { revokeCommand } from './commands/revoke.js';
 import { crlCommand } from './commands/crl.js';
 import { auditLogVerifyCommand } from './commands/audit-log.js';
+import { inspectCommand, inspectRunner } from './commands/inspect.js';
+import { listCommand } from './commands/list.js';
+import { auditCommand } from './commands/audit.js';
 import { flagName, renderError } from './render/error.js';
 
 const VERSION = '0.1.0';
@@ -50,6 +53,9 @@ export function buildProgram(): Command {
   const auditLog = program.command('audit-log').description('the hash-chained audit log in certs/audit.log');
   auditLog.exitOverride();
   addCommand(auditLog, auditLogVerifyCommand, runCommand);
+  addCommand(program, inspectCommand, inspectRunner(runCommand));
+  addCommand(program, listCommand, runCommand);
+  addCommand(program, auditCommand, runCommand);
   program.addHelpText('after', `
 Examples:
   $ pkictl init                              # root CA in ./certs

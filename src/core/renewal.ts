@@ -148,3 +148,12 @@ export function formatSpan(ms: number): string {
   if (abs >= 2 * UNIT_MS.m) return plural(Math.floor(abs / UNIT_MS.m), 'minute');
   return plural(Math.floor(abs / 1000), 'second');
 }
+
+/** zod fragment: "30d" → a duration threshold (for --expiring-within), keeping the text for display. */
+export const durationThresholdSchema = (zod: typeof z) =>
+  zod.string().transform((text, ctx): RenewThreshold => {
+    const parsed = tryParseDuration(text);
+    if (parsed.ok) return { kind: 'duration', ms: parsed.value, text: text.trim() };
+    ctx.addIssue({ code: 'custom', message: parsed.message });
+    return zod.NEVER;
+  });

@@ -1,0 +1,41 @@
+import type { z } from 'zod';
+import { renewBeforeSchema } from '../../core/renewal.js';
+import type { AuditResult } from '../../ops/audit.js';
+import type { CommandSpec } from '../define-command.js';
+import { renderAudit } from '../render/audit.js';
+import { dirOption, jsonOption, passphraseOption } from '../shared-options.js';
+import { atSchema } from './list.js';
+
+const schema = (zod: typeof z) =>
+  zod.object({
+    dir: zod.string().min(1),
+    json: zod.boolean().default(false),
+    at: atSchema(zod).optional(),
+    renewBefore: renewBeforeSchema(zod).optional(),
+    passphraseFile: zod.string().min(1).optional(),
+  });
+
+export const auditCommand: CommandSpec<ReturnType<typeof schema>, AuditResult> = {
+  name: 'audit',
+  summary: 'check the whole --dir tree: CN = directory, chains and purposes, key/cert match, key modes, duplicate serials or keys, server SANs, expiry, stray or missing files',
+  examples: ['pkictl audit', 'pkictl audit --dir /etc/gateway/certs --json', 'pkictl audit --renew-before 30d --at 2027-01-01T00:00:00Z'],
+  exitCodes: ['0  no findings', '1  at least one finding (listed on stdout, one per line)', '2  bad flag, or --dir holds no CA (nothing audited)'],
+  options(c) {
+    dirOption(c);
+    c.option('--renew-before <threshold>', 'report certificates in this renewal window as EXPIRING: 33% of the lifetime left (default) or a duration (30d)');
+    c.option('--at <time>', 'audit as of this time (RFC 3339) instead of now');
+    passphraseOption(c);
+    jsonOption(c);
+  },
+  schema,
+  async run(o, ctx) {
+    const [{ auditTree }, { DEFAULT_RENEW_BEFORE }, { readPassphrase }] = await Promise.all([
+      import('../../ops/audit.js'),
+      import('../../core/renewal.js'),
+      import('../passphrase.js'),
+    ]);
+    const passphrase = await readPassphrase(o.passphraseFile);
+    return auditTree({ dir: o.dir, at: o.at ?? ctx.now, threshold: o.renewBefore ?? DEFAULT_RENEW_BEFORE, passphrase }, ctx);
+  },
+  render: renderAudit,
+};

@@ -1,0 +1,63 @@
+import type { z } from 'zod';
+// renewal.ts is pure and tiny (it imports only errors.js, which main.ts loads anyway), so its zod
+// fragments are imported directly instead of duplicating the threshold grammar here.
+import { durationThresholdSchema, renewBeforeSchema } from '../../core/renewal.js';
+import type { ListResult } from '../../ops/list.js';
+import type { CommandSpec } from '../define-command.js';
+import { renderList } from '../render/list.js';
+import { dirOption, jsonOption } from '../shared-options.js';
+
+/** --at: RFC 3339 (2027-01-01T00:00:00Z, offsets allowed) or a plain UTC date (2027-01-01). */
+export const atSchema = (zod: typeof z) =>
+  zod
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/i, 'use an RFC 3339 time such as 2027-01-01T00:00:00Z, or a date such as 2027-01-01')
+    .transform((text) => new Date(/T|\s/i.test(text) ? text : `${text}T00:00:00Z`))
+    .refine((date) => !Number.isNaN(date.getTime()), 'not a real date');
+
+const schema = (zod: typeof z) =>
+  zod.object({
+    dir: zod.string().min(1),
+    json: zod.boolean().default(false),
+    check: zod.boolean().default(false),
+    at: atSchema(zod).optional(),
+    renewBefore: renewBeforeSchema(zod).optional(),
+    expiringWithin: durationThresholdSchema(zod).optional(),
+  });
+
+export const listCommand: CommandSpec<ReturnType<typeof schema>, ListResult & { check: boolean }> = {
+  name: 'list',
+  summary: 'inventory of --dir: kind, tenant/CN, serial, expiry and status (valid / expiring / expired / invalid) of every certificate',
+  examples: [
+    'pkictl list',
+    'pkictl list --expiring-within 30d            # only what expires within 30 days (or is expired/invalid)',
+    'pkictl list --renew-before 33% --check       # monitoring: exit 1 when anything needs attention',
+    'pkictl list --json --at 2027-01-01T00:00:00Z',
+  ],
+  exitCodes: [
+    '0  listed (with --check: every certificate is valid and outside the renewal window)',
+    '1  with --check: something is expiring, expired or invalid',
+    '2  bad flag, or --dir holds no CA',
+  ],
+  options(c) {
+    dirOption(c);
+    c.option('--expiring-within <duration>', 'show only certificates expiring within this time (30d, 12h), plus expired and invalid ones');
+    c.option('--renew-before <threshold>', 'renewal window: a fraction of the lifetime left (33%) or a duration (30d); shows only what falls in it');
+    c.option('--check', 'exit 1 when anything is expiring, expired or invalid');
+    c.option('--at <time>', 'evaluate as of this time (RFC 3339) instead of now');
+    jsonOption(c);
+  },
+  schema,
+  async run(o, ctx) {
+    const [{ listCertificates }, { DEFAULT_RENEW_BEFORE }, { inputError }] = await Promise.all([
+      import('../../ops/list.js'),
+      import('../../core/renewal.js'),
+      import('../../core/errors.js'),
+    ]);
+    if (o.expiringWithin && o.renewBefore) throw inputError('USAGE', "--expiring-within and --renew-before can't be used together: pick one renewal window");
+    const threshold = o.expiringWithin ?? o.renewBefore;
+    const result = await listCertificates({ dir: o.dir, at: o.at ?? ctx.now, threshold: threshold ?? DEFAULT_RENEW_BEFORE, onlyDue: threshold !== undefined });
+    return { ...result, check: o.check };
+  },
+  render: ({ check, ...result }, options) => renderList(result, options, check),
+};

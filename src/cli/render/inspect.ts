@@ -1,0 +1,60 @@
+import type { InspectedCertificate, InspectResult } from '../../ops/inspect.js';
+import type { Rendered, RenderOptions } from '../define-command.js';
+import { toJson } from './json.js';
+import { painter } from './text.js';
+
+export { INSPECT_FIELDS } from '../../core/cert-peek.js';
+
+/**
+ * Control characters in a certificate field (a CN may hold anything) are shown escaped, so one value
+ * is always one line and a hostile certificate cannot forge extra lines in a script's input.
+ */
+export const oneLine = (text: string) =>
+  // eslint-disable-next-line no-control-regex
+  text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\\]/g, (c) => (c === '\\' ? '\\\\' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+
+function days(n: number): string {
+  if (n < 0) return `expired ${-n} day${n === -1 ? '' : 's'} ago`;
+  return `${n} day${n === 1 ? '' : 's'} left`;
+}
+
+function renderOne(c: InspectedCertificate, many: boolean, color: boolean): string {
+  const p = painter(color);
+  const rows: [string, string][] = [
+    ['Subject', c.subject],
+    ['Issuer', c.issuer + (c.selfIssued ? ' (self-issued)' : '')],
+    ['Serial', c.serial],
+    ['Not before', c.notBefore],
+    ['Not after', `${c.notAfter} (${c.validity === 'not-yet-valid' ? 'not yet valid' : days(c.daysLeft)})`],
+    ['SANs', c.sans.length ? c.sans.join(', ') : '(none)'],
+    ['Public key', [c.publicKey.type, c.publicKey.curve ?? (c.publicKey.size ? `${c.publicKey.size} bits` : '')].filter(Boolean).join(' ')],
+    ['Signature', c.signatureAlgorithm],
+    ['Key usage', c.keyUsage ? `${c.keyUsage.usages.join(', ') || '(none)'}${c.keyUsage.critical ? ' (critical)' : ''}` : '(absent)'],
+    ['Extended key usage', c.extendedKeyUsage ? `${c.extendedKeyUsage.usages.join(', ')}${c.extendedKeyUsage.critical ? ' (critical)' : ''}` : '(absent)'],
+    [
+      'Basic constraints',
+      c.basicConstraints
+        ? `CA:${c.basicConstraints.ca ? 'TRUE' : 'FALSE'}${c.basicConstraints.pathLength !== null ? `, pathlen:${c.basicConstraints.pathLength}` : ''}${c.basicConstraints.critical ? ' (critical)' : ''}`
+        : '(absent)',
+    ],
+    ['SHA-256', c.fingerprints.sha256],
+    ['Public key SHA-256', c.fingerprints.spkiSha256],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length)) + 2;
+  const status = c.validity === 'valid' ? (c.daysLeft < 30 ? p.yellow : (s: string) => s) : p.red;
+  const header = p.bold(oneLine(c.file) + (many ? ` [${c.index}]` : ''));
+  return [
+    header,
+    ...rows.map(([k, v]) => `  ${(k + ':').padEnd(width)}${k === 'Not after' ? status(oneLine(v)) : oneLine(v)}`),
+  ].join('\n');
+}
+
+export function renderInspect(result: InspectResult, { json, color }: RenderOptions): Rendered {
+  if (result.kind === 'field') {
+    if (json) return { stdout: toJson({ field: result.field, values: result.values }) };
+    return { stdout: result.values.map((v) => `${oneLine(v)}\n`).join('') };
+  }
+  if (json) return { stdout: toJson({ certificates: result.certificates }) };
+  const bundles = new Set(result.certificates.filter((c) => c.index > 1).map((c) => c.file));
+  return { stdout: result.certificates.map((c) => renderOne(c, bundles.has(c.file), color)).join('\n\n') + '\n' };
+}

@@ -1,0 +1,37 @@
+import type { ListResult, ListRow, ListStatus } from '../../ops/list.js';
+import type { Rendered, RenderOptions } from '../define-command.js';
+import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
+import { oneLine } from './inspect.js';
+import { toJson } from './json.js';
+import { painter } from './text.js';
+
+const name = (r: ListRow) => oneLine(r.tenant ?? r.commonName ?? '?');
+
+export function renderList(result: ListResult, { json, color }: RenderOptions, check: boolean): Rendered {
+  const attention = result.certificates.filter((r) => r.status !== 'valid').length;
+  const exitCode = check && attention > 0 ? EXIT_FAILED : EXIT_OK;
+  if (json) return { stdout: toJson({ ...result, check: check ? { ok: attention === 0 } : undefined }), exitCode };
+  const p = painter(color);
+  const paint: Record<ListStatus, (s: string) => string> = { valid: p.green, expiring: p.yellow, expired: p.red, invalid: p.red };
+  const header = ['KIND', 'TENANT / CN', 'SERIAL', 'NOT AFTER', 'DAYS', 'STATUS'];
+  const rows = result.certificates.map((r) => [
+    r.kind,
+    name(r),
+    r.serial ?? '-',
+    r.notAfter?.slice(0, 10) ?? '-',
+    r.daysLeft === null ? '-' : String(r.daysLeft),
+    r.status + (r.problems.length ? `: ${oneLine(r.problems.join('; '))}` : ''),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[], status?: ListStatus) =>
+    cells
+      .map((c, i) => (i === 4 ? c.padStart(widths[i]!) : i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .map((c, i) => (i === cells.length - 1 && status ? paint[status](c) : c))
+      .join('  ');
+  const stdout = rows.length ? [p.bold(line(header)), ...rows.map((r, i) => line(r, result.certificates[i]!.status))].join('\n') + '\n' : '';
+  const c = result.counts;
+  const total = c.valid + c.expiring + c.expired + c.invalid;
+  let summary = `${total} certificate${total === 1 ? '' : 's'} in ${result.dir}: ${c.valid} valid, ${c.expiring} expiring, ${c.expired} expired, ${c.invalid} invalid`;
+  summary += ` (as of ${result.at}, renewal window ${result.renewBefore}${result.hidden ? `; ${result.hidden} valid not shown` : ''})`;
+  return { stdout, stderr: summary + '\n', exitCode };
+}

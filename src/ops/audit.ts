@@ -1,0 +1,209 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { readCertificates } from '../core/cert-input.js';
+import { PkiError } from '../core/errors.js';
+import { summarize, type CertSummary } from '../core/inspect.js';
+import { needsRenewal, type RenewThreshold } from '../core/renewal.js';
+import { verifyChain, type Purpose } from '../core/verify.js';
+import type { x509 } from '../core/x509.js';
+import { mapConcurrent, scanTree, type FileRead, type TreeEntry } from '../store/scan.js';
+import type { OpContext } from './context.js';
+
+/*
+ * `pkictl audit`: every check of the certs/ contract over the whole tree, as a list of findings.
+ * A finding is a result, not an error: the run exits 1 when there is any, 0 when the tree is clean,
+ * and 2 only when the tree cannot be audited at all (no directory, no ca.crt).
+ */
+
+export type FindingCode =
+  | 'MISSING_FILE'
+  | 'UNREADABLE_FILE'
+  | 'CERT_INVALID'
+  | 'KEY_INVALID'
+  | 'KEY_MISMATCH'
+  | 'KEY_MODE'
+  | 'KEY_DIR_MODE'
+  | 'CERT_MODE'
+  | 'CN_MISMATCH'
+  | 'CHAIN_INVALID'
+  | 'DUPLICATE_SERIAL'
+  | 'DUPLICATE_PUBLIC_KEY'
+  | 'SERVER_NO_SAN'
+  | 'SERVER_NO_SERVER_AUTH'
+  | 'EXPIRED'
+  | 'EXPIRING'
+  | 'CA_INVALID'
+  | 'STRAY_FILE';
+
+export interface AuditFinding {
+  code: FindingCode;
+  /** error: the tree is broken or unsafe now; warning: it will be, or it is untidy. */
+  severity: 'error' | 'warning';
+  /** Path relative to --dir. */
+  path: string;
+  message: string;
+  /** For CHAIN_INVALID: the validator's rule code (EKU_MISMATCH, BAD_SIGNATURE, …). */
+  rule?: string;
+}
+
+export interface AuditRequest {
+  dir: string;
+  at: Date;
+  threshold: RenewThreshold;
+  /** Decrypts ca.key to check it matches ca.crt; without it an encrypted ca.key is only noted. */
+  passphrase?: string;
+}
+
+export interface AuditResult {
+  dir: string;
+  at: string;
+  renewBefore: string;
+  checked: { certificates: number; keys: number; tenants: number };
+  findings: AuditFinding[];
+  /** What could not be checked and why (not findings). */
+  notes: string[];
+}
+
+/** Parsing keys and certificates is CPU work; a few in flight overlap it with the file reads. */
+const CONCURRENCY = 16;
+const PURPOSE: Record<TreeEntry['kind'], Purpose> = { ca: 'any', server: 'server', client: 'client' };
+const octal = (mode: number) => mode.toString(8).padStart(4, '0');
+
+interface Parsed {
+  entry: TreeEntry;
+  certPath: string;
+  keyPath: string;
+  cert?: x509.X509Certificate;
+  chain: x509.X509Certificate[];
+  summary?: CertSummary;
+}
+
+function unreadable(path: string, read: Extract<FileRead, { ok: false }>): AuditFinding {
+  return read.missing
+    ? { code: 'MISSING_FILE', severity: 'error', path, message: 'missing' }
+    : { code: 'UNREADABLE_FILE', severity: 'error', path, message: read.reason };
+}
+
+/** Does the private key in `pem` belong to `cert`? undefined when it cannot be told (encrypted, no passphrase). */
+function keyMatches(pem: string, cert: x509.X509Certificate, passphrase: string | undefined): boolean | undefined {
+  const encrypted = /-----BEGIN (ENCRYPTED PRIVATE KEY|RSA PRIVATE KEY-----\r?\nProc-Type: 4,ENCRYPTED)/.test(pem);
+  if (encrypted && passphrase === undefined) return undefined;
+  const key = createPrivateKey({ key: pem, format: 'pem', passphrase: encrypted ? passphrase : undefined });
+  const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
+  return Buffer.from(cert.publicKey.rawData).equals(spki);
+}
+
+export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<AuditResult> {
+  const scan = await scanTree(request.dir, { keys: true, strays: true });
+  const rel = (p: string) => p.slice(scan.root.length + 1);
+  const findings: AuditFinding[] = [];
+  const notes: string[] = [];
+  const add = (f: AuditFinding) => findings.push(f);
+
+  // 1. Files: present, readable, parseable; modes of keys and of the directories holding them.
+  const parsed: Parsed[] = scan.entries.map((entry) => {
+    const p: Parsed = { entry, certPath: rel(entry.certPath), keyPath: rel(entry.keyPath), chain: [] };
+    if (!entry.cert.ok) add(unreadable(p.certPath, entry.cert));
+    else {
+      try {
+        const [leaf, ...rest] = readCertificates(entry.cert.bytes, p.certPath);
+        p.cert = leaf;
+        p.chain = rest;
+        p.summary = summarize(leaf!, request.at);
+      } catch (error) {
+        add({ code: 'CERT_INVALID', severity: 'error', path: p.certPath, message: error instanceof PkiError ? error.message : `${p.certPath}: ${String(error)}` });
+      }
+      if (entry.cert.mode & 0o022) add({ code: 'CERT_MODE', severity: 'warning', path: p.certPath, message: `mode ${octal(entry.cert.mode)} lets others replace it; certificates should be 0644` });
+    }
+    if (entry.key && !entry.key.ok) add(unreadable(p.keyPath, entry.key));
+    if (entry.key?.ok && entry.key.mode & 0o077) add({ code: 'KEY_MODE', severity: 'error', path: p.keyPath, message: `mode ${octal(entry.key.mode)}; private keys must be 0600` });
+    return p;
+  });
+  const rootMode = scan.entries.find((e) => e.kind === 'ca')?.dirMode;
+  if (rootMode !== undefined && rootMode & 0o077) add({ code: 'KEY_DIR_MODE', severity: 'error', path: '.', message: `the CA directory (it holds ca.key) is mode ${octal(rootMode)}; key directories must be 0700` });
+  for (const p of parsed) {
+    const { dirMode, tenant } = p.entry;
+    if (p.entry.kind === 'client' && dirMode !== undefined && dirMode & 0o077) {
+      add({ code: 'KEY_DIR_MODE', severity: 'error', path: `clients/${tenant}`, message: `mode ${octal(dirMode)}; key directories must be 0700` });
+    }
+  }
+
+  const ca = parsed.find((p) => p.entry.kind === 'ca')!;
+  if (ca.cert) {
+    const s = ca.summary!;
+    if (!s.basicConstraints?.ca) add({ code: 'CA_INVALID', severity: 'error', path: ca.certPath, message: 'ca.crt is not a CA certificate (basicConstraints cA is not TRUE)' });
+    if (s.keyUsage && !s.keyUsage.usages.includes('keyCertSign')) add({ code: 'CA_INVALID', severity: 'error', path: ca.certPath, message: 'ca.crt keyUsage lacks keyCertSign' });
+  } else {
+    notes.push('ca.crt could not be read: chains were not checked');
+  }
+
+  // 2. Per certificate: CN = directory, chain to ca.crt for its purpose, key match, server SANs/EKU, expiry.
+  await mapConcurrent(parsed, CONCURRENCY, async (p) => {
+    const { entry } = p;
+    const cert = p.cert;
+    if (!cert) return;
+    const s = p.summary!;
+    if (entry.kind === 'client' && s.commonName !== entry.tenant) {
+      add({ code: 'CN_MISMATCH', severity: 'error', path: p.certPath, message: `CN ${JSON.stringify(s.commonName)} is not the directory name ${JSON.stringify(entry.tenant)}` });
+    }
+    if (entry.kind === 'ca') {
+      // The anchor itself: its self-signature must hold (a tampered ca.crt would still be "trusted").
+      const selfSigned = s.selfIssued && (await cert.verify({ signatureOnly: true }, ctx.crypto).catch(() => false));
+      if (!selfSigned) add({ code: 'CA_INVALID', severity: 'error', path: p.certPath, message: 'ca.crt is not a self-signed root (its signature does not verify with its own key)' });
+    } else if (ca.cert) {
+      const result = await verifyChain(cert, { roots: [ca.cert], intermediates: p.chain, purpose: PURPOSE[entry.kind], at: request.at }, ctx.crypto);
+      for (const f of result.failures) {
+        // Expiry has its own finding below (with the renewal window); do not report it twice.
+        if (f.code === 'EXPIRED' && f.depth === 0) continue;
+        const where = f.depth ? ` (depth ${f.depth}${f.subject ? `, ${f.subject}` : ''})` : '';
+        add({ code: 'CHAIN_INVALID', severity: 'error', path: p.certPath, rule: f.code, message: `does not verify against ca.crt as ${PURPOSE[entry.kind]}: ${f.message}${where}` });
+      }
+    }
+    if (entry.key?.ok) {
+      try {
+        const match = keyMatches(Buffer.from(entry.key.bytes).toString('utf8'), cert, entry.kind === 'ca' ? request.passphrase : undefined);
+        if (match === undefined) notes.push(`${p.keyPath} is encrypted: give --passphrase-file (or PKICTL_CA_PASSPHRASE) to check that it matches ${p.certPath}`);
+        else if (!match) add({ code: 'KEY_MISMATCH', severity: 'error', path: p.keyPath, message: `not the key of ${p.certPath}` });
+      } catch {
+        add({ code: 'KEY_INVALID', severity: 'error', path: p.keyPath, message: `not a readable private key${entry.kind === 'ca' && request.passphrase ? ' (or the passphrase is wrong)' : ''}` });
+      }
+    }
+    if (entry.kind === 'server') {
+      if (s.sans.length === 0) add({ code: 'SERVER_NO_SAN', severity: 'error', path: p.certPath, message: 'the server certificate has no subjectAltName: TLS clients ignore the CN' });
+      if (!s.extendedKeyUsage?.usages.includes('serverAuth')) add({ code: 'SERVER_NO_SERVER_AUTH', severity: 'error', path: p.certPath, message: 'the server certificate lacks extendedKeyUsage serverAuth' });
+    }
+    const decision = needsRenewal(cert, request.threshold, request.at);
+    if (decision.status === 'expired') add({ code: 'EXPIRED', severity: 'error', path: p.certPath, message: decision.reason });
+    else if (decision.status === 'expiring') add({ code: 'EXPIRING', severity: 'warning', path: p.certPath, message: decision.reason });
+  });
+
+  // 3. Across certificates: a serial or a key used twice.
+  const groups = (key: (s: CertSummary) => string) => {
+    const by = new Map<string, Parsed[]>();
+    for (const p of parsed) if (p.summary) by.set(key(p.summary), [...(by.get(key(p.summary)) ?? []), p]);
+    return [...by.values()].filter((g) => g.length > 1);
+  };
+  for (const g of groups((s) => s.serial)) {
+    add({ code: 'DUPLICATE_SERIAL', severity: 'error', path: g[0]!.certPath, message: `serial ${g[0]!.summary!.serial} is used by ${g.length} certificates: ${g.map((p) => p.certPath).join(', ')}` });
+  }
+  for (const g of groups((s) => s.fingerprints.spkiSha256)) {
+    add({ code: 'DUPLICATE_PUBLIC_KEY', severity: 'error', path: g[0]!.certPath, message: `${g.length} certificates share one public key: ${g.map((p) => p.certPath).join(', ')}` });
+  }
+
+  // 4. Files that are not part of the contract (leftover temp files, copies, foreign files).
+  for (const path of scan.stray) add({ code: 'STRAY_FILE', severity: 'warning', path: rel(path), message: 'not part of the certs/ layout' });
+
+  const order = (f: AuditFinding) => `${f.path}\u0000${f.code}`;
+  findings.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+  return {
+    dir: scan.layout.display(scan.root),
+    at: request.at.toISOString(),
+    renewBefore: request.threshold.text,
+    checked: {
+      certificates: parsed.filter((p) => p.cert).length,
+      keys: scan.entries.filter((e) => e.key?.ok).length,
+      tenants: scan.entries.filter((e) => e.kind === 'client').length,
+    },
+    findings,
+    notes: [...new Set(notes)].sort(),
+  };
+}

@@ -1,0 +1,83 @@
+import { certificateBytes, peekCertificate, peekField, malformedCertificate, PEEKABLE_FIELDS, type InspectField } from '../core/cert-peek.js';
+import { inputError } from '../core/errors.js';
+import type { CertSummary } from '../core/inspect.js';
+import { readInput } from '../store/read-input.js';
+import { mapConcurrent } from '../store/scan.js';
+
+export interface InspectRequest {
+  /** Paths as given; '-' is stdin. */
+  files: string[];
+  field?: InspectField;
+  now: Date;
+}
+
+export interface InspectedCertificate extends CertSummary {
+  /** The file as given ("stdin" for '-'). */
+  file: string;
+  /** 1-based position in the file (bundles hold several). */
+  index: number;
+}
+
+export type InspectResult =
+  | { kind: 'field'; field: InspectField; values: string[] }
+  | { kind: 'full'; certificates: InspectedCertificate[] };
+
+/** Enough reads in flight for a CI job passing thousands of files; the order of output is kept. */
+const CONCURRENCY = 32;
+
+const sourceName = (file: string) => (file === '-' ? 'stdin' : file);
+
+async function readAll(files: string[]): Promise<Uint8Array[]> {
+  if (files.length === 0) throw inputError('INPUT_MISSING', 'no file given', "pass one or more certificate files, or '-' for stdin");
+  if (files.filter((f) => f === '-').length > 1) throw inputError('USAGE', "stdin ('-') can be read only once");
+  const read = await mapConcurrent(files, CONCURRENCY, (file) => readInput(file).catch((error: unknown) => ({ error })));
+  // Report the first bad file in argument order, whichever read finished first.
+  const bad = read.find((r): r is { error: unknown } => 'error' in r);
+  if (bad) throw bad.error;
+  return read as Uint8Array[];
+}
+
+/**
+ * Every certificate of every file, or one field of each. All files are read and parsed before any
+ * output, so a bad file fails the run (exit 2) without half a listing on stdout.
+ */
+export async function inspectFiles(request: InspectRequest): Promise<InspectResult> {
+  const data = await readAll(request.files);
+  const { field } = request;
+  if (field && PEEKABLE_FIELDS.has(field)) {
+    // The CI path (`inspect --field cn FILE`, once per file): no @peculiar/x509, no summaries.
+    const values = data.flatMap((bytes, i) => {
+      const source = sourceName(request.files[i]!);
+      return certificateBytes(bytes, source).map((c) => peekField(peekCertificate(c.der, () => malformedCertificate(source, c)), field));
+    });
+    return { kind: 'field', field, values };
+  }
+  const [{ readCertificates }, { summarize }] = await Promise.all([import('../core/cert-input.js'), import('../core/inspect.js')]);
+  const certificates = data.flatMap((bytes, i) => {
+    const file = sourceName(request.files[i]!);
+    return readCertificates(bytes, file).map((cert, j) => ({ file, index: j + 1, ...summarize(cert, request.now) }));
+  });
+  if (field) return { kind: 'field', field, values: certificates.map((c) => summaryField(c, field)) };
+  return { kind: 'full', certificates };
+}
+
+export function summaryField(summary: CertSummary, field: InspectField): string {
+  switch (field) {
+    case 'cn':
+      return summary.commonName ?? '';
+    case 'subject':
+      return summary.subject;
+    case 'issuer':
+      return summary.issuer;
+    case 'serial':
+      return summary.serial;
+    case 'not-before':
+      return summary.notBefore;
+    case 'not-after':
+      return summary.notAfter;
+    case 'sans':
+      return summary.sans.join(', ');
+    case 'fingerprint':
+      return summary.fingerprints.sha256;
+  }
+}
