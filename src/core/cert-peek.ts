@@ -8,7 +8,7 @@ import { inputError, type PkiError } from './errors.js';
  * Why it exists: `pkictl inspect --field cn FILE` runs once per file in CI and `pkictl list` reads
  * every certificate of a 10,000-tenant tree; importing @peculiar/x509 costs ~80-200 ms per process
  * and its ASN.1 schema parser is slow per certificate. The walker checks the whole outer structure
- * (every TLV length, the field order of TBSCertificate, no trailing bytes), so truncated or garbage
+ * (every TLV length, the field order of TBSCertificate), so truncated or garbage
  * DER is rejected like the full parser does. Extensions are not parsed here; `summarize` does that.
  */
 
@@ -47,7 +47,7 @@ export function certificateBytes(data: Uint8Array, source: string): CertificateB
   // A bundle whose last certificate lost its END line would otherwise be read as a shorter bundle.
   const begins = text.match(/-----BEGIN [A-Z0-9 ]+-----/g)!.length;
   if (begins > blocks.length) {
-    throw inputError('CERT_MALFORMED', `${source}: truncated PEM (${begins} BEGIN lines, only ${blocks.length} complete block${blocks.length === 1 ? "" : "s"})`);
+    throw inputError('CERT_MALFORMED', `${source}: truncated PEM (${begins} BEGIN lines, only ${blocks.length} complete block${blocks.length === 1 ? '' : 's'})`);
   }
   return certs.map((block, i) => {
     const body = block[2]!.replace(/\s+/g, '');
@@ -179,11 +179,23 @@ function serialHex(buf: Uint8Array, t: Tlv): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
+/**
+ * The certificate's own bytes: the first DER element, without whatever follows it in the file
+ * (fingerprints must hash the certificate only, as openssl does). Unparseable input is returned as is.
+ */
+export function firstElement(der: Uint8Array): Uint8Array {
+  try {
+    return der.subarray(0, tlv(der, 0, der.length).end);
+  } catch {
+    return der;
+  }
+}
+
 /** Reads the fields of one DER certificate; throws the `malformed` error when the structure is wrong. */
 export function peekCertificate(der: Uint8Array, malformed: () => Error = () => new Error('not a DER certificate')): CertPeek {
   try {
+    // Bytes after the certificate are ignored, as @peculiar/x509 and `openssl x509 -inform DER` do.
     const cert = expectTag(tlv(der, 0, der.length), 0x30);
-    if (cert.end !== der.length) throw new DerError('trailing bytes');
     const [tbs, sigAlg, signature, extra] = children(der, cert);
     if (extra) throw new DerError('extra element');
     expectTag(sigAlg, 0x30);
@@ -203,7 +215,7 @@ export function peekCertificate(der: Uint8Array, malformed: () => Error = () => 
       commonName: commonName(der, subject),
       notBefore: time(der, validity[0]),
       notAfter: time(der, validity[1]),
-      sha256: createHash('sha256').update(der).digest('hex'),
+      sha256: createHash('sha256').update(der.subarray(0, cert.end)).digest('hex'),
       issuerDer: der.subarray(issuer.from, issuer.end),
       subjectDer: der.subarray(subject.from, subject.end),
       spkiDer: der.subarray(spki.from, spki.end),
