@@ -1,0 +1,83 @@
+// Shared helpers for the benchmarks in bench/*.mjs (not a test: numbers, printed as tables).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const BIN = join(ROOT, 'bin', 'pkictl.js');
+export const NODE = process.execPath;
+
+/** `--name value` / `--name=value` from argv, else the default. */
+export function arg(name, fallback) {
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === `--${name}`) return argv[i + 1];
+    if (argv[i].startsWith(`--${name}=`)) return argv[i].slice(name.length + 3);
+  }
+  return fallback;
+}
+
+export function scratch(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (!process.argv.includes('--keep')) process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** One line describing the machine and its load, printed above every table: numbers mean little without it. */
+export function machineLine() {
+  const [one, five] = loadavg();
+  const openssl = spawnSync('openssl', ['version'], { encoding: 'utf8' }).stdout.trim();
+  return `${cpus().length} × ${cpus()[0]?.model.trim()} · load ${one.toFixed(2)} (1 min) ${five.toFixed(2)} (5 min) · node ${process.version} · ${openssl}`;
+}
+
+/** Runs a command to completion; rejects with its stderr on a non-zero exit. */
+export function run(cmd, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.trim().split('\n').slice(-3).join(' / ')}`))));
+  });
+}
+
+export async function timed(fn) {
+  const t0 = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - t0, value };
+}
+
+export function sh(script, options = {}) {
+  return execFileSync('sh', ['-c', script], { encoding: 'utf8', ...options });
+}
+
+export const fmt = (n, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+
+/** A plain fixed-width table (console.table adds quotes and an index column). */
+export function table(rows) {
+  const keys = Object.keys(rows[0]);
+  const width = keys.map((k) => Math.max(k.length, ...rows.map((r) => String(r[k]).length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(width[i]) : String(c).padStart(width[i]))).join('  ');
+  return [line(keys), width.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => line(keys.map((k) => r[k])))].join('\n');
+}
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Small async pool, for the benchmarks' own set-up work. */
+export async function pool(items, concurrency, fn) {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  }));
+}
