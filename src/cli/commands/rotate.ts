@@ -15,7 +15,7 @@ const schema = (zod: typeof z) =>
       ...sharedSchema(zod),
       tenant: zod.array(zod.string()).default([]),
       all: zod.boolean().default(false),
-      renewBefore: zod.string().default('33%'),
+      renewBefore: zod.string().optional(),
       at: zod.string().optional(),
       dryRun: zod.boolean().default(false),
       reuseKey: zod.boolean().default(false),
@@ -49,7 +49,7 @@ export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult>
     dirOption(c);
     c.option('--tenant <id>', 'only this tenant; repeatable', (value: string, list: string[] = []) => [...list, value]);
     c.option('--all', 'rotate every selected pair whatever its remaining lifetime (revoked ones are still skipped)');
-    c.option('--renew-before <when>', 'renew when less than this is left: a share of the lifetime (33%) or a duration (30d, 12h); default 33%');
+    c.option('--renew-before <when>', 'renew when less than this is left: a share of the lifetime (33%) or a duration (30d, 12h); default one third of the lifetime');
     c.option('--at <time>', 'evaluate the renewal window as of this ISO 8601 time instead of now');
     c.option('--dry-run', 'print the plan and change nothing');
     c.option('--reuse-key', 'keep the current key (default: a new key per rotation)');
@@ -66,7 +66,7 @@ export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult>
   },
   schema,
   async run(o, ctx) {
-    const [{ rotate }, { loadProfile }, { readPassphrase }, { parseRenewBefore }, { inputError }, { interruptSignal }, { progressDisplay }] = await Promise.all([
+    const [{ rotate }, { loadProfile }, { readPassphrase }, { parseRenewBefore, DEFAULT_RENEW_BEFORE }, { inputError }, { interruptSignal }, { progressDisplay }] = await Promise.all([
       import('../../ops/rotate.js'),
       import('../../store/templates.js'),
       import('../passphrase.js'),
@@ -75,7 +75,8 @@ export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult>
       import('../../ops/bulk.js'),
       import('../render/progress.js'),
     ]);
-    const renewBefore = parseRenewBefore(o.renewBefore);
+    // Default: one third of the lifetime left (cert-manager's and step's convention), exactly 1/3.
+    const renewBefore = o.renewBefore !== undefined ? parseRenewBefore(o.renewBefore) : DEFAULT_RENEW_BEFORE;
     let at: Date | undefined;
     if (o.at !== undefined) {
       at = new Date(o.at);
