@@ -1,9 +1,9 @@
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openssl, publicKeyOf } from '../helpers/openssl.js';
 import { runCli } from '../helpers/run-cli.js';
-import { tempDir, treeModes } from '../helpers/temp-dir.js';
+import { modeOf, tempDir, treeModes } from '../helpers/temp-dir.js';
 
 const TENANT_A = 'bf935f05-bf2e-4138-bfec-f4baaf99fecc';
 const TENANT_B = '0d1c1b8e-6a49-4a6e-9f5e-2f5d0a3b9c11';
@@ -33,21 +33,30 @@ describe.each([
     tree = await buildTree(keyFlags);
   });
 
-  it('writes exactly the contract layout with key files 0600, certificates 0644 and key directories 0700', async () => {
-    expect(await treeModes(tree.dir)).toEqual({
+  it('serves every contract path with key files 0600, certificates 0644 and key directories 0700', async () => {
+    const contract: Record<string, number> = {
+      '.': 0o700,
       'ca.crt': 0o644,
       'ca.key': 0o600,
       'server.crt': 0o644,
       'server.key': 0o600,
       clients: 0o700,
-      [`clients/${TENANT_A}`]: 0o700,
-      [`clients/${TENANT_A}/client.crt`]: 0o644,
-      [`clients/${TENANT_A}/client.key`]: 0o600,
-      [`clients/${TENANT_B}`]: 0o700,
-      [`clients/${TENANT_B}/client.crt`]: 0o644,
-      [`clients/${TENANT_B}/client.key`]: 0o600,
-    });
-    expect((await stat(tree.dir)).mode & 0o777).toBe(0o700);
+    };
+    for (const id of [TENANT_A, TENANT_B]) {
+      Object.assign(contract, { [`clients/${id}`]: 0o700, [`clients/${id}/client.crt`]: 0o644, [`clients/${id}/client.key`]: 0o600 });
+    }
+    for (const [path, mode] of Object.entries(contract)) expect([path, await modeOf(join(tree.dir, path))]).toEqual([path, mode]);
+    expect((await readdir(join(tree.dir, 'clients'))).sort()).toEqual([TENANT_A, TENANT_B].sort());
+  });
+
+  it('keeps every private key in the tree (history included) 0600 inside 0700 directories', async () => {
+    const modes = await treeModes(tree.dir);
+    const keys = Object.keys(modes).filter((p) => p.endsWith('.key'));
+    expect(keys.length).toBeGreaterThanOrEqual(4);
+    for (const key of keys) {
+      expect([key, modes[key]]).toEqual([key, 0o600]);
+      expect([dirname(key), (await stat(join(tree.dir, dirname(key)))).mode & 0o777]).toEqual([dirname(key), 0o700]);
+    }
   });
 
   it('writes PEM certificates and unencrypted PKCS#8 keys', async () => {
