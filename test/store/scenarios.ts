@@ -1,0 +1,186 @@
+import { spawn } from 'node:child_process';
+import { X509Certificate, createPublicKey } from 'node:crypto';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BIN } from '../helpers/run-cli.js';
+import { cli, clientPaths, readIndex } from './fixture.js';
+
+/**
+ * The guarantees of issue 7 as reusable scenarios: test/store/*.test.ts runs them small inside
+ * `npm test`; test/stress/*.stress.ts runs them at full size (`npm run test:stress`).
+ */
+
+export interface PairReport {
+  tenants: number;
+  problems: string[];
+  serials: string[];
+}
+
+/** Reads every tenant's pair by its contract paths: key matches certificate, signed by the CA, CN = tenant. */
+export async function checkAllPairs(dir: string): Promise<PairReport> {
+  const ca = new X509Certificate(await readFile(join(dir, 'ca.crt')));
+  const ids = (await readdir(join(dir, 'clients'))).filter((n) => !n.startsWith('.'));
+  const problems: string[] = [];
+  const serials: string[] = [];
+  for (const id of ids) {
+    const { cert, key } = clientPaths(dir, id);
+    try {
+      const x = new X509Certificate(await readFile(cert));
+      const pub = createPublicKey(await readFile(key)).export({ type: 'spki', format: 'der' });
+      if (!x.publicKey.export({ type: 'spki', format: 'der' }).equals(pub)) problems.push(`${id}: key does not match certificate`);
+      if (!x.verify(ca.publicKey)) problems.push(`${id}: certificate not signed by the CA`);
+      if (!x.subject.includes(`CN=${id}`)) problems.push(`${id}: CN is not the tenant id`);
+      serials.push(x.serialNumber.toLowerCase());
+    } catch (error) {
+      problems.push(`${id}: ${(error as Error).message}`);
+    }
+  }
+  return { tenants: ids.length, problems, serials };
+}
+
+export interface ParallelIssueReport {
+  tenants: number;
+  uniqueSerials: number;
+  clientIndexEntries: number;
+  uniqueIndexSerials: number;
+  auditLines: number;
+  auditOk: boolean;
+  pairProblems: string[];
+  exitCodes: Array<number | null>;
+}
+
+/** `processes` CLI processes at once, each issuing `perProcess` distinct tenants into one CA directory. */
+export async function parallelIssue(dir: string, processes: number, perProcess: number, ids: (n: number) => string[]): Promise<ParallelIssueReport> {
+  const batches = Array.from({ length: processes }, () => ids(perProcess));
+  const results = await Promise.all(batches.map((batch) => cli(['issue', 'client', '--dir', dir, '--key', 'ec-p256', ...batch])));
+  const pairs = await checkAllPairs(dir);
+  const index = await readIndex(dir);
+  const clientEntries = [...index.values()].filter((e) => e.kind === 'client');
+  const audit = await cli(['audit-log', 'verify', '--dir', dir, '--json']);
+  return {
+    tenants: pairs.tenants,
+    uniqueSerials: new Set(pairs.serials).size,
+    clientIndexEntries: clientEntries.length,
+    uniqueIndexSerials: new Set([...index.keys()]).size,
+    auditLines: JSON.parse(audit.stdout).auditLog.lines,
+    auditOk: audit.code === 0,
+    pairProblems: [...pairs.problems, ...results.filter((r) => r.code !== 0).map((r) => r.stderr)],
+    exitCodes: results.map((r) => r.code),
+  };
+}
+
+export interface CrashReport {
+  runs: number;
+  kills: number;
+  killedAfterMs: number[];
+  rotatedBeforeFinal: number;
+  problemsAfterKills: string[];
+  finalRotated: number;
+  afterFinal: { due: number; problems: string[]; auditOk: boolean; duplicateSerials: number };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Tenants hold 1-day certificates; `rotate --renew-before 30d --days 90` makes them all due.
+ * Each run is SIGKILLed after a random delay; after every kill every pair must match and verify.
+ * Then one run without a kill must finish the job, leaving nothing due.
+ */
+export async function crashRotate(dir: string, kills: number, maxDelayMs: number, random = Math.random): Promise<CrashReport> {
+  const report: CrashReport = { runs: 0, kills: 0, killedAfterMs: [], rotatedBeforeFinal: 0, problemsAfterKills: [], finalRotated: 0, afterFinal: { due: 0, problems: [], auditOk: false, duplicateSerials: 0 } };
+  const args = [BIN, 'rotate', '--dir', dir, '--renew-before', '30d', '--days', '90', '--json'];
+  for (let i = 0; i < kills; i++) {
+    const child = spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
+    const delay = Math.round(300 + random() * maxDelayMs);
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    await Promise.race([sleep(delay), exited]);
+    report.runs++;
+    if (child.exitCode === null) {
+      child.kill('SIGKILL');
+      report.kills++;
+      report.killedAfterMs.push(delay);
+    }
+    await exited;
+    const pairs = await checkAllPairs(dir);
+    report.problemsAfterKills.push(...pairs.problems.map((p) => `after kill ${i + 1}: ${p}`));
+  }
+  const before = await cli(['rotate', '--dir', dir, '--renew-before', '30d', '--dry-run', '--json']);
+  const due = JSON.parse(before.stdout).rotation.plan.filter((p: { action: string }) => p.action === 'rotate').length;
+  report.rotatedBeforeFinal = JSON.parse(before.stdout).rotation.plan.length - due;
+  const final = await cli(['rotate', '--dir', dir, '--renew-before', '30d', '--days', '90', '--json']);
+  report.runs++;
+  report.finalRotated = JSON.parse(final.stdout).rotation.rotated.length;
+  const after = await cli(['rotate', '--dir', dir, '--renew-before', '30d', '--dry-run', '--json']);
+  report.afterFinal.due = JSON.parse(after.stdout).rotation.plan.filter((p: { action: string }) => p.action === 'rotate').length;
+  const pairs = await checkAllPairs(dir);
+  report.afterFinal.problems = pairs.problems;
+  report.afterFinal.duplicateSerials = pairs.serials.length - new Set(pairs.serials).size;
+  report.afterFinal.auditOk = (await cli(['audit-log', 'verify', '--dir', dir])).code === 0;
+  return report;
+}
+
+/**
+ * A connector's loop in Python: load_cert_chain(client.crt, client.key) for every tenant, over and
+ * over; a failed load is retried once at once. Stops when `stopFile` exists and prints its counts.
+ */
+export const READER_PY = String.raw`
+import json, os, ssl, sys
+root, stop = sys.argv[1], sys.argv[2]
+ids = sorted(n for n in os.listdir(os.path.join(root, 'clients')) if not n.startswith('.'))
+stats = {'loads': 0, 'straddled': 0, 'failedTwice': 0, 'missing': 0, 'errors': []}
+def load(i):
+    d = os.path.join(root, 'clients', i)
+    ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(os.path.join(d, 'client.crt'), os.path.join(d, 'client.key'))
+while not os.path.exists(stop):
+    for i in ids:
+        stats['loads'] += 1
+        try:
+            load(i)
+        except FileNotFoundError as e:
+            stats['missing'] += 1
+            stats['errors'].append(str(e))
+        except (ssl.SSLError, OSError) as e:
+            stats['straddled'] += 1
+            try:
+                load(i)
+            except FileNotFoundError as e2:
+                stats['missing'] += 1
+                stats['errors'].append(str(e2))
+            except Exception as e2:
+                stats['failedTwice'] += 1
+                stats['errors'].append(str(e2))
+print(json.dumps(stats))
+`;
+
+export interface ReaderReport {
+  loads: number;
+  straddled: number;
+  failedTwice: number;
+  missing: number;
+  errors: string[];
+  rotated: number;
+}
+
+/** Runs `rotate --all` (rounds times) while the Python reader loads every pair in a tight loop. */
+export async function swapUnderReader(dir: string, rounds: number): Promise<ReaderReport> {
+  const script = join(dir, '..', 'reader.py');
+  const stop = join(dir, '..', 'reader.stop');
+  await writeFile(script, READER_PY);
+  const reader = spawn('python3', [script, dir, stop], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  reader.stdout.on('data', (d) => (out += d));
+  reader.stderr.on('data', (d) => (err += d));
+  const done = new Promise<void>((resolve) => reader.on('exit', () => resolve()));
+  await sleep(300);
+  let rotated = 0;
+  for (let i = 0; i < rounds; i++) {
+    const r = await cli(['rotate', '--dir', dir, '--all', '--json']);
+    if (r.code !== 0) throw new Error(`rotate failed: ${r.stderr}`);
+    rotated += JSON.parse(r.stdout).rotation.rotated.length;
+  }
+  await writeFile(stop, '');
+  await done;
+  if (!out) throw new Error(`reader failed: ${err}`);
+  return { ...(JSON.parse(out) as Omit<ReaderReport, 'rotated'>), rotated };
+}
