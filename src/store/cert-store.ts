@@ -134,7 +134,10 @@ export class CertStore {
 
   private async acquire(): Promise<void> {
     await ensureDir(this.layout.root, KEY_DIR_MODE);
-    this.lockHandle = await acquireLock(this.layout.root, { timeoutMs: this.options.lockTimeoutMs, onWait: this.options.onLockWait, command: this.audit.command });
+    // Without a callback the wait is still announced (on stderr, like every note of the CLI): a
+    // command that seems to hang for a minute without saying why is worse than a store that talks.
+    const onWait = this.options.onLockWait ?? ((message: string) => void process.stderr.write(`${message}\n`));
+    this.lockHandle = await acquireLock(this.layout.root, { timeoutMs: this.options.lockTimeoutMs, onWait, command: this.audit.command });
     try {
       await this.recover();
     } catch (error) {
