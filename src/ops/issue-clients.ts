@@ -90,40 +90,45 @@ async function existingState(store: CertStore, ids: string[], pattern?: string):
 export async function issueClients(request: IssueClientsRequest, ctx: OpContext): Promise<IssueClientsResult> {
   if (request.force && request.skipExisting) throw inputError('USAGE', "flag '--force' is incompatible with '--skip-existing'");
   validateTenants(request.tenants, request.tenantIdPattern);
-  const store = new CertStore(request.dir);
+  const store = new CertStore(request.dir, { onLockWait: ctx.notify });
   const ca = await store.loadCa(request.passphrase, ctx.crypto);
-  let ids = request.tenants.map((t) => t.id);
-  const skipped: string[] = [];
-  if (request.skipExisting) {
-    const state = await existingState(store, ids, request.tenantIdPattern);
-    const partial = ids.filter((_, i) => state[i] === 'partial');
-    if (partial.length > 0) {
-      const shown = partial.slice(0, 3).map((id) => store.layout.display(store.layout.clientDir(id, request.tenantIdPattern))).join(', ');
-      throw inputError('PAIR_INCOMPLETE', `${shown}${partial.length > 3 ? ` and ${partial.length - 3} more` : ''} hold only one of client.crt/client.key; nothing was issued`, 'remove the stray file, or reissue those tenants with --force');
-    }
-    skipped.push(...ids.filter((_, i) => state[i] === 'complete'));
-    ids = ids.filter((_, i) => state[i] === 'none');
-  } else {
-    await refuseOverwrite(store, ids.map((id) => store.clientPaths(id, request.tenantIdPattern)), request.force).catch((error: unknown) => {
-      if (error instanceof PkiError && error.code === 'ALREADY_EXISTS') {
-        throw inputError(error.code, error.message, 'pass --skip-existing to issue only the missing tenants, or --force to replace them');
+  // One lock for the whole batch: the existence check and the writes it decides on cannot be
+  // interleaved with another pkictl, and the lock is taken (and the index loaded) once, not per tenant.
+  const { skipped, report } = await store.withLock(async () => {
+    let ids = request.tenants.map((t) => t.id);
+    const skipped: string[] = [];
+    if (request.skipExisting) {
+      const state = await existingState(store, ids, request.tenantIdPattern);
+      const partial = ids.filter((_, i) => state[i] === 'partial');
+      if (partial.length > 0) {
+        const shown = partial.slice(0, 3).map((id) => store.layout.display(store.layout.clientDir(id, request.tenantIdPattern))).join(', ');
+        throw inputError('PAIR_INCOMPLETE', `${shown}${partial.length > 3 ? ` and ${partial.length - 3} more` : ''} hold only one of client.crt/client.key; nothing was issued`, 'remove the stray file, or reissue those tenants with --force');
       }
-      throw error;
-    });
-  }
-  request.onStart?.(ids.length, skipped.length);
+      skipped.push(...ids.filter((_, i) => state[i] === 'complete'));
+      ids = ids.filter((_, i) => state[i] === 'none');
+    } else {
+      await refuseOverwrite(store, ids.map((id) => store.clientPaths(id, request.tenantIdPattern)), request.force).catch((error: unknown) => {
+        if (error instanceof PkiError && error.code === 'ALREADY_EXISTS') {
+          throw inputError(error.code, error.message, 'pass --skip-existing to issue only the missing tenants, or --force to replace them');
+        }
+        throw error;
+      });
+    }
+    request.onStart?.(ids.length, skipped.length);
 
-  const report = await runBulk(
-    ids,
-    async (tenantId) => {
-      // Key, certificate and PEM first, all in memory; then one atomic write: an interrupted job
-      // leaves either the whole pair or nothing.
-      const { cert, pem } = await makePair('client', { ...request.subject, CN: tenantId }, undefined, request, ca, ctx);
-      const paths = await store.saveClient(tenantId, pem, request.tenantIdPattern);
-      return { kind: 'client', tenantId, ...paths, keyType: request.key, ...certFacts(cert) } satisfies IssuedPair;
-    },
-    { concurrency: request.concurrency, signal: request.signal, onProgress: request.onProgress },
-  );
+    const report = await runBulk(
+      ids,
+      async (tenantId) => {
+        // Key, certificate and PEM first, all in memory; then the store's one atomic write: an
+        // interrupted job leaves either the whole pair or nothing.
+        const { cert, pem } = await makePair('client', { ...request.subject, CN: tenantId }, undefined, request, ca, ctx);
+        const paths = await store.saveClient(tenantId, pem, request.tenantIdPattern);
+        return { kind: 'client', tenantId, ...paths, keyType: request.key, ...certFacts(cert) } satisfies IssuedPair;
+      },
+      { concurrency: request.concurrency, signal: request.signal, onProgress: request.onProgress },
+    );
+    return { skipped, report };
+  });
 
   return {
     issued: report.results.flatMap((r) => (r.status === 'done' ? [r.value!] : [])),
