@@ -1,0 +1,133 @@
+import { webcrypto } from 'node:crypto';
+import { appendFile, lstat, mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { issueLeaf, issueRoot, type CertificateAuthority } from '../../src/core/issue.js';
+import { exportPrivateKeyPem, generateKeyPair } from '../../src/core/keys.js';
+import { certificateToPem } from '../../src/core/pem.js';
+import { verifyAuditLog } from '../../src/store/audit-log.js';
+import { FileCertIndex } from '../../src/store/cert-index.js';
+import { CertStore } from '../../src/store/cert-store.js';
+import { ensureVersioned, versionName } from '../../src/store/pair-slot.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { uuids } from './fixture.js';
+import { checkAllPairs } from './scenarios.js';
+
+const crypto = webcrypto as unknown as Crypto;
+
+async function makeCa(): Promise<CertificateAuthority & { certPem: string; keyPem: string }> {
+  const keys = await generateKeyPair('ec-p256', crypto);
+  const cert = await issueRoot({ subject: { CN: 'Test CA' }, keys, days: 30, now: new Date() }, crypto);
+  return { cert, privateKey: keys.privateKey, certPem: certificateToPem(cert), keyPem: await exportPrivateKeyPem(keys.privateKey, crypto) };
+}
+
+async function pair(ca: CertificateAuthority, cn: string) {
+  const keys = await generateKeyPair('ec-p256', crypto);
+  const cert = await issueLeaf({ role: 'client', subject: { CN: cn }, publicKey: keys.publicKey, days: 10, now: new Date() }, ca, crypto);
+  return { certPem: certificateToPem(cert), keyPem: await exportPrivateKeyPem(keys.privateKey, crypto), serial: cert.serialNumber.toLowerCase(), cert };
+}
+
+describe('CertStore', () => {
+  let ca: Awaited<ReturnType<typeof makeCa>>;
+  let root: string;
+  beforeAll(async () => {
+    ca = await makeCa();
+    root = await tempDir('pkictl-store-');
+  });
+
+  async function newStore(name: string) {
+    const store = new CertStore(join(root, name), { actor: 'test', command: 'pkictl test' });
+    await store.saveCa({ certPem: ca.certPem, keyPem: ca.keyPem });
+    return store;
+  }
+
+  it('concurrent saveClient calls in one process (the bulk engine) record each pair exactly once', async () => {
+    const store = await newStore('concurrent');
+    const ids = uuids(16);
+    const pairs = await Promise.all(ids.map((id) => pair(ca, id)));
+    await Promise.all(ids.map((id, i) => store.saveClient(id, pairs[i]!)));
+    const index = await new FileCertIndex(store.layout.root).load();
+    expect(index.entries().filter((e) => e.kind === 'client')).toHaveLength(16);
+    const audit = await verifyAuditLog(store.layout.auditLog, index.auditHead(), index.lastAuditLines());
+    expect(audit).toMatchObject({ ok: true, lines: 17 });
+    expect((await checkAllPairs(store.layout.root)).problems).toEqual([]);
+  });
+
+  it('refuses a serial that is already in the index, writing nothing', async () => {
+    const store = await newStore('dup');
+    const [a, b] = uuids(2) as [string, string];
+    const p = await pair(ca, a);
+    await store.saveClient(a, p);
+    await expect(store.saveClient(b, p)).rejects.toThrow(/serial .* is already in the index/);
+    await expect(lstat(join(store.layout.clientsDir, b))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('checkAllPairs (the crash test oracle) does report a mismatched pair', async () => {
+    const store = await newStore('oracle');
+    const [a, b] = uuids(2) as [string, string];
+    await store.saveClient(a, await pair(ca, a));
+    const other = await pair(ca, b);
+    await mkdir(join(store.layout.clientsDir, b), { recursive: true, mode: 0o700 });
+    await writeFile(join(store.layout.clientsDir, b, 'client.crt'), other.certPem);
+    await writeFile(join(store.layout.clientsDir, b, 'client.key'), (await pair(ca, b)).keyPem, { mode: 0o600 });
+    expect((await checkAllPairs(store.layout.root)).problems).toEqual([`${b}: key does not match certificate`]);
+  });
+
+  it('finishes a migration interrupted at any step, and every intermediate state is a matching pair', async () => {
+    const store = await newStore('migrate');
+    const [id] = uuids(1) as [string];
+    const old = await pair(ca, id);
+    const dir = join(store.layout.clientsDir, id);
+    const slot = store.clientSlot(id);
+    const version = versionName(old.cert.notBefore, old.serial);
+    const versionOf = () => version;
+    const states: Array<() => Promise<void>> = [
+      async () => {}, // plain files only
+      async () => { // + the version copy
+        await mkdir(join(dir, 'versions', version), { recursive: true, mode: 0o700 });
+        await writeFile(join(dir, 'versions', version, 'client.crt'), old.certPem);
+        await writeFile(join(dir, 'versions', version, 'client.key'), old.keyPem, { mode: 0o600 });
+      },
+      async () => symlink(join('versions', version), join(dir, 'current')), // + current
+    ];
+    for (let step = 0; step < states.length; step++) {
+      const caseDir = join(store.layout.clientsDir, id);
+      await (await import('node:fs/promises')).rm(caseDir, { recursive: true, force: true });
+      await mkdir(caseDir, { recursive: true, mode: 0o700 });
+      await writeFile(join(caseDir, 'client.crt'), old.certPem);
+      await writeFile(join(caseDir, 'client.key'), old.keyPem, { mode: 0o600 });
+      for (let s = 0; s <= step; s++) await states[s]!();
+      expect((await checkAllPairs(store.layout.root)).problems).toEqual([]);
+      await ensureVersioned(slot, versionOf);
+      expect(await readlink(join(caseDir, 'client.crt'))).toBe('current/client.crt');
+      expect(await readlink(join(caseDir, 'client.key'))).toBe('current/client.key');
+      expect(await readFile(join(caseDir, 'client.crt'), 'utf8')).toBe(old.certPem);
+      expect((await checkAllPairs(store.layout.root)).problems).toEqual([]);
+      await ensureVersioned(slot, versionOf); // idempotent
+    }
+    // The state after step 3 (key already a link, certificate still a file):
+    await (await import('node:fs/promises')).rm(join(dir, 'client.key'));
+    await symlink('current/client.key', join(dir, 'client.key'));
+    await (await import('node:fs/promises')).rm(join(dir, 'client.crt'));
+    await writeFile(join(dir, 'client.crt'), old.certPem);
+    expect((await checkAllPairs(store.layout.root)).problems).toEqual([]);
+    await ensureVersioned(slot, versionOf);
+    expect((await lstat(join(dir, 'client.crt'))).isSymbolicLink()).toBe(true);
+  });
+
+  it('ignores a torn last index line when reading and cuts it off before the next write', async () => {
+    const store = await newStore('torn');
+    const [a, b] = uuids(2) as [string, string];
+    await store.saveClient(a, await pair(ca, a));
+    await appendFile(store.layout.index, '{"time":"2026-01-01T00:00:00Z","add":[{"serial":"ab');
+    const read = await new FileCertIndex(store.layout.root).load();
+    expect(read.entries()).toHaveLength(2);
+    await store.saveClient(b, await pair(ca, b));
+    const text = await readFile(store.layout.index, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    expect(text).not.toContain('"serial":"ab"');
+    expect(text.trim().split('\n').every((l) => JSON.parse(l))).toBeTruthy();
+    const after = await new FileCertIndex(store.layout.root).load();
+    expect(after.entries()).toHaveLength(3);
+  });
+});
