@@ -81,3 +81,38 @@ export async function pool(items, concurrency, fn) {
     }
   }));
 }
+
+/**
+ * A certs/ tree with `n` tenants, made in-process and cheaply: pkictl's own core signs every
+ * certificate (so they are exactly what pkictl issues), but all leaves share one ECDSA P-256 key
+ * and the files are written plainly (clients/<id>/client.crt 0644 + client.key 0600 in 0700
+ * directories: the contract layout, as the openssl recipe or a pre-index pkictl leaves it) without
+ * the store's index, audit log or per-pair fsyncs. `expiring` of them get notAfter within 30 days
+ * (issued 70 days ago for 90), so a scan has something to find. Needs `npm run build` (dist/core).
+ */
+export async function makeTree(root, n, { caKey = 'ec-p256', expiring = Math.floor(n / 10), concurrency = 8 } = {}) {
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const { randomUUID } = await import('node:crypto');
+  const { issueRoot, issueLeaf } = await import('../dist/core/issue.js');
+  const { generateKeyPair, exportPrivateKeyPem } = await import('../dist/core/keys.js');
+  const { certificateToPem } = await import('../dist/core/pem.js');
+  const crypto = globalThis.crypto;
+  const now = new Date();
+  const caKeys = await generateKeyPair(caKey, crypto);
+  const ca = { cert: await issueRoot({ subject: { C: 'MX', O: 'Luzzi', CN: 'Bench Root CA' }, keys: caKeys, days: 3650, now }, crypto), privateKey: caKeys.privateKey };
+  await mkdir(join(root, 'clients'), { recursive: true, mode: 0o700 });
+  await writeFile(join(root, 'ca.crt'), certificateToPem(ca.cert), { mode: 0o644 });
+  await writeFile(join(root, 'ca.key'), await exportPrivateKeyPem(caKeys.privateKey, crypto), { mode: 0o600 });
+  const leaf = await generateKeyPair('ec-p256', crypto);
+  const leafKeyPem = await exportPrivateKeyPem(leaf.privateKey, crypto);
+  const ids = Array.from({ length: n }, () => randomUUID());
+  await pool(ids, concurrency, async (id, i) => {
+    const issued = i < expiring ? new Date(now.getTime() - 70 * 86_400_000) : now;
+    const cert = await issueLeaf({ role: 'client', subject: { C: 'MX', ST: 'CDMX', O: 'Luzzi', CN: id }, publicKey: leaf.publicKey, days: 90, now: issued }, ca, crypto);
+    const dir = join(root, 'clients', id);
+    await mkdir(dir, { mode: 0o700 });
+    await writeFile(join(dir, 'client.key'), leafKeyPem, { mode: 0o600 });
+    await writeFile(join(dir, 'client.crt'), certificateToPem(cert), { mode: 0o644 });
+  });
+  return { ids, files: ids.map((id) => join(root, 'clients', id, 'client.crt')), caCert: join(root, 'ca.crt') };
+}
