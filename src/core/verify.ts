@@ -5,7 +5,7 @@
 import { hex } from './verify/der.js';
 import { modelOf, type CertModel } from './verify/cert-model.js';
 import { checkPath, type Purpose, type RuleFailure } from './verify/rules.js';
-import { signedBy } from './verify/signature.js';
+import { signatureAlgorithmProblem, signedBy } from './verify/signature.js';
 import type { CryptoProvider, x509 } from './x509.js';
 
 export type { Purpose } from './verify/rules.js';
@@ -94,7 +94,9 @@ function search(s: Search, path: CertModel[], evaluate: (path: CertModel[]) => R
       continue;
     }
     if (!signedBy(current, issuer)) {
-      noteDeadEnd(s, path.length, { code: 'BAD_SIGNATURE', message: `signature does not verify with the key of ${issuer.x.subject || 'its issuer'}`, depth, subject: current.x.subject });
+      const weak = signatureAlgorithmProblem(current);
+      if (weak) noteDeadEnd(s, path.length, { ...weak, depth, subject: current.x.subject });
+      else noteDeadEnd(s, path.length, { code: 'BAD_SIGNATURE', message: `signature does not verify with the key of ${issuer.x.subject || 'its issuer'}`, depth, subject: current.x.subject });
       continue;
     }
     const next = [...path, issuer];
