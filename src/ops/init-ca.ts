@@ -15,7 +15,7 @@ export interface InitCaRequest {
 }
 
 export async function initCa(request: InitCaRequest, ctx: OpContext): Promise<IssuedPair> {
-  const store = new CertStore(request.dir);
+  const store = new CertStore(request.dir, { onLockWait: ctx.notify });
   await store.assertNoCa(); // before the slow key generation
   const keys = await generateKeyPair(request.key, ctx.crypto);
   const cert = await issueRoot({ subject: request.subject, keys, days: request.days, now: ctx.now }, ctx.crypto);

@@ -39,10 +39,14 @@ export interface IssueServerRequest extends LeafProfile {
 }
 
 export async function issueServer(request: IssueServerRequest, ctx: OpContext): Promise<IssuedPair> {
-  const store = new CertStore(request.dir);
+  const store = new CertStore(request.dir, { onLockWait: ctx.notify });
   const ca = await store.loadCa(request.passphrase, ctx.crypto);
-  await refuseOverwrite(store, [{ cert: store.layout.serverCert, key: store.layout.serverKey }], request.force);
-  const { cert, pem } = await makePair('server', request.subject, request.sans, request, ca, ctx);
-  const paths = await store.saveServer(pem);
+  // The existence check and the write under one lock: two concurrent `issue server` without
+  // --force cannot both pass the check.
+  const { cert, paths } = await store.withLock(async () => {
+    await refuseOverwrite(store, [{ cert: store.layout.serverCert, key: store.layout.serverKey }], request.force);
+    const { cert, pem } = await makePair('server', request.subject, request.sans, request, ca, ctx);
+    return { cert, paths: await store.saveServer(pem) };
+  });
   return { kind: 'server', ...paths, keyType: request.key, ...certFacts(cert), sans: request.sans.map(formatSan) };
 }

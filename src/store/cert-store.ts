@@ -294,6 +294,9 @@ export class CertStore {
     await this.withLock(async () => {
       await ensureDir(dirname(slot.base), KEY_DIR_MODE);
       const state = await slotState(slot);
+      // Bring an existing slot to the versioned shape first (it keeps serving the old pair), so
+      // that a slot that cannot take a new pair fails before anything is recorded.
+      if (state !== 'absent') await ensureVersioned(slot, (pem) => this.versionOf(pem, slot.certLink));
       const entry = this.entryFor(kind, pair.certPem, slot.certLink, tenantId);
       const action = options.action ?? (state === 'absent' ? 'issue' : 'reissue');
       await this.exclusive(async () => {
@@ -309,7 +312,6 @@ export class CertStore {
       if (state === 'absent') {
         await createSlot(slot, version, pair);
       } else {
-        await ensureVersioned(slot, (pem) => this.versionOf(pem, slot.certLink));
         await installVersion(slot, version, pair);
         await pruneVersions(slot, HISTORY_KEEP);
       }

@@ -220,6 +220,10 @@ export async function pruneVersions(spec: SlotSpec, keep: number): Promise<strin
   const others = names.filter((n) => !n.startsWith('.') && n !== current).sort().reverse();
   const removed = [...stray, ...others.slice(keep)];
   for (const name of removed) await rm(join(versions, name), { recursive: true, force: true });
+  // Temp links left in the base by a run killed between symlink() and rename().
+  for (const name of await readdir(spec.base)) {
+    if (name.startsWith('.') && name.endsWith('.tmp')) await rm(join(spec.base, name), { force: true });
+  }
   return removed;
 }
 

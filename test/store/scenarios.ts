@@ -83,30 +83,40 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Tenants hold 1-day certificates; `rotate --renew-before 30d --days 90` makes them all due.
- * Each run is SIGKILLed after a random delay; after every kill every pair must match and verify.
+ * Each run is SIGKILLed at a random moment after its first rotation is recorded; after every kill
+ * every pair must match and verify, serials stay unique and the audit chain stays intact.
  * Then one run without a kill must finish the job, leaving nothing due.
  */
 export async function crashRotate(dir: string, kills: number, maxDelayMs: number, random = Math.random): Promise<CrashReport> {
   const report: CrashReport = { runs: 0, kills: 0, killedAfterMs: [], rotatedBeforeFinal: 0, problemsAfterKills: [], finalRotated: 0, afterFinal: { due: 0, problems: [], auditOk: false, duplicateSerials: 0 } };
   const args = [BIN, 'rotate', '--dir', dir, '--renew-before', '30d', '--days', '90', '--json'];
+  const indexLines = async () => (await readFile(join(dir, 'index.jsonl'), 'utf8')).split('\n').length;
   for (let i = 0; i < kills; i++) {
     const child = spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
-    const delay = Math.round(300 + random() * maxDelayMs);
-    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-    await Promise.race([sleep(delay), exited]);
+    let exited = false;
+    const exit = new Promise<void>((resolve) => child.on('exit', () => { exited = true; resolve(); }));
+    // Wait until this run has recorded its first rotation (start-up and planning are over), then
+    // kill it at a random moment of the rotation phase.
+    const base = await indexLines();
+    while (!exited && (await indexLines()) === base) await sleep(20);
+    const delay = Math.round(random() * maxDelayMs);
+    await Promise.race([sleep(delay), exit]);
     report.runs++;
-    if (child.exitCode === null) {
+    if (!exited) {
       child.kill('SIGKILL');
       report.kills++;
       report.killedAfterMs.push(delay);
     }
-    await exited;
+    await exit;
     const pairs = await checkAllPairs(dir);
     report.problemsAfterKills.push(...pairs.problems.map((p) => `after kill ${i + 1}: ${p}`));
+    if (new Set(pairs.serials).size !== pairs.serials.length) report.problemsAfterKills.push(`after kill ${i + 1}: duplicate serials on disk`);
+    const audit = await cli(['audit-log', 'verify', '--dir', dir]);
+    if (audit.code !== 0) report.problemsAfterKills.push(`after kill ${i + 1}: audit-log verify: ${audit.stderr.trim()}`);
   }
   const before = await cli(['rotate', '--dir', dir, '--renew-before', '30d', '--dry-run', '--json']);
   const due = JSON.parse(before.stdout).rotation.plan.filter((p: { action: string }) => p.action === 'rotate').length;
-  report.rotatedBeforeFinal = JSON.parse(before.stdout).rotation.plan.length - due;
+  report.rotatedBeforeFinal = JSON.parse(before.stdout).rotation.plan.length - due; // not due any more: rotated by a killed run
   const final = await cli(['rotate', '--dir', dir, '--renew-before', '30d', '--days', '90', '--json']);
   report.runs++;
   report.finalRotated = JSON.parse(final.stdout).rotation.rotated.length;
