@@ -18,11 +18,14 @@ import { arg, BIN, fmt, machineLine, NODE, run, scratch, table, timed } from './
 
 const N = Number(arg('n', 200));
 const variants = arg('variants', 'rsa,ec').split(',');
-const concurrency = Number(arg('concurrency', Math.max(2, availableParallelism())));
+// pkictl's defaults (ops/issue-clients.ts concurrencyFor): one job per core for RSA leaves, four per
+// core for EC ones; the floor runs at the same concurrency as pkictl.
+const concurrencyArg = arg('concurrency', undefined);
+const concurrencyFor = (leaf) => Number(concurrencyArg ?? (leaf === 'rsa' ? 1 : 4) * Math.max(2, availableParallelism()));
 const dir = scratch('pkictl-bench-issue-');
 const genKeyPair = promisify(generateKeyPair);
 
-console.log(`bulk issuance of ${N} client certificates, RSA-4096 CA · concurrency ${concurrency} · ${machineLine()}\n`);
+console.log(`bulk issuance of ${N} client certificates, RSA-4096 CA · ${machineLine()}\n`);
 
 // One RSA-4096 CA for every row: made by pkictl, read by openssl as is (PKCS#8 PEM).
 const caDir = join(dir, 'ca');
@@ -33,6 +36,7 @@ const caKey = createPrivateKey(caKeyPem);
 const tbs = Buffer.alloc(600, 7);
 
 async function floor(leaf) {
+  const concurrency = concurrencyFor(leaf);
   let next = 0;
   const { ms } = await timed(() =>
     Promise.all(
@@ -78,7 +82,7 @@ async function pkictlRun(leaf, name) {
   const ids = join(dir, `${name}.txt`);
   writeFileSync(ids, Array.from({ length: N }, () => randomUUID()).join('\n') + '\n');
   const { ms } = await timed(() =>
-    run(NODE, [BIN, 'issue', 'client', '--dir', work, '--from', ids, '--key', leaf === 'rsa' ? 'rsa-2048' : 'ec-p256', '--concurrency', String(concurrency)]),
+    run(NODE, [BIN, 'issue', 'client', '--dir', work, '--from', ids, '--key', leaf === 'rsa' ? 'rsa-2048' : 'ec-p256', '--concurrency', String(concurrencyFor(leaf))]),
   );
   return ms;
 }
@@ -88,8 +92,8 @@ for (const leaf of variants) {
   const label = leaf === 'rsa' ? 'RSA-2048 leaves' : 'ECDSA P-256 leaves';
   const rows = [];
   // Order: floor first (warms nothing pkictl uses: it is another process), pkictl, then openssl.
-  rows.push({ method: 'in-process floor (keygen + 1 signature)', ms: await floor(leaf) });
-  rows.push({ method: `pkictl issue client --from (${concurrency} at a time)`, ms: await pkictlRun(leaf, `pkictl-${leaf}`) });
+  rows.push({ method: `in-process floor (keygen + 1 signature, ${concurrencyFor(leaf)} at a time)`, ms: await floor(leaf) });
+  rows.push({ method: `pkictl issue client --from (${concurrencyFor(leaf)} at a time)`, ms: await pkictlRun(leaf, `pkictl-${leaf}`) });
   rows.push({ method: 'openssl recipe, shell loop', ms: await opensslRun(leaf, 1, `openssl-${leaf}-1`) });
   rows.push({ method: 'openssl recipe, 2 at a time (xargs -P 2)', ms: await opensslRun(leaf, 2, `openssl-${leaf}-2`) });
   const rate = (r) => (N * 1000) / r.ms;

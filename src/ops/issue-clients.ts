@@ -2,7 +2,7 @@ import { inputError, PkiError } from '../core/errors.js';
 import { certFacts } from '../core/inspect.js';
 import { printable, tenantIdProblem } from '../core/tenant-id.js';
 import { CertStore } from '../store/cert-store.js';
-import { runBulk, type BulkProgress } from './bulk.js';
+import { defaultConcurrency, runBulk, type BulkProgress } from './bulk.js';
 import type { IssuedPair, OpContext } from './context.js';
 import { makePair, refuseOverwrite, type LeafProfile } from './issue-leaf.js';
 
@@ -87,6 +87,15 @@ async function existingState(store: CertStore, ids: string[], pattern?: string):
   return report.results.map((r) => r.value as Existing);
 }
 
+/**
+ * RSA leaves: one job per core, since key generation saturates the cores on the libuv pool and more
+ * jobs would only queue. EC leaves: the key costs nothing, so a job is mostly waiting (the CA's
+ * signature on the pool, the store's fsyncs); four per core keep those waits overlapped.
+ */
+export function concurrencyFor(key: string): number {
+  return key.startsWith('rsa') ? defaultConcurrency() : 4 * defaultConcurrency();
+}
+
 export async function issueClients(request: IssueClientsRequest, ctx: OpContext): Promise<IssueClientsResult> {
   if (request.force && request.skipExisting) throw inputError('USAGE', "flag '--force' is incompatible with '--skip-existing'");
   validateTenants(request.tenants, request.tenantIdPattern);
@@ -125,7 +134,7 @@ export async function issueClients(request: IssueClientsRequest, ctx: OpContext)
         const paths = await store.saveClient(tenantId, pem, request.tenantIdPattern);
         return { kind: 'client', tenantId, ...paths, keyType: request.key, ...certFacts(cert) } satisfies IssuedPair;
       },
-      { concurrency: request.concurrency, signal: request.signal, onProgress: request.onProgress },
+      { concurrency: request.concurrency ?? concurrencyFor(request.key), signal: request.signal, onProgress: request.onProgress },
     );
     return { skipped, report };
   });
