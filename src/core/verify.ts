@@ -95,8 +95,16 @@ function search(s: Search, path: CertModel[], evaluate: (path: CertModel[]) => R
     }
     if (!signedBy(current, issuer)) {
       const weak = signatureAlgorithmProblem(current);
+      const otherKey = current.aki?.keyId && issuer.ski && hex(current.aki.keyId) !== hex(issuer.ski);
       if (weak) noteDeadEnd(s, path.length, { ...weak, depth, subject: current.x.subject });
-      else noteDeadEnd(s, path.length, { code: 'BAD_SIGNATURE', message: `signature does not verify with the key of ${issuer.x.subject || 'its issuer'}`, depth, subject: current.x.subject });
+      else if (otherKey) {
+        noteDeadEnd(s, path.length, {
+          code: 'UNKNOWN_ISSUER',
+          message: `a CA named ${issuer.x.subject || '(empty)'} is known, but not the key that signed this certificate (authorityKeyIdentifier differs)`,
+          depth,
+          subject: current.x.subject,
+        });
+      } else noteDeadEnd(s, path.length, { code: 'BAD_SIGNATURE', message: `signature does not verify with the key of ${issuer.x.subject || 'its issuer'}`, depth, subject: current.x.subject });
       continue;
     }
     const next = [...path, issuer];
