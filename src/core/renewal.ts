@@ -126,8 +126,10 @@ export function needsRenewal(validity: Validity, threshold: RenewThreshold, now:
   return { due: false, status: 'valid', renewAt, remainingMs, reason: `expires in ${formatSpan(remainingMs)}; renewal due from ${renewAt.toISOString()} (${window} before expiry)` };
 }
 
+/** The status alone, without building the reason (list computes it for 10,000 certificates). */
 export function expiryStatus(validity: Validity, threshold: RenewThreshold, now: Date): ExpiryStatus {
-  return needsRenewal(validity, threshold, now).status;
+  if (isExpired(validity, now)) return 'expired';
+  return now.getTime() >= validity.notAfter.getTime() - renewWindowMs(validity, threshold) ? 'expiring' : 'valid';
 }
 
 /** Whole days left until notAfter (negative once expired), rounded down: 29.9 days left shows as 29. */

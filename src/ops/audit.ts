@@ -4,8 +4,9 @@ import { PkiError } from '../core/errors.js';
 import { summarize, type CertSummary } from '../core/inspect.js';
 import { needsRenewal, type RenewThreshold } from '../core/renewal.js';
 import { verifyChain, type Purpose } from '../core/verify.js';
-import type { x509 } from '../core/x509.js';
-import { mapConcurrent, scanTree, type FileRead, type TreeEntry } from '../store/scan.js';
+import { x509 } from '../core/x509.js';
+import { mapConcurrent, readTreeFileSync, scanTree, type FileRead, type TreeEntry } from '../store/scan.js';
+import { crlState, indexRevocations } from './list.js';
 import type { OpContext } from './context.js';
 
 /*
@@ -32,6 +33,10 @@ export type FindingCode =
   | 'EXPIRED'
   | 'EXPIRING'
   | 'CA_INVALID'
+  | 'REVOKED'
+  | 'CRL_INVALID'
+  | 'CRL_EXPIRED'
+  | 'CRL_STALE'
   | 'STRAY_FILE';
 
 export interface AuditFinding {
@@ -176,7 +181,36 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
     else if (decision.status === 'expiring') add({ code: 'EXPIRING', severity: 'warning', path: p.certPath, message: decision.reason });
   });
 
-  // 3. Across certificates: a serial or a key used twice.
+  // 3. Revocation: the issuance index and certs/crl.pem (issue 7), when present.
+  const revoked = new Map<string, string>();
+  try {
+    for (const [serial, why] of (await indexRevocations(request.dir)) ?? []) revoked.set(serial, `${why} in the issuance index`);
+  } catch (error) {
+    notes.push(`the issuance index could not be read (${error instanceof Error ? error.message : String(error)}): revocations in it were not checked`);
+  }
+  const crlRead = readTreeFileSync(scan.layout.crl);
+  const crl = crlState(crlRead, request.at);
+  if (crl && crlRead.ok) {
+    const code = crl.status === 'expired' ? 'CRL_EXPIRED' : crl.status === 'stale' ? 'CRL_STALE' : crl.status === 'unreadable' ? 'CRL_INVALID' : undefined;
+    if (code) add({ code, severity: code === 'CRL_STALE' ? 'warning' : 'error', path: 'crl.pem', message: crl.message });
+    if (crl.status !== 'unreadable' && ca.cert) {
+      try {
+        const list = new x509.X509Crl(Buffer.from(crlRead.bytes).toString('latin1'));
+        if (!(await list.verify({ publicKey: ca.cert }, ctx.crypto))) add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: 'its signature does not verify with ca.crt' });
+        else for (const e of list.entries) revoked.set(e.serialNumber.toLowerCase(), revoked.get(e.serialNumber.toLowerCase()) ?? `listed in crl.pem (revoked ${e.revocationDate.toISOString()})`);
+      } catch {
+        add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: 'not a readable CRL' });
+      }
+    }
+  } else if (crl) {
+    add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: crl.message });
+  }
+  for (const p of parsed) {
+    const why = p.summary && revoked.get(p.summary.serial);
+    if (why) add({ code: 'REVOKED', severity: 'error', path: p.certPath, message: `still deployed but revoked: ${why}` });
+  }
+
+  // 4. Across certificates: a serial or a key used twice.
   const groups = (key: (s: CertSummary) => string) => {
     const by = new Map<string, Parsed[]>();
     for (const p of parsed) if (p.summary) by.set(key(p.summary), [...(by.get(key(p.summary)) ?? []), p]);
@@ -189,7 +223,7 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
     add({ code: 'DUPLICATE_PUBLIC_KEY', severity: 'error', path: g[0]!.certPath, message: `${g.length} certificates share one public key: ${g.map((p) => p.certPath).join(', ')}` });
   }
 
-  // 4. Files that are not part of the contract (leftover temp files, copies, foreign files).
+  // 5. Files that are not part of the contract (leftover temp files, copies, foreign files).
   for (const path of scan.stray) add({ code: 'STRAY_FILE', severity: 'warning', path: rel(path), message: 'not part of the certs/ layout' });
 
   const order = (f: AuditFinding) => `${f.path}\u0000${f.code}`;

@@ -1,7 +1,7 @@
-import { peekCertificates, type CertPeek } from '../core/cert-peek.js';
+import { equalBytes, peekCertificates, peekCrlTimes, type CertPeek } from '../core/cert-peek.js';
 import { PkiError } from '../core/errors.js';
-import { daysLeft, needsRenewal, type RenewThreshold } from '../core/renewal.js';
-import { scanTree, type EntryKind, type TreeEntry } from '../store/scan.js';
+import { daysLeft, DEFAULT_RENEW_BEFORE, expiryStatus, needsRenewal, type RenewThreshold } from '../core/renewal.js';
+import { readTreeFileSync, scanTree, type EntryKind, type FileRead, type TreeEntry } from '../store/scan.js';
 
 export type ListStatus = 'valid' | 'expiring' | 'expired' | 'invalid';
 
@@ -33,24 +33,74 @@ export interface ListResult {
   dir: string;
   at: string;
   renewBefore: string;
-  /** Where the rows came from: the tree is always read; the index adds revocation status when present. */
-  source: 'tree' | 'tree+index';
+  /** What was read: the tree always; the issuance index and crl.pem when present (they add revocations). */
+  sources: Array<'tree' | 'index' | 'crl'>;
   certificates: ListRow[];
   counts: Record<ListStatus, number>;
   /** Rows not shown because of the filter. */
   hidden: number;
+  /** Problems that did not stop the listing (an unreadable index, a stale CRL). */
+  warnings: string[];
+  /** certs/crl.pem when present (issue 7's revocation list); `revoked` is its number of entries. */
+  crl: (Omit<CrlState, 'revoked'> & { revoked: number }) | null;
 }
 
-/** Serial → why the issuance index says the certificate must not be used (revoked), if an index exists. */
+export interface CrlState {
+  /** fresh; stale = inside the last third of its validity (regenerate it soon); expired = past nextUpdate. */
+  status: 'fresh' | 'stale' | 'expired' | 'unreadable';
+  thisUpdate: string | null;
+  nextUpdate: string | null;
+  message: string;
+  /** Serial → revocation date, from the CRL (its signature is checked by `pkictl audit`, not here). */
+  revoked: Map<string, Date>;
+}
+
+/**
+ * A CRL past nextUpdate makes every `verify -crl_check` fail: relying parties treat it as unusable.
+ * "Stale" reuses the certificates' default rule, one third of its validity left (2.3 days of a 7-day CRL).
+ */
+export function crlState(read: FileRead, at: Date): CrlState | null {
+  const none = { thisUpdate: null, nextUpdate: null, revoked: new Map<string, Date>() };
+  if (!read.ok) return read.missing ? null : { status: 'unreadable', ...none, message: `crl.pem: ${read.reason}` };
+  let times;
+  try {
+    times = peekCrlTimes(read.bytes);
+  } catch {
+    return { status: 'unreadable', ...none, message: 'crl.pem is not a readable CRL' };
+  }
+  const base = { thisUpdate: times.thisUpdate.toISOString(), nextUpdate: times.nextUpdate?.toISOString() ?? null, revoked: times.revoked };
+  if (!times.nextUpdate) return { status: 'fresh', ...base, message: 'crl.pem has no nextUpdate' };
+  const decision = needsRenewal({ notBefore: times.thisUpdate, notAfter: times.nextUpdate }, DEFAULT_RENEW_BEFORE, at);
+  if (decision.status === 'expired') return { status: 'expired', ...base, message: `crl.pem passed its nextUpdate (${base.nextUpdate}): relying parties reject it; run pkictl crl` };
+  if (decision.status === 'expiring') return { status: 'stale', ...base, message: `crl.pem reaches its nextUpdate at ${base.nextUpdate}; run pkictl crl soon` };
+  return { status: 'fresh', ...base, message: `crl.pem is valid until ${base.nextUpdate}` };
+}
+
+/** Serial → why the issuance index says the certificate must not be used; undefined when there is no index. */
 export type RevocationLookup = (dir: string) => Promise<Map<string, string> | undefined>;
 
 /**
- * Seam for issue 7's issuance index (src/store/cert-index.ts). Until it is wired in, list reads the
- * tree only; see `listCertificates`' `revocations` parameter.
+ * Reads issue 7's issuance index (certs/index.jsonl) without the lock, as every read-only command
+ * does: a torn last line is skipped. Only revocations change what list reports: the tree is what is
+ * deployed, so rows always come from it (a tree made before the index existed, or changed by hand,
+ * is still listed whole); the index adds what the files cannot say, that a certificate was revoked.
  */
+export const indexRevocations: RevocationLookup = async (dir) => {
+  const { FileCertIndex } = await import('../store/cert-index.js');
+  const index = new FileCertIndex(dir);
+  if (!(await index.exists())) return undefined;
+  await index.load();
+  const revoked = new Map<string, string>();
+  for (const e of index.entries()) {
+    if (e.status === 'revoked') revoked.set(e.serial, `revoked (${e.revocationReason ?? 'unspecified'}) at ${e.revokedAt ?? 'unknown time'}`);
+  }
+  return revoked;
+};
+
+/** For callers (and tests) that want the tree alone. */
 export const noIndex: RevocationLookup = async () => undefined;
 
-function rowFor(entry: TreeEntry, caSubject: Uint8Array | undefined, request: ListRequest, rel: (p: string) => string): ListRow {
+function rowFor(entry: TreeEntry, ca: CertPeek | undefined, request: ListRequest, rel: (p: string) => string): ListRow {
   const base = { kind: entry.kind, tenant: entry.tenant ?? null, path: rel(entry.certPath) };
   const empty = { commonName: null, serial: null, notBefore: null, notAfter: null, daysLeft: null };
   if (!entry.cert.ok) {
@@ -67,9 +117,13 @@ function rowFor(entry: TreeEntry, caSubject: Uint8Array | undefined, request: Li
   }
   const problems: string[] = [];
   if (entry.kind === 'client' && peek.commonName !== entry.tenant) problems.push(`CN ${JSON.stringify(peek.commonName ?? null)} is not the directory name`);
-  if (entry.kind !== 'ca' && caSubject && !Buffer.from(peek.issuerDer).equals(Buffer.from(caSubject))) problems.push('not issued by ca.crt (issuer name differs)');
+  // Name and key id only: a signature check per certificate would double the time of a 10,000-tenant
+  // list; `pkictl audit` and `pkictl verify --all` verify signatures.
+  if (entry.kind !== 'ca' && ca) {
+    if (!equalBytes(peek.issuerDer, ca.subjectDer)) problems.push('not issued by ca.crt (issuer name differs)');
+    else if (peek.authorityKeyId && ca.subjectKeyId && !equalBytes(peek.authorityKeyId, ca.subjectKeyId)) problems.push('not issued by ca.crt (authority key id differs)');
+  }
   if (request.at < peek.notBefore) problems.push(`not valid before ${peek.notBefore.toISOString()}`);
-  const decision = needsRenewal(peek, request.threshold, request.at);
   return {
     ...base,
     commonName: peek.commonName ?? null,
@@ -77,27 +131,35 @@ function rowFor(entry: TreeEntry, caSubject: Uint8Array | undefined, request: Li
     notBefore: peek.notBefore.toISOString(),
     notAfter: peek.notAfter.toISOString(),
     daysLeft: daysLeft(peek.notAfter, request.at),
-    status: problems.length > 0 ? 'invalid' : decision.status,
+    status: problems.length > 0 ? 'invalid' : expiryStatus(peek, request.threshold, request.at),
     problems,
   };
 }
 
 /** The inventory of --dir: one row per certificate of the contract, with status at `request.at`. */
-export async function listCertificates(request: ListRequest, revocations: RevocationLookup = noIndex): Promise<ListResult> {
-  const [scan, revoked] = await Promise.all([scanTree(request.dir), revocations(request.dir)]);
+export async function listCertificates(request: ListRequest, revocations: RevocationLookup = indexRevocations): Promise<ListResult> {
+  const scan = await scanTree(request.dir);
+  const warnings: string[] = [];
+  const revoked = await revocations(request.dir).catch((error: unknown) => {
+    warnings.push(`the issuance index was not read (${error instanceof Error ? error.message : String(error)}); revocations are not shown`);
+    return undefined;
+  });
   const rel = (p: string) => p.slice(scan.root.length + 1);
   const caEntry = scan.entries.find((e) => e.kind === 'ca')!;
-  let caSubject: Uint8Array | undefined;
+  let ca: CertPeek | undefined;
   if (caEntry.cert.ok) {
     try {
-      caSubject = peekCertificates(caEntry.cert.bytes, 'ca.crt')[0]!.subjectDer;
+      ca = peekCertificates(caEntry.cert.bytes, 'ca.crt')[0]!;
     } catch {
       // ca.crt's own row reports it as invalid; leaves are then not checked against it.
     }
   }
+  const crl = crlState(readTreeFileSync(scan.layout.crl), request.at);
+  if (crl && crl.status !== 'fresh') warnings.push(crl.message);
   const all = scan.entries.map((entry) => {
-    const row = rowFor(entry, caSubject, request, rel);
-    const why = row.serial ? revoked?.get(row.serial) : undefined;
+    const row = rowFor(entry, ca, request, rel);
+    const inCrl = row.serial ? crl?.revoked.get(row.serial) : undefined;
+    const why = (row.serial ? revoked?.get(row.serial) : undefined) ?? (inCrl && `listed in crl.pem (revoked ${inCrl.toISOString()})`);
     if (why) {
       row.problems.push(why);
       row.status = 'invalid';
@@ -111,9 +173,11 @@ export async function listCertificates(request: ListRequest, revocations: Revoca
     dir: scan.layout.display(scan.root),
     at: request.at.toISOString(),
     renewBefore: request.threshold.text,
-    source: revoked ? 'tree+index' : 'tree',
+    sources: ['tree', ...(revoked ? (['index'] as const) : []), ...(crl && crl.status !== 'unreadable' ? (['crl'] as const) : [])],
     certificates,
     counts,
     hidden: all.length - certificates.length,
+    warnings,
+    crl: crl && { status: crl.status, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, message: crl.message, revoked: crl.revoked.size },
   };
 }

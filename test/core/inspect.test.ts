@@ -101,6 +101,8 @@ describe('summarize', () => {
       const summary = summarize(cert, NOW);
       for (const field of INSPECT_FIELDS.filter((f) => PEEKABLE_FIELDS.has(f))) expect(peekField(peek, field)).toBe(summaryField(summary, field));
       expect(Buffer.from(peek.issuerDer).equals(Buffer.from(cert.issuerName.toArrayBuffer()))).toBe(true);
+      expect(peek.authorityKeyId && Buffer.from(peek.authorityKeyId).toString('hex')).toBe(summary.authorityKeyId ?? undefined);
+      expect(peek.subjectKeyId && Buffer.from(peek.subjectKeyId).toString('hex')).toBe(summary.subjectKeyId ?? undefined);
     }
   });
 });
