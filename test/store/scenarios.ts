@@ -119,6 +119,7 @@ export async function crashRotate(dir: string, kills: number, maxDelayMs: number
   report.rotatedBeforeFinal = JSON.parse(before.stdout).rotation.plan.length - due; // not due any more: rotated by a killed run
   const final = await cli(['rotate', '--dir', dir, '--renew-before', '30d', '--days', '90', '--json']);
   report.runs++;
+  if (final.code !== 0) throw new Error(`the rerun failed (exit ${final.code}): ${final.stderr}`);
   report.finalRotated = JSON.parse(final.stdout).rotation.rotated.length;
   const after = await cli(['rotate', '--dir', dir, '--renew-before', '30d', '--dry-run', '--json']);
   report.afterFinal.due = JSON.parse(after.stdout).rotation.plan.filter((p: { action: string }) => p.action === 'rotate').length;
