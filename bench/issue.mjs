@@ -58,7 +58,9 @@ function opensslScript(leaf, parallel) {
     'd="clients/$1"; mkdir -p "$d"',
     keygen,
     'openssl req -new -key "$d/client.key" -out "$d/client.csr" -subj "/C=MX/ST=CDMX/O=Luzzi/CN=$1"',
-    'openssl x509 -req -days 90 -in "$d/client.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$d/client.crt" 2>/dev/null',
+    // -CAserial per tenant: the recipe's shared ca.srl races when two run at once (a failed or
+    // duplicate serial); a fresh serial file per tenant makes openssl pick a random serial instead.
+    'openssl x509 -req -days 90 -in "$d/client.csr" -CA ca.crt -CAkey ca.key -CAserial "$d/ca.srl" -CAcreateserial -out "$d/client.crt" 2>/dev/null',
   ].join(' && ');
   writeFileSync(join(dir, 'one.sh'), `${one}\n`);
   return parallel > 1 ? `xargs -P ${parallel} -n 1 sh ${join(dir, 'one.sh')} < ids.txt` : `while read -r id; do sh ${join(dir, 'one.sh')} "$id" || exit 1; done < ids.txt`;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID, X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { publicKeyOf } from '../helpers/openssl.js';
@@ -10,11 +10,21 @@ import { tempDir, treeModes } from '../helpers/temp-dir.js';
 
 const EC = ['--key', 'ec-p256'];
 
+let caTemplate: string;
+beforeAll(async () => {
+  // One `pkictl init` for the whole file; every test gets a copy of its ca.crt and ca.key.
+  caTemplate = join(await tempDir('pkictl-bulk-ca-'), 'certs');
+  const init = await runCli(['init', '--dir', caTemplate, ...EC]);
+  expect(init.code, init.stderr).toBe(0);
+});
+
 async function newCa(): Promise<{ root: string; dir: string }> {
   const root = await tempDir('pkictl-bulk-');
   const dir = join(root, 'certs');
-  const init = await runCli(['init', '--dir', dir, ...EC]);
-  expect(init.code, init.stderr).toBe(0);
+  await mkdir(dir, { mode: 0o700 });
+  await copyFile(join(caTemplate, 'ca.crt'), join(dir, 'ca.crt'));
+  await copyFile(join(caTemplate, 'ca.key'), join(dir, 'ca.key'));
+  await chmod(join(dir, 'ca.key'), 0o600);
   return { root, dir };
 }
 
@@ -191,17 +201,17 @@ async function interruptAndResume(signal: NodeJS.Signals, total: number, after: 
 
 describe('interrupting a bulk run', () => {
   it('SIGINT: in-flight tenants finish, the rest are untouched, exit 130; --skip-existing finishes the batch', async () => {
-    const { dir, ids, file, end, stdout, stderr, first } = await interruptAndResume('SIGINT', 150, 15);
+    const { dir, ids, file, end, stdout, stderr, first } = await interruptAndResume('SIGINT', 100, 10);
     expect(end.code, stderr).toBe(130);
     expect(first.hidden).toEqual([]);
-    expect(first.visible.length).toBeGreaterThanOrEqual(15);
-    expect(first.visible.length).toBeLessThan(150);
+    expect(first.visible.length).toBeGreaterThanOrEqual(10);
+    expect(first.visible.length).toBeLessThan(100);
     await expectCompletePairs(dir, first.visible);
     // The JSON result accounts for every tenant: issued ones are exactly those on disk.
     const doc = JSON.parse(stdout);
     expect(doc.interrupted).toBe(true);
     expect(doc.issued.map((p: { tenantId: string }) => p.tenantId).sort()).toEqual([...first.visible].sort());
-    expect(doc.issued.length + doc.notStarted.length).toBe(150);
+    expect(doc.issued.length + doc.notStarted.length).toBe(100);
     expect(stderr).toContain('interrupted');
 
     const kept = await readFile(join(dir, 'clients', first.visible[0]!, 'client.crt'), 'utf8');
@@ -209,23 +219,23 @@ describe('interrupting a bulk run', () => {
     expect(rerun.code, rerun.stderr).toBe(0);
     const second = JSON.parse(rerun.stdout);
     expect(second.skipped.length).toBe(first.visible.length);
-    expect(second.issued.length).toBe(150 - first.visible.length);
+    expect(second.issued.length).toBe(100 - first.visible.length);
     expect((await tenantDirs(dir)).visible.sort()).toEqual([...ids].sort());
     await expectCompletePairs(dir, ids);
     expect(await readFile(join(dir, 'clients', first.visible[0]!, 'client.crt'), 'utf8')).toBe(kept);
   });
 
   it('SIGKILL: no half-written tenant is visible; --skip-existing finishes the batch', async () => {
-    const { dir, ids, file, end, first } = await interruptAndResume('SIGKILL', 150, 15);
+    const { dir, ids, file, end, first } = await interruptAndResume('SIGKILL', 100, 10);
     expect(end.signal).toBe('SIGKILL');
-    expect(first.visible.length).toBeLessThan(150);
+    expect(first.visible.length).toBeLessThan(100);
     // Only complete pairs under their real names; a write cut short stays in a hidden temp entry.
     await expectCompletePairs(dir, first.visible);
     for (const name of first.hidden) expect(name).toMatch(/\.tmp$/);
 
     const rerun = await runCli(['issue', 'client', '--dir', dir, ...EC, '--from', file, '--skip-existing', '--json']);
     expect(rerun.code, rerun.stderr).toBe(0);
-    expect(JSON.parse(rerun.stdout).issued.length).toBe(150 - first.visible.length);
+    expect(JSON.parse(rerun.stdout).issued.length).toBe(100 - first.visible.length);
     expect((await tenantDirs(dir)).visible.sort()).toEqual([...ids].sort());
     await expectCompletePairs(dir, ids);
   });
