@@ -1,8 +1,11 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BIN } from '../helpers/run-cli.js';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-dir.js';
-import { initCa, issueClients, uuids } from './fixture.js';
-import { crashRotate, parallelIssue, swapUnderReader } from './scenarios.js';
+import { cli, initCa, issueClients, uuids } from './fixture.js';
+import { checkAllPairs, crashRotate, parallelIssue, swapUnderReader } from './scenarios.js';
 
 // Small, fast versions of the guarantees; `npm run test:stress` runs them at full size.
 
@@ -37,5 +40,30 @@ describe('guarantees under concurrency and crashes (small)', () => {
     expect(r.failedTwice).toBe(0);
     expect(r.missing).toBe(0);
     console.log(`swap under reader: ${r.loads} loads, ${r.straddled} straddled a swap once (retried OK), ${r.rotated} swaps`);
+  });
+
+  it('Ctrl-C (SIGINT) during rotate: in-flight pairs finish, exit 130, and the same command finishes the rest', async () => {
+    const dir = join(await tempDir('pkictl-int-'), 'certs');
+    await initCa(dir);
+    await issueClients(dir, uuids(40), ['--days', '1']);
+    const lines = async () => (await readFile(join(dir, 'index.jsonl'), 'utf8')).split('\n').length;
+    const base = await lines();
+    const child = spawn(process.execPath, [BIN, 'rotate', '--dir', dir, '--renew-before', '30d', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    while (child.exitCode === null && (await lines()) === base) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    expect(await code, stderr).toBe(130);
+    const doc = JSON.parse(stdout).rotation;
+    expect(doc.interrupted).toBe(true);
+    expect(doc.rotated.length).toBeGreaterThan(0);
+    expect(doc.notStarted.length).toBeGreaterThan(0);
+    expect((await checkAllPairs(dir)).problems).toEqual([]);
+    const rerun = await cli(['rotate', '--dir', dir, '--renew-before', '30d', '--json']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(JSON.parse(rerun.stdout).rotation.rotated.length).toBe(40 - doc.rotated.length);
   });
 });
