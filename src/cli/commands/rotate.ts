@@ -4,7 +4,7 @@ import type { CommandSpec } from '../define-command.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 import { toJson } from '../render/json.js';
 import { renderPlan, renderRotate } from '../render/lifecycle.js';
-import { daysOption, dirOption, jsonOption, keyOption, passphraseOption, sharedSchema } from '../shared-options.js';
+import { daysOption, dirOption, jsonOption, passphraseOption, sharedSchema } from '../shared-options.js';
 
 /** 128 + SIGINT, as for issue client. */
 const EXIT_INTERRUPTED = 130;
@@ -53,7 +53,7 @@ export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult>
     c.option('--at <time>', 'evaluate the renewal window as of this ISO 8601 time instead of now');
     c.option('--dry-run', 'print the plan and change nothing');
     c.option('--reuse-key', 'keep the current key (default: a new key per rotation)');
-    keyOption(c, 'new');
+    c.option('--key <type>', 'key type of the new keys: rsa-2048, rsa-3072, rsa-4096, ec-p256, ec-p384 (default: the type of the key being replaced)');
     daysOption(c);
     c.option('--include-server', 'also renew server.crt with the same subject and SANs');
     c.option('--exec <cmd>', 'run after each new pair is in place (sh -c), with PKICTL_KIND, PKICTL_TENANT_ID, PKICTL_CERT, PKICTL_KEY, PKICTL_SERIAL, PKICTL_OLD_SERIAL');
