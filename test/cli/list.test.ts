@@ -1,4 +1,4 @@
-import { cp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/run-cli.js';
@@ -99,9 +99,17 @@ describe('pkictl list', () => {
     await cp(join(copy, 'clients', LONG), join(copy, 'clients', other), { recursive: true, verbatimSymlinks: true });
     await rm(join(copy, 'clients', SHORT[0]!, 'client.crt'));
     await writeFile(join(copy, 'clients', SHORT[1]!, 'client.crt'), 'garbage\n');
+    // A directory where client.crt should be, and a 2 MB file: reported on their rows, not read.
+    const asDir = '30000000-0000-4000-8000-00000000000a';
+    const huge = '30000000-0000-4000-8000-00000000000b';
+    await mkdir(join(copy, 'clients', asDir, 'client.crt'), { recursive: true });
+    await mkdir(join(copy, 'clients', huge));
+    await writeFile(join(copy, 'clients', huge, 'client.crt'), Buffer.alloc(2 * 1024 * 1024, 0x41));
     const r = await runCli(['list', '--dir', copy, '--json', '--check']);
     expect(r.code).toBe(1);
     const rows = (JSON.parse(r.stdout) as { certificates: Row[] }).certificates;
+    expect(rows.find((x) => x.tenant === asDir)).toMatchObject({ status: 'invalid', problems: ['client.crt is a directory, not a file'] });
+    expect(rows.find((x) => x.tenant === huge)).toMatchObject({ status: 'invalid', problems: ['client.crt is 2048 KiB, too large for a certificate or key'] });
     const byTenant = (t: string) => rows.find((x) => x.tenant === t)!;
     expect(byTenant(other)).toMatchObject({ status: 'invalid', commonName: LONG });
     expect(byTenant(other).problems[0]).toMatch(/CN .* is not the directory name/);
