@@ -221,12 +221,16 @@ function decodeExtension(m: CertModel, e: Extension) {
     case OID.subjectKeyId: {
       const t = expect(parseDer(v), 0x04, 'subjectKeyIdentifier');
       m.ski = content(t);
+      if (m.ski.length === 0) throw new DerError('subjectKeyIdentifier is empty');
       break;
     }
     case OID.authorityKeyId: {
       const aki: NonNullable<CertModel['aki']> = { hasIssuer: false, hasSerial: false };
       for (const p of children(expect(parseDer(v), 0x30, 'authorityKeyIdentifier'))) {
-        if (p.tag === 0x80) aki.keyId = content(p);
+        if (p.tag === 0x80) {
+          aki.keyId = content(p);
+          if (aki.keyId.length === 0) throw new DerError('authorityKeyIdentifier keyIdentifier is empty');
+        }
         else if (p.tag === 0xa1) aki.hasIssuer = true;
         else if (p.tag === 0x82) aki.hasSerial = true;
         else throw new DerError('authorityKeyIdentifier has an unknown field');
