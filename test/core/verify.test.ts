@@ -62,9 +62,10 @@ describe('verifyChain: signatures and anchors', () => {
   it('rejects a tampered leaf signature', async () => {
     expect(await codes(tamper(leaf.cert))).toEqual(['BAD_SIGNATURE']);
   });
-  it('rejects a same-named impostor CA (signature does not verify)', async () => {
+  it('rejects a same-named impostor CA with another key, and says so', async () => {
     const impostor = await make({ cn: 'Test ICA', ca: true, issuer: root });
-    expect(await codes(leaf.cert, { intermediates: [impostor.cert] })).toEqual(['BAD_SIGNATURE']);
+    const r = await verifyChain(leaf.cert, opts({ intermediates: [impostor.cert] }), crypto);
+    expect(r.failures).toMatchObject([{ code: 'UNKNOWN_ISSUER', depth: 0, message: expect.stringMatching(/CN=Test ICA is known, but not the key/) }]);
   });
   it('rejects SHA-1 signatures', async () => {
     const l = await make({ cn: 'sha1', issuer: ica, hash: 'SHA-1' });
