@@ -81,7 +81,8 @@ describe('certs/crl.pem read by other implementations', () => {
     expect(crl.nextUpdate!.getTime() - crl.thisUpdate.getTime()).toBe(7 * 86_400_000);
   });
 
-  it.skipIf(!hasGo)('is accepted by Go x509.ParseRevocationList + CheckSignatureFrom (skipped without `go`; CI installs golang-go)', async () => {
+  // Skipped without `go` locally; CI installs golang-go and sets PKICTL_REQUIRE_PEERS=1, which turns the skip into a failure.
+  it.skipIf(!hasGo && process.env.PKICTL_REQUIRE_PEERS !== '1')('is accepted by Go x509.ParseRevocationList + CheckSignatureFrom', async () => {
     const work = join(dir, '..', 'gocheck');
     await mkdir(work, { recursive: true });
     await writeFile(join(work, 'main.go'), GO_CHECK);

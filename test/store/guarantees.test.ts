@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BIN } from '../helpers/run-cli.js';
@@ -8,6 +8,15 @@ import { cli, initCa, issueClients, uuids } from './fixture.js';
 import { checkAllPairs, crashRotate, parallelIssue, swapUnderReader } from './scenarios.js';
 
 // Small, fast versions of the guarantees; `npm run test:stress` runs them at full size.
+
+const hasPython = (() => {
+  try {
+    execFileSync('python3', ['-c', 'import ssl'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 describe('guarantees under concurrency and crashes (small)', () => {
   it('8 CLI processes issuing 3 distinct tenants each at once: unique serials, one index entry and one audit line each, matching pairs', async () => {
@@ -30,7 +39,8 @@ describe('guarantees under concurrency and crashes (small)', () => {
     expect(r.afterFinal).toEqual({ due: 0, problems: [], auditOk: true, duplicateSerials: 0 });
   });
 
-  it('a Python connector loading every pair in a tight loop during rotations never fails twice in a row and never misses a file', async () => {
+  // Skipped without python3 locally; CI installs it and sets PKICTL_REQUIRE_PEERS=1 (then it must run).
+  it.skipIf(!hasPython && process.env.PKICTL_REQUIRE_PEERS !== '1')('a Python connector loading every pair in a tight loop during rotations never fails twice in a row and never misses a file', async () => {
     const dir = join(await tempDir('pkictl-swap-'), 'certs');
     await initCa(dir);
     await issueClients(dir, uuids(20));
