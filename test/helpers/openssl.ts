@@ -12,6 +12,8 @@ export function openssl(args: string[], input?: string): Promise<ExecResult> {
     const child = execFile('openssl', args, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
+    // openssl may exit without reading stdin (e.g. on a bad file): ignore the EPIPE, keep its verdict.
+    child.stdin?.on('error', () => {});
     child.stdin?.end(input ?? '');
   });
 }
