@@ -111,6 +111,10 @@ export async function crashRotate(dir: string, kills: number, maxDelayMs: number
     const pairs = await checkAllPairs(dir);
     report.problemsAfterKills.push(...pairs.problems.map((p) => `after kill ${i + 1}: ${p}`));
     if (new Set(pairs.serials).size !== pairs.serials.length) report.problemsAfterKills.push(`after kill ${i + 1}: duplicate serials on disk`);
+    // Recorded before written: whatever a kill interrupts, every certificate on disk is in the index.
+    const index = await readIndex(dir);
+    const unrecorded = pairs.serials.filter((serial) => !index.has(serial));
+    if (unrecorded.length > 0) report.problemsAfterKills.push(`after kill ${i + 1}: ${unrecorded.length} certificate(s) on disk not in the index`);
     const audit = await cli(['audit-log', 'verify', '--dir', dir]);
     if (audit.code !== 0) report.problemsAfterKills.push(`after kill ${i + 1}: audit-log verify: ${audit.stderr.trim()}`);
   }
