@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { equalBytes, peekCertificates, peekCrlTimes, type CertPeek } from '../core/cert-peek.js';
 import { PkiError } from '../core/errors.js';
 import { daysLeft, DEFAULT_RENEW_BEFORE, expiryStatus, needsRenewal, type RenewThreshold } from '../core/renewal.js';
@@ -19,7 +18,7 @@ export interface ListRow {
   notAfter: string | null;
   daysLeft: number | null;
   status: ListStatus;
-  /** Why the status is 'invalid' (or a note such as the renewal window); empty when valid. */
+  /** Why the status is 'invalid'; empty otherwise. */
   problems: string[];
   /** Contract path relative to --dir, e.g. clients/<id>/client.crt. */
   path: string;
@@ -98,7 +97,7 @@ export type RevocationLookup = (dir: string) => Promise<Map<string, string> | un
 export const indexRevocations: RevocationLookup = async (dir) => {
   let journal: Buffer;
   try {
-    journal = await readFile(join(dir, 'index.jsonl'));
+    journal = await readFile(new Layout(dir).index);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;

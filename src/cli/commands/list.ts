@@ -36,7 +36,7 @@ export const listCommand: CommandSpec<ReturnType<typeof schema>, ListResult & { 
   ],
   exitCodes: [
     '0  listed (with --check: every certificate is valid and outside the renewal window)',
-    '1  with --check: something is expiring, expired or invalid',
+    '1  with --check: something is expiring, expired or invalid, or crl.pem is past its nextUpdate',
     '2  bad flag, or --dir holds no CA',
   ],
   options(c) {
