@@ -167,6 +167,68 @@ while not os.path.exists(stop):
 print(json.dumps(stats))
 `;
 
+/** The same loop with Go's tls.LoadX509KeyPair, what the gateway-side tooling uses. */
+export const READER_GO = String.raw`package main
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+func main() {
+	root, stop := os.Args[1], os.Args[2]
+	entries, _ := os.ReadDir(filepath.Join(root, "clients"))
+	var ids []string
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".") {
+			ids = append(ids, e.Name())
+		}
+	}
+	sort.Strings(ids)
+	stats := map[string]interface{}{}
+	loads, straddled, failedTwice, missing := 0, 0, 0, 0
+	errs := []string{}
+	load := func(id string) error {
+		d := filepath.Join(root, "clients", id)
+		_, err := tls.LoadX509KeyPair(filepath.Join(d, "client.crt"), filepath.Join(d, "client.key"))
+		return err
+	}
+	for {
+		if _, err := os.Stat(stop); err == nil {
+			break
+		}
+		for _, id := range ids {
+			loads++
+			if err := load(id); err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					missing++
+					errs = append(errs, err.Error())
+					continue
+				}
+				straddled++
+				if err2 := load(id); err2 != nil {
+					if errors.Is(err2, fs.ErrNotExist) {
+						missing++
+					} else {
+						failedTwice++
+					}
+					errs = append(errs, err2.Error())
+				}
+			}
+		}
+	}
+	stats["loads"], stats["straddled"], stats["failedTwice"], stats["missing"], stats["errors"] = loads, straddled, failedTwice, missing, errs
+	out, _ := json.Marshal(stats)
+	os.Stdout.Write(append(out, '\n'))
+}
+`;
+
 export interface ReaderReport {
   loads: number;
   straddled: number;
@@ -176,12 +238,27 @@ export interface ReaderReport {
   rotated: number;
 }
 
-/** Runs `rotate --all` (rounds times) while the Python reader loads every pair in a tight loop. */
-export async function swapUnderReader(dir: string, rounds: number): Promise<ReaderReport> {
-  const script = join(dir, '..', 'reader.py');
-  const stop = join(dir, '..', 'reader.stop');
-  await writeFile(script, READER_PY);
-  const reader = spawn('python3', [script, dir, stop], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs `rotate --all` (rounds times) while a Python or Go reader loads every pair in a tight loop. */
+export async function swapUnderReader(dir: string, rounds: number, language: 'python' | 'go' = 'python'): Promise<ReaderReport> {
+  const stop = join(dir, '..', `reader-${language}.stop`);
+  let command: string;
+  let args: string[];
+  if (language === 'python') {
+    const script = join(dir, '..', 'reader.py');
+    await writeFile(script, READER_PY);
+    [command, args] = ['python3', [script, dir, stop]];
+  } else {
+    const source = join(dir, '..', 'reader.go');
+    const binary = join(dir, '..', 'reader-go');
+    await writeFile(source, READER_GO);
+    await new Promise<void>((resolve, reject) =>
+      spawn('go', ['build', '-o', binary, source], { stdio: 'inherit', env: { ...process.env, GO111MODULE: 'off', GOCACHE: join(dir, '..', '.gocache') } }).on('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`go build failed (${code})`)),
+      ),
+    );
+    [command, args] = [binary, [dir, stop]];
+  }
+  const reader = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   reader.stdout.on('data', (d) => (out += d));
