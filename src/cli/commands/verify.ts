@@ -6,7 +6,7 @@ import { toJson } from '../render/json.js';
 import { renderVerify } from '../render/verify.js';
 import { dirOption, jsonOption } from '../shared-options.js';
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 // RFC 3339 with a zone: 2024-03-01T00:00:00Z, 2024-03-01T00:00:00.5+01:00
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -59,9 +59,9 @@ export const verifyCommand: CommandSpec<ReturnType<typeof schema>, VerifyReport>
   ],
   options(c) {
     dirOption(c);
-    c.option('--ca <file>', 'trust anchor(s), PEM bundle or DER; repeatable (default <dir>/ca.crt)', collect, []);
-    c.option('--untrusted <file>', 'intermediate certificates to build the chain from; repeatable', collect, []);
-    c.option('--crl <file>', 'CRL(s) to check revocation against; repeatable', collect, []);
+    c.option('--ca <file>', 'trust anchor(s), PEM bundle or DER; repeatable (default <dir>/ca.crt)', collect);
+    c.option('--untrusted <file>', 'intermediate certificates to build the chain from; repeatable', collect);
+    c.option('--crl <file>', 'CRL(s) to check revocation against; repeatable', collect);
     c.option('--purpose <purpose>', 'server | client | any: the EKU the leaf must carry', 'any');
     c.option('--hostname <name>', 'DNS name the leaf must carry in its SANs (the CN is never used)');
     c.option('--ip <address>', 'IP address the leaf must carry in its SANs');
