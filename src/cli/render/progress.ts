@@ -36,9 +36,15 @@ export async function progressDisplay(stream: NodeJS.WriteStream, label: string,
     cliProgress.Presets.shades_classic,
   );
   let running = false;
+  // A second Ctrl-C exits at once (process.exit): give the terminal its cursor and line back.
+  const restore = () => {
+    if (running) bar.stop();
+    running = false;
+  };
   return {
     start(total) {
       running = true;
+      process.once('exit', restore);
       bar.start(total, 0, { rate: '0.0', failedText: '' });
     },
     update(p) {
@@ -56,8 +62,8 @@ export async function progressDisplay(stream: NodeJS.WriteStream, label: string,
       } else stream.write(`${message}\n`);
     },
     stop() {
-      if (running) bar.stop();
-      running = false;
+      process.off('exit', restore);
+      restore();
     },
   };
 }
