@@ -1,6 +1,6 @@
 // Shared helpers for the benchmarks in bench/*.mjs (not a test: numbers, printed as tables).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +29,13 @@ export function scratch(prefix) {
 export function machineLine() {
   const [one, five] = loadavg();
   const openssl = spawnSync('openssl', ['version'], { encoding: 'utf8' }).stdout.trim();
-  return `${cpus().length} × ${cpus()[0]?.model.trim()} · load ${one.toFixed(2)} (1 min) ${five.toFixed(2)} (5 min) · node ${process.version} · ${openssl}`;
+  return `${cpus().length} × ${cpus()[0]?.model.trim()} · load ${one.toFixed(2)} (1 min) ${five.toFixed(2)} (5 min) · node ${process.version} · ${openssl} · pkictl build: ${buildInUse()}`;
+}
+
+/** Which build bin/pkictl.js loads now (the same rule as bin/pkictl.js: the newer of the two). */
+export function buildInUse() {
+  const mtime = (p) => statSync(join(ROOT, p), { throwIfNoEntry: false })?.mtimeMs ?? -1;
+  return mtime('dist/bundle/main.js') >= mtime('dist/cli/main.js') ? 'bundle (dist/bundle)' : 'per-file (dist/cli: tsc ran after the bundle; npm run build)';
 }
 
 /** Runs a command to completion; rejects with its stderr on a non-zero exit. */
