@@ -135,8 +135,11 @@ function sansOf(cert: x509.X509Certificate): string[] {
   }
 }
 
-/** Everything `inspect` shows about one certificate, as plain data; `now` only feeds daysLeft/validity. */
-export function summarize(cert: x509.X509Certificate, now: Date): CertSummary {
+/**
+ * Everything `inspect` shows about one certificate, as plain data; `now` only feeds daysLeft/validity.
+ * `publicKey: false` leaves the key type and size out (audit of 10,000 tenants: one key object less each).
+ */
+export function summarize(cert: x509.X509Certificate, now: Date, options: { publicKey?: boolean } = {}): CertSummary {
   const ku = tryExtension(() => cert.getExtension(x509.KeyUsagesExtension));
   const eku = tryExtension(() => cert.getExtension(x509.ExtendedKeyUsageExtension));
   const bc = tryExtension(() => cert.getExtension(x509.BasicConstraintsExtension));
@@ -154,7 +157,7 @@ export function summarize(cert: x509.X509Certificate, now: Date): CertSummary {
     daysLeft: daysLeft(cert.notAfter, now),
     validity: now < cert.notBefore ? 'not-yet-valid' : isExpired(cert, now) ? 'expired' : 'valid',
     sans: sansOf(cert),
-    publicKey: publicKeySummary(spki),
+    publicKey: options.publicKey === false ? { type: 'unknown', size: null, curve: null } : publicKeySummary(spki),
     signatureAlgorithm: signatureAlgorithmName(cert),
     keyUsage: ku ? { critical: ku.critical, usages: KEY_USAGE_NAMES.filter(([, flag]) => (ku.usages & flag) !== 0).map(([name]) => name) } : null,
     extendedKeyUsage: eku ? { critical: eku.critical, usages: eku.usages.map((oid) => EKU_NAMES[String(oid)] ?? String(oid)) } : null,

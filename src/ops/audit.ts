@@ -92,8 +92,12 @@ function unreadable(path: string, read: Extract<FileRead, { ok: false }>): Audit
 function keyMatches(pem: string, cert: x509.X509Certificate, passphrase: string | undefined): boolean | undefined {
   const encrypted = /-----BEGIN (ENCRYPTED PRIVATE KEY|RSA PRIVATE KEY-----\r?\nProc-Type: 4,ENCRYPTED)/.test(pem);
   if (encrypted && passphrase === undefined) return undefined;
-  const key = createPrivateKey({ key: pem, format: 'pem', passphrase: encrypted ? passphrase : undefined });
-  const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
+  // createPublicKey also accepts a certificate or a public key: a key file holding one of those is
+  // not a private key, whatever it matches.
+  if (!/-----BEGIN (?:(?:RSA|EC|ENCRYPTED) )?PRIVATE KEY-----/.test(pem)) throw new Error('not a private key');
+  // createPublicKey derives the public half straight from an unencrypted private PEM: one key object, not two.
+  const key = encrypted ? createPublicKey(createPrivateKey({ key: pem, format: 'pem', passphrase })) : createPublicKey({ key: pem, format: 'pem' });
+  const spki = key.export({ type: 'spki', format: 'der' });
   return Buffer.from(cert.publicKey.rawData).equals(spki);
 }
 
@@ -113,7 +117,8 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
         const [leaf, ...rest] = readCertificates(entry.cert.bytes, p.certPath);
         p.cert = leaf;
         p.chain = rest;
-        p.summary = summarize(leaf!, request.at);
+        // The key type and size are not audited: skip that part of the summary (a key object per certificate).
+        p.summary = summarize(leaf!, request.at, { publicKey: false });
       } catch (error) {
         add({ code: 'CERT_INVALID', severity: 'error', path: p.certPath, message: error instanceof PkiError ? error.message : `${p.certPath}: ${String(error)}` });
       }

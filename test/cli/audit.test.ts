@@ -62,8 +62,10 @@ describe('pkictl audit', () => {
     // c copied under another tenant's name: CN != directory, same serial and key twice.
     const copy = join(dir, 'clients', '40000000-0000-4000-8000-0000000000ff');
     await cp(c!, copy, { recursive: true, verbatimSymlinks: true });
-    // d: its key is gone.
+    // d: its key is gone. The server key file holds the server certificate instead of a key.
     await rm(join(d!, 'client.key'));
+    await rm(join(dir, 'server.key'));
+    await cp(join(dir, 'server.crt'), join(dir, 'server.key'), { dereference: true });
     const { code, doc, codes } = await audit(dir);
     expect(code).toBe(1);
     expect(doc.ok).toBe(false);
@@ -78,13 +80,15 @@ describe('pkictl audit', () => {
         `KEY_MODE ${rel(b!)}/client.key`,
         `STRAY_FILE ${rel(b!)}/client.crt.bak`,
         `MISSING_FILE ${rel(d!)}/client.key`,
+        'KEY_INVALID server.key',
+        'KEY_MODE server.key',
       ].sort(),
     );
     const human = await runCli(['audit', '--dir', dir]);
     expect(human.code).toBe(1);
-    expect(human.stdout.trim().split('\n')).toHaveLength(8);
+    expect(human.stdout.trim().split('\n')).toHaveLength(10);
     expect(human.stdout).toContain(`${rel(b!)}/client.key: KEY_MODE: mode 0644; private keys must be 0600`);
-    expect(human.stderr).toMatch(/8 findings \(7 errors, 1 warning\)/);
+    expect(human.stderr).toMatch(/10 findings \(9 errors, 1 warning\)/);
   });
 
   it('chain and purpose: a certificate from another CA, a client certificate posing as the server', async () => {
