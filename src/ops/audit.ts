@@ -3,6 +3,7 @@ import { readCertificates } from '../core/cert-input.js';
 import { PkiError } from '../core/errors.js';
 import { summarize, type CertSummary } from '../core/inspect.js';
 import { needsRenewal, type RenewThreshold } from '../core/renewal.js';
+import { tenantIdProblem } from '../core/tenant-id.js';
 import { verifyChain, type Purpose } from '../core/verify.js';
 import { x509 } from '../core/x509.js';
 import { mapConcurrent, readTreeFileSync, scanTree, type FileRead, type TreeEntry } from '../store/scan.js';
@@ -25,6 +26,7 @@ export type FindingCode =
   | 'KEY_DIR_MODE'
   | 'CERT_MODE'
   | 'CN_MISMATCH'
+  | 'TENANT_ID_INVALID'
   | 'CHAIN_INVALID'
   | 'DUPLICATE_SERIAL'
   | 'DUPLICATE_PUBLIC_KEY'
@@ -52,6 +54,8 @@ export interface AuditFinding {
 
 export interface AuditRequest {
   dir: string;
+  /** The client template's tenantIdPattern (default: canonical lowercase UUID). */
+  tenantIdPattern?: string;
   at: Date;
   threshold: RenewThreshold;
   /** Decrypts ca.key to check it matches ca.crt; without it an encrypted ca.key is only noted. */
@@ -152,6 +156,8 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
     const cert = p.cert;
     if (!cert) return;
     const s = p.summary!;
+    const idProblem = entry.kind === 'client' ? tenantIdProblem(entry.tenant!, request.tenantIdPattern) : undefined;
+    if (idProblem) add({ code: 'TENANT_ID_INVALID', severity: 'error', path: `clients/${entry.tenant}`, message: `the directory name is not a tenant id: ${idProblem}` });
     if (entry.kind === 'client' && s.commonName !== entry.tenant) {
       add({ code: 'CN_MISMATCH', severity: 'error', path: p.certPath, message: `CN ${JSON.stringify(s.commonName)} is not the directory name ${JSON.stringify(entry.tenant)}` });
     }

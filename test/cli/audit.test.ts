@@ -91,6 +91,15 @@ describe('pkictl audit', () => {
     expect(human.stderr).toMatch(/10 findings \(9 errors, 1 warning\)/);
   });
 
+  it('a tenant directory whose name is not a tenant id (the template pattern: lowercase UUID)', async () => {
+    const dir = await copyTree('badname');
+    await cp(join(dir, 'clients', T[3]!), join(dir, 'clients', 'tenant-4'), { recursive: true, verbatimSymlinks: true });
+    await rm(join(dir, 'clients', T[3]!), { recursive: true });
+    const { codes, doc } = await audit(dir);
+    expect(codes).toEqual(['CN_MISMATCH clients/tenant-4/client.crt', 'TENANT_ID_INVALID clients/tenant-4']);
+    expect(doc.findings.find((f) => f.code === 'TENANT_ID_INVALID')!.message).toMatch(/not a UUID/);
+  });
+
   it('chain and purpose: a certificate from another CA, a client certificate posing as the server', async () => {
     const dir = await copyTree('chain');
     const foreign = join(base, 'foreign');

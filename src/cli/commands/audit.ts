@@ -3,7 +3,7 @@ import { renewBeforeSchema } from '../../core/renewal.js';
 import type { AuditResult } from '../../ops/audit.js';
 import type { CommandSpec } from '../define-command.js';
 import { renderAudit } from '../render/audit.js';
-import { dirOption, jsonOption, passphraseOption } from '../shared-options.js';
+import { dirOption, jsonOption, passphraseOption, templateOption } from '../shared-options.js';
 import { atSchema } from './list.js';
 
 const schema = (zod: typeof z) =>
@@ -13,6 +13,7 @@ const schema = (zod: typeof z) =>
     at: atSchema(zod).optional(),
     renewBefore: renewBeforeSchema(zod).optional(),
     passphraseFile: zod.string().min(1).optional(),
+    template: zod.string().min(1).optional(),
   });
 
 export const auditCommand: CommandSpec<ReturnType<typeof schema>, AuditResult> = {
@@ -25,17 +26,21 @@ export const auditCommand: CommandSpec<ReturnType<typeof schema>, AuditResult> =
     c.option('--renew-before <threshold>', 'report certificates in this renewal window as EXPIRING: 33% of the lifetime left (default) or a duration (30d)');
     c.option('--at <time>', 'audit as of this time (RFC 3339) instead of now');
     passphraseOption(c);
+    templateOption(c, 'client.json');
     jsonOption(c);
   },
   schema,
   async run(o, ctx) {
-    const [{ auditTree }, { DEFAULT_RENEW_BEFORE }, { readPassphrase }] = await Promise.all([
+    const [{ auditTree }, { DEFAULT_RENEW_BEFORE }, { readPassphrase }, { loadProfile }] = await Promise.all([
       import('../../ops/audit.js'),
       import('../../core/renewal.js'),
       import('../passphrase.js'),
+      import('../../store/templates.js'),
     ]);
     const passphrase = await readPassphrase(o.passphraseFile);
-    return auditTree({ dir: o.dir, at: o.at ?? ctx.now, threshold: o.renewBefore ?? DEFAULT_RENEW_BEFORE, passphrase }, ctx);
+    // Tenant directory names are checked against the same rule `issue client` applies.
+    const { tenantIdPattern } = await loadProfile('client', o.template);
+    return auditTree({ dir: o.dir, at: o.at ?? ctx.now, threshold: o.renewBefore ?? DEFAULT_RENEW_BEFORE, passphrase, tenantIdPattern }, ctx);
   },
   render: renderAudit,
 };
