@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readCertificates } from '../core/cert-input.js';
 import { inputError } from '../core/errors.js';
@@ -44,6 +44,8 @@ export interface VerifyReport {
   files: FileVerdict[];
 }
 
+const exists = (path: string) => stat(path).then(() => true, () => false);
+
 async function certsOf(path: string): Promise<x509.X509Certificate[]> {
   return readCertificates(await readInput(path), path);
 }
@@ -74,7 +76,13 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
   const caFiles = request.ca.length ? request.ca : [layout.caCert];
   const roots = (await Promise.all(caFiles.map(certsOf))).flat();
   const pool = (await Promise.all(request.untrusted.map(certsOf))).flat();
-  const crls = (await Promise.all(request.crl.map(async (p) => readCrls(await readInput(p), p)))).flat();
+  // --all checks the tree as it is served: its own CRL counts unless --crl names others.
+  let crlFiles = request.crl;
+  if (request.all && crlFiles.length === 0 && (await exists(layout.crl))) {
+    crlFiles = [layout.crl];
+    ctx.notify(`checking revocation against ${layout.display(layout.crl)}`);
+  }
+  const crls = (await Promise.all(crlFiles.map(async (p) => readCrls(await readInput(p), p)))).flat();
   const at = request.at ?? ctx.now;
   const jobs: Job[] = request.all
     ? await treeJobs(layout)

@@ -107,6 +107,25 @@ describe('pkictl verify', () => {
     expect(bad.stdout).toMatch(new RegExp(`clients/${A}/client.crt: OK`));
   });
 
+  it('--crl reports REVOKED; --all uses the tree\'s own crl.pem', async () => {
+    const tree = join(base, 'revoked');
+    expect((await runCli(['init', '--dir', tree, ...ec])).code).toBe(0);
+    expect((await runCli(['issue', 'server', '--dir', tree, ...ec])).code).toBe(0);
+    expect((await runCli(['issue', 'client', '--dir', tree, ...ec, A, B])).code).toBe(0);
+    const before = await runCli(['verify', '--all', '--dir', tree]);
+    expect(before.code, before.stdout).toBe(0);
+    const revoke = await runCli(['revoke', '--dir', tree, '--tenant', A]);
+    expect(revoke.code, revoke.stderr).toBe(0);
+    const explicit = await runCli(['verify', '--dir', tree, '--crl', join(tree, 'crl.pem'), join(tree, 'clients', A, 'client.crt'), join(tree, 'clients', B, 'client.crt')]);
+    expect(explicit.code).toBe(1);
+    expect(explicit.stdout).toMatch(new RegExp(`clients/${A}/client.crt: FAILED: REVOKED: .*\\(depth 0`));
+    expect(explicit.stdout).toMatch(new RegExp(`clients/${B}/client.crt: OK`));
+    const all = await runCli(['verify', '--all', '--dir', tree]);
+    expect(all.code).toBe(1);
+    expect(all.stdout).toMatch(new RegExp(`clients/${A}/client.crt: FAILED: REVOKED`));
+    expect(all.stderr).toMatch(/checking revocation against .*crl\.pem/);
+  });
+
   it('bad input is one line on stderr, exit 2: private key, missing file, empty file, junk, bad flags', async () => {
     expectInputError(await runCli(['verify', '--dir', dir, join(dir, 'ca.key')]), /ca\.key: this is a private key/);
     expectInputError(await runCli(['verify', '--dir', dir, join(base, 'nope.crt')]), /nope\.crt: no such file/);

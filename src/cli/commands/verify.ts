@@ -69,7 +69,7 @@ export const verifyCommand: CommandSpec<ReturnType<typeof schema>, VerifyReport>
     c.option('--at <time>', 'validate at this RFC 3339 time instead of now');
     c.option('--max-depth <n>', 'most intermediate CAs allowed between the leaf and the anchor');
     c.option('--expect-cn <value>', 'the leaf\'s CN must be exactly this (e.g. the tenant id)');
-    c.option('--all', 'verify server.crt and every clients/<id>/client.crt in --dir');
+    c.option('--all', 'verify server.crt and every clients/<id>/client.crt in --dir (revocation by <dir>/crl.pem when present)');
     jsonOption(c);
   },
   schema,
