@@ -30,7 +30,7 @@ const schema = (zod: typeof z) =>
         .transform((s) => new Date(s))
         .refine((d) => !Number.isNaN(d.getTime()), 'not a valid date')
         .optional(),
-      maxDepth: zod.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(zod.number().int().max(64)).optional(),
+      maxDepth: zod.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(zod.number().int().max(100_000)).optional(),
       expectCn: zod.string().min(1).optional(),
       args: zod.array(zod.string()).default([]),
     })
