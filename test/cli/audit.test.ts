@@ -28,6 +28,7 @@ describe('pkictl audit', () => {
   };
   const audit = async (dir: string, ...args: string[]) => {
     const r = await runCli(['audit', '--dir', dir, '--json', ...args]);
+    expect(r.stdout, r.stderr).not.toBe('');
     const doc = JSON.parse(r.stdout) as { ok: boolean; findings: Finding[]; schemaVersion: number; checked: Record<string, number> };
     return { code: r.code, doc, codes: doc.findings.map((f) => `${f.code} ${f.path}`).sort() };
   };
