@@ -1,6 +1,7 @@
 // Signature and key algorithms the validator accepts. Verification uses node:crypto's one-shot
-// verify(): measured here it needs no key import per call and takes DER ECDSA signatures as they are,
-// where WebCrypto needs an async importKey plus a DER→raw conversion for every link.
+// verify() (chosen for simplicity, not benchmarked against WebCrypto): it is synchronous, takes the
+// SPKI as parsed once per certificate, and accepts DER ECDSA signatures and RSA-PSS salt lengths as
+// they are, where WebCrypto needs an async importKey per key plus a DER→raw signature conversion.
 import { constants, verify } from 'node:crypto';
 import { publicKeyOf, type CertModel, type Problem } from './cert-model.js';
 import { children, oid, smallInt, type Tlv } from './der.js';
