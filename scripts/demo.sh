@@ -11,6 +11,9 @@ else
 fi
 [ -e certs/server.crt ] || pkictl issue server
 [ -e "certs/clients/$tenant/client.crt" ] || pkictl issue client "$tenant"
+echo "--- pkictl's view" >&2
+pkictl verify --all
+pkictl list
 echo "--- openssl's view" >&2
 openssl verify -x509_strict -CAfile certs/ca.crt -purpose sslserver certs/server.crt
 openssl verify -x509_strict -CAfile certs/ca.crt -purpose sslclient "certs/clients/$tenant/client.crt"
