@@ -82,6 +82,12 @@ export function crlState(read: FileRead, at: Date): CrlState | null {
 /** Serial → why the issuance index says the certificate must not be used; undefined when there is no index. */
 export type RevocationLookup = (dir: string) => Promise<Map<string, string> | undefined>;
 
+export interface IndexRevocation {
+  reason: string;
+  /** When it was revoked (ISO time), or 'unknown time'. */
+  at: string;
+}
+
 /**
  * Revocations from issue 7's issuance index (certs/index.jsonl), read without the lock as every
  * read-only command does (a torn last line is skipped). Only revocations change what list reports:
@@ -92,9 +98,9 @@ export type RevocationLookup = (dir: string) => Promise<Map<string, string> | un
  * folding all of it through FileCertIndex.load() cost 0.3-0.5 s of CPU, a quarter of a list run. A
  * revocation can only come from a line that contains "revoked", so only those lines are parsed; the
  * fold is the index's own (add, then status changes, last one wins). With a database behind the
- * CertIndex seam this becomes one query for revoked serials.
+ * CertIndex seam this becomes one query for revoked serials. `rotate --dry-run` reads it the same way.
  */
-export const indexRevocations: RevocationLookup = async (dir) => {
+export async function readIndexRevocations(dir: string): Promise<Map<string, IndexRevocation> | undefined> {
   let journal: Buffer;
   try {
     journal = await readFile(new Layout(dir).index);
@@ -102,7 +108,7 @@ export const indexRevocations: RevocationLookup = async (dir) => {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const status = new Map<string, { status: string; why?: string }>();
+  const status = new Map<string, { status: string; revocation?: IndexRevocation }>();
   // Search the bytes (memchr-fast) instead of decoding and splitting 12 MB of text.
   for (let hit = journal.indexOf('revoked'); hit !== -1; ) {
     const start = journal.lastIndexOf(0x0a, hit) + 1;
@@ -116,14 +122,19 @@ export const indexRevocations: RevocationLookup = async (dir) => {
       throw new Error(`index.jsonl has a line that is not valid JSON (byte ${start})`);
     }
     for (const e of txn.add ?? []) {
-      status.set(e.serial, { status: e.status, why: e.status === 'revoked' ? `revoked (${e.revocationReason ?? 'unspecified'}) at ${e.revokedAt ?? 'unknown time'}` : undefined });
+      status.set(e.serial, { status: e.status, revocation: e.status === 'revoked' ? { reason: e.revocationReason ?? 'unspecified', at: e.revokedAt ?? 'unknown time' } : undefined });
     }
-    for (const c of txn.set ?? []) status.set(c.serial, { status: c.status, why: c.status === 'revoked' ? `revoked (${c.reason ?? 'unspecified'}) at ${c.at}` : undefined });
+    for (const c of txn.set ?? []) status.set(c.serial, { status: c.status, revocation: c.status === 'revoked' ? { reason: c.reason ?? 'unspecified', at: c.at } : undefined });
     hit = journal.indexOf('revoked', end);
   }
-  const revoked = new Map<string, string>();
-  for (const [serial, s] of status) if (s.status === 'revoked') revoked.set(serial, s.why!);
+  const revoked = new Map<string, IndexRevocation>();
+  for (const [serial, s] of status) if (s.status === 'revoked') revoked.set(serial, s.revocation!);
   return revoked;
+}
+
+export const indexRevocations: RevocationLookup = async (dir) => {
+  const revoked = await readIndexRevocations(dir);
+  return revoked && new Map([...revoked].map(([serial, r]) => [serial, `revoked (${r.reason}) at ${r.at}`]));
 };
 
 /** For callers (and tests) that want the tree alone. */

@@ -151,16 +151,18 @@ export async function scanTree<T>(root: string, options: ScanOptions = {}, proje
   const wanted: Omit<TreeEntry, 'cert'>[] = [{ kind: 'ca', certPath: layout.caCert, keyPath: layout.caKey }];
   if (names.has('server.crt') || names.has('server.key') || options.strays) wanted.push({ kind: 'server', certPath: layout.serverCert, keyPath: layout.serverKey });
 
-  const clientEntries = (await listDir(layout.clientsDir)) ?? [];
+  // A getter that joins paths on each call: read once, it is used several times per tenant.
+  const clientsDir = layout.clientsDir;
+  const clientEntries = (await listDir(clientsDir)) ?? [];
   const tenantNames: string[] = [];
   for (const e of clientEntries) {
     // Tenant directories may be symbolic links (a rotation that swaps versioned directories): follow them.
-    if (e.isDirectory() || (e.isSymbolicLink() && statSync(join(layout.clientsDir, e.name), { throwIfNoEntry: false })?.isDirectory())) tenantNames.push(e.name);
-    else if (options.strays) stray.push(join(layout.clientsDir, e.name));
+    if (e.isDirectory() || (e.isSymbolicLink() && statSync(join(clientsDir, e.name), { throwIfNoEntry: false })?.isDirectory())) tenantNames.push(e.name);
+    else if (options.strays) stray.push(join(clientsDir, e.name));
   }
   tenantNames.sort();
   for (const tenant of tenantNames) {
-    const dir = join(layout.clientsDir, tenant);
+    const dir = join(clientsDir, tenant);
     wanted.push({ kind: 'client', tenant, certPath: join(dir, 'client.crt'), keyPath: join(dir, 'client.key') });
   }
 
@@ -172,12 +174,12 @@ export async function scanTree<T>(root: string, options: ScanOptions = {}, proje
     if (options.keys) entry.key = readTreeFileSync(w.keyPath);
     if (options.keys && w.kind !== 'client') entry.dirMode = rootMode;
     if (options.keys && w.kind === 'client') {
-      const mode = statSync(join(layout.clientsDir, w.tenant!), { throwIfNoEntry: false })?.mode;
+      const mode = statSync(join(clientsDir, w.tenant!), { throwIfNoEntry: false })?.mode;
       if (mode !== undefined) entry.dirMode = mode & 0o777;
     }
     if (options.strays && w.kind === 'client') {
-      for (const e of (await listDir(join(layout.clientsDir, w.tenant!))) ?? []) {
-        if (!KNOWN_CLIENT_ENTRIES.has(e.name)) stray.push(join(layout.clientsDir, w.tenant!, e.name));
+      for (const e of (await listDir(join(clientsDir, w.tenant!))) ?? []) {
+        if (!KNOWN_CLIENT_ENTRIES.has(e.name)) stray.push(join(clientsDir, w.tenant!, e.name));
       }
     }
     entries.push(project ? project(entry) : entry);
