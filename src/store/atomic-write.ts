@@ -29,7 +29,7 @@ export async function ensureDir(path: string, mode: number): Promise<void> {
   if (created !== undefined) await chmod(path, mode);
 }
 
-async function syncDir(path: string): Promise<void> {
+export async function syncDir(path: string): Promise<void> {
   const handle = await open(path, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
     await handle.sync();
@@ -41,7 +41,7 @@ async function syncDir(path: string): Promise<void> {
 const tempName = (path: string) => join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
 
 /** Writes a new file that did not exist: O_EXCL with its final mode, data, fsync. */
-async function writeNew(path: string, data: string, mode: number): Promise<void> {
+export async function writeNew(path: string, data: string, mode: number): Promise<void> {
   const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
     await handle.chmod(mode);
@@ -67,24 +67,4 @@ export async function writeFilesAtomically(files: FileToWrite[]): Promise<void> 
     await Promise.all(temps.map((f) => rm(f.temp, { force: true })));
   }
   for (const dir of new Set(files.map((f) => dirname(f.path)))) await syncDir(dir);
-}
-
-/**
- * Creates `dir` holding `files`, all at once: they are written into a hidden sibling directory that
- * is then renamed to `dir`. rename(2) of a directory fails if the target exists, so this never
- * replaces a tenant that appeared meanwhile, and a crash leaves no half-filled tenant directory.
- */
-export async function createDirAtomically(dir: string, files: Array<{ name: string; data: string; mode: number }>, dirMode: number): Promise<void> {
-  const temp = tempName(dir);
-  await mkdir(temp, { mode: dirMode });
-  try {
-    await chmod(temp, dirMode);
-    for (const f of files) await writeNew(join(temp, f.name), f.data, f.mode);
-    await syncDir(temp);
-    await rename(temp, dir);
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true });
-    throw error;
-  }
-  await syncDir(dirname(dir));
 }
