@@ -4,7 +4,7 @@ import { addCommand, type CommandSpec, type Runner } from './define-command.js';
 import { initCommand } from './commands/init.js';
 import { issueClientCommand } from './commands/issue-client.js';
 import { issueServerCommand } from './commands/issue-server.js';
-import { verifyCommand } from './commands/verify.js';
+import { verifyCommand, verifyRunner } from './commands/verify.js';
 import { rotateCommand } from './commands/rotate.js';
 import { revokeCommand } from './commands/revoke.js';
 import { crlCommand } from './commands/crl.js';
@@ -46,7 +46,7 @@ export function buildProgram(): Command {
   issue.exitOverride();
   addCommand(issue, issueServerCommand, runCommand);
   addCommand(issue, issueClientCommand, runCommand);
-  addCommand(program, verifyCommand, runCommand);
+  addCommand(program, verifyCommand, verifyRunner(runCommand));
   addCommand(program, rotateCommand, runCommand);
   addCommand(program, revokeCommand, runCommand);
   addCommand(program, crlCommand, runCommand);

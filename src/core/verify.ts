@@ -137,9 +137,30 @@ export async function verifyChain(leaf: x509.X509Certificate, options: VerifyOpt
 }
 
 export function verifyChainSync(leaf: x509.X509Certificate, options: VerifyOptions): VerifyResult {
-  const leafModel = modelOf(leaf);
-  const anchors = options.roots.map(modelOf);
-  const pool = options.intermediates.map(modelOf);
+  const r = verifyModels(modelOf(leaf), { ...options, roots: options.roots.map(modelOf), intermediates: options.intermediates.map(modelOf) });
+  return { ok: r.ok, chain: r.path.map((m) => m.x), failures: r.failures };
+}
+
+export interface ModelOptions extends Omit<VerifyOptions, 'roots' | 'intermediates'> {
+  roots: CertModel[];
+  intermediates: CertModel[];
+}
+
+export interface ModelResult {
+  ok: boolean;
+  /** the validated path (leaf first, anchor last), or the best candidate when none validated */
+  path: CertModel[];
+  failures: VerifyFailure[];
+}
+
+/**
+ * verifyChainSync over validator models (verify/cert-model.ts modelOf, or modelOfDer for callers that
+ * only hold bytes). Models made from DER read names (`.x`) only to describe failures; a caller that
+ * has not registered @peculiar/x509 gets NamesUnavailable then, and retries after useX509.
+ */
+export function verifyModels(leafModel: CertModel, options: ModelOptions): ModelResult {
+  const anchors = options.roots;
+  const pool = options.intermediates;
   const s: Search = { anchors: new Set(anchors.map((a) => a.id)), bySubject: new Map(), steps: 0, paths: 0 };
   const seen = new Set<string>();
   for (const m of [...anchors, ...pool]) {
@@ -171,8 +192,8 @@ export function verifyChainSync(leaf: x509.X509Certificate, options: VerifyOptio
     depth: f.depth,
     subject: f.depth !== undefined ? path[f.depth]?.x.subject : undefined,
   });
-  if (found) return { ok: true, chain: found.path.map((m) => m.x), failures: [] };
-  if (s.best) return { ok: false, chain: s.best.path.map((m) => m.x), failures: s.best.failures.map((f) => describeAt(s.best!.path, f)) };
-  const dead = s.deadEnd?.failure ?? { code: 'UNKNOWN_ISSUER', message: 'no path to a trust anchor', depth: 0, subject: leaf.subject };
-  return { ok: false, chain: [leaf], failures: [dead] };
+  if (found) return { ok: true, path: found.path, failures: [] };
+  if (s.best) return { ok: false, path: s.best.path, failures: s.best.failures.map((f) => describeAt(s.best!.path, f)) };
+  const dead = s.deadEnd?.failure ?? { code: 'UNKNOWN_ISSUER', message: 'no path to a trust anchor', depth: 0, subject: leafModel.x.subject };
+  return { ok: false, path: [leafModel], failures: [dead] };
 }

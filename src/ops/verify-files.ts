@@ -1,9 +1,9 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readCertificates } from '../core/cert-input.js';
+import { certificateBytes, firstElement } from '../core/cert-peek.js';
 import { inputError } from '../core/errors.js';
-import { verifyChain, type Purpose, type VerifyFailure } from '../core/verify.js';
-import { readCrls } from '../core/verify/crl.js';
+import { verifyModels, type ModelResult, type Purpose, type VerifyFailure } from '../core/verify.js';
+import { modelOf, modelOfDer, NamesUnavailable, useX509, type CertModel } from '../core/verify/cert-model.js';
 import type { x509 } from '../core/x509.js';
 import { Layout } from '../store/layout.js';
 import { readInput } from '../store/read-input.js';
@@ -26,6 +26,11 @@ export interface VerifyFilesRequest {
   expectCn?: string;
   /** verify server.crt and every clients/{id}/client.crt in dir */
   all: boolean;
+  /**
+   * Fill FileVerdict.chain for verified files (default true). The text output does not print it; without
+   * it, and while every file verifies, @peculiar/x509 is never loaded.
+   */
+  chain?: boolean;
 }
 
 export interface ChainEntry { subject: string; issuer: string; serial: string }
@@ -46,8 +51,48 @@ export interface VerifyReport {
 
 const exists = (path: string) => stat(path).then(() => true, () => false);
 
-async function certsOf(path: string): Promise<x509.X509Certificate[]> {
-  return readCertificates(await readInput(path), path);
+/**
+ * The certificates in `path` as validator models, built straight from the DER (cached per process by
+ * DER hash, so a CA given once is modelled once). Bytes the x509-free reader does not understand go
+ * through cert-input.ts readCertificates (@peculiar/x509) as before: same certificates, same errors.
+ */
+async function certsOf(path: string): Promise<CertModel[]> {
+  const data = await readInput(path);
+  const models: CertModel[] = [];
+  for (const c of certificateBytes(data, path)) {
+    let m: CertModel | undefined;
+    try {
+      m = modelOfDer(firstElement(c.der));
+    } catch {
+      m = undefined;
+    }
+    if (!m) {
+      const { readCertificates } = await import('../core/cert-input.js');
+      return readCertificates(data, path).map(modelOf);
+    }
+    models.push(m);
+  }
+  return models;
+}
+
+let namesLoaded = false;
+/** Registers @peculiar/x509 so models can name themselves (subjects in failures and chains). */
+async function loadNames(): Promise<void> {
+  if (namesLoaded) return;
+  const { x509 } = await import('../core/x509.js');
+  useX509(x509.X509Certificate);
+  namesLoaded = true;
+}
+
+/** Runs `verify`; if it needed certificate names before x509 was loaded, loads it and runs again (same result, names included). */
+async function withNames(verify: () => ModelResult): Promise<ModelResult> {
+  try {
+    return verify();
+  } catch (error) {
+    if (!(error instanceof NamesUnavailable)) throw error;
+    await loadNames();
+    return verify();
+  }
 }
 
 interface Job { file: string; display: string; purpose: Purpose; hostname?: string; ip?: string; email?: string; expectCn?: string }
@@ -82,7 +127,13 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
     crlFiles = [layout.crl];
     ctx.notify(`checking revocation against ${layout.display(layout.crl)}`);
   }
-  const crls = (await Promise.all(crlFiles.map(async (p) => readCrls(await readInput(p), p)))).flat();
+  let crls: x509.X509Crl[] = [];
+  if (crlFiles.length) {
+    const { readCrls } = await import('../core/verify/crl-read.js');
+    crls = (await Promise.all(crlFiles.map(async (p) => readCrls(await readInput(p), p)))).flat();
+  }
+  const wantChain = request.chain !== false;
+  if (wantChain) await loadNames();
   const at = request.at ?? ctx.now;
   const jobs: Job[] = request.all
     ? await treeJobs(layout)
@@ -91,19 +142,19 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
   const files: FileVerdict[] = [];
   for (const job of jobs) {
     const [leaf, ...bundled] = await certsOf(job.file);
-    const result = await verifyChain(
-      leaf!,
-      {
-        roots, intermediates: [...bundled, ...pool], purpose: job.purpose, hostname: job.hostname, ip: job.ip, email: job.email,
+    const intermediates = bundled.length ? [...bundled, ...pool] : pool;
+    const result = await withNames(() =>
+      verifyModels(leaf!, {
+        roots, intermediates, purpose: job.purpose, hostname: job.hostname, ip: job.ip, email: job.email,
         at, crls, maxDepth: request.maxDepth, expectCn: job.expectCn,
-      },
-      ctx.crypto,
+      }),
     );
+    if (!result.ok || wantChain) await loadNames();
     files.push({
       file: job.display,
       ok: result.ok,
       purpose: job.purpose,
-      chain: result.chain.map((c) => ({ subject: c.subject, issuer: c.issuer, serial: c.serialNumber })),
+      chain: result.ok && !wantChain ? [] : result.path.map((m) => ({ subject: m.x.subject, issuer: m.x.issuer, serial: m.x.serialNumber })),
       failures: result.failures,
     });
   }

@@ -3,7 +3,8 @@
 // Malformed content does not throw: it becomes a `problem` that only matters if the certificate
 // ends up on a candidate path (an unusable, unrelated root must not fail a good chain).
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { x509 } from '../x509.js';
+import type { x509 } from '../x509.js';
+import { peekCertificate } from '../cert-peek.js';
 import { bool, children, content, DerError, equalBytes, expect, hex, oid, parseDer, readTlv, smallInt, whole, type Tlv } from './der.js';
 
 export const OID = {
@@ -55,7 +56,12 @@ export interface Extension { oid: string; critical: boolean; value: Uint8Array }
 export interface Problem { code: string; message: string }
 
 export interface CertModel {
-  x: x509.X509Certificate;
+  /**
+   * The @peculiar/x509 view (subject text for messages and results). Built on first use for models
+   * made from DER (modelOfDer), which needs x509 registered first (useX509): until then reading it
+   * throws NamesUnavailable, so callers that never print names never load @peculiar/x509.
+   */
+  readonly x: x509.X509Certificate;
   der: Uint8Array;
   /** sha256 of the DER: identity for loop detection and caches */
   id: string;
@@ -261,23 +267,73 @@ function decodeExtension(m: CertModel, e: Extension) {
 
 const cache = new WeakMap<x509.X509Certificate, CertModel>();
 
+type X509Class = new (raw: BufferSource) => x509.X509Certificate;
+let X509: X509Class | undefined;
+
+/** Lets DER-built models make their x509 view (call with x509.X509Certificate once it is loaded). */
+export function useX509(cls: X509Class): void {
+  X509 ??= cls;
+}
+
+/** Thrown by a DER-built model's `x` while @peculiar/x509 is not registered: load it, useX509, retry. */
+export class NamesUnavailable extends Error {
+  constructor() {
+    super('certificate names need @peculiar/x509 (call useX509 first)');
+  }
+}
+
 /** The validator's view of `cert` (cached per certificate object). */
 export function modelOf(cert: x509.X509Certificate): CertModel {
   const hit = cache.get(cert);
   if (hit) return hit;
+  useX509(cert.constructor as X509Class);
   const der = new Uint8Array(cert.rawData);
-  const m = build(cert, der);
+  const m = build(cert, der, cert.notBefore, cert.notAfter);
   cache.set(cert, m);
   return m;
 }
 
-function build(cert: x509.X509Certificate, der: Uint8Array): CertModel {
+/** Models by DER hash: a CA or intermediate given once per file is modelled once per process. */
+const byId = new Map<string, CertModel>();
+const BY_ID_LIMIT = 20_000;
+
+/**
+ * The validator's view of one DER certificate, without @peculiar/x509. Returns undefined when the
+ * bytes are not a certificate the x509-free peek understands (times, structure): the caller then
+ * parses with @peculiar/x509 (cert-input.ts readCertificates) to get the same result and errors as before.
+ */
+export function modelOfDer(der: Uint8Array): CertModel | undefined {
+  const id = createHash('sha256').update(der).digest('hex');
+  const hit = byId.get(id);
+  if (hit) return hit;
+  let times: { notBefore: Date; notAfter: Date };
+  try {
+    times = peekCertificate(der);
+  } catch {
+    return undefined;
+  }
+  const m = build(undefined, der, times.notBefore, times.notAfter, id);
+  if (m.problems.some((p) => p.code === 'MALFORMED_CERTIFICATE')) return undefined;
+  if (byId.size >= BY_ID_LIMIT) byId.clear();
+  byId.set(id, m);
+  return m;
+}
+
+function build(cert: x509.X509Certificate | undefined, der: Uint8Array, notBefore: Date, notAfter: Date, id?: string): CertModel {
   const problems: Problem[] = [];
+  let x = cert;
   const m: CertModel = {
-    x: cert, der, id: createHash('sha256').update(der).digest('hex'), tbs: new Uint8Array(), version: 1, serial: new Uint8Array(),
+    get x() {
+      if (!x) {
+        if (!X509) throw new NamesUnavailable();
+        x = new X509(new Uint8Array(der));
+      }
+      return x;
+    },
+    der, id: id ?? createHash('sha256').update(der).digest('hex'), tbs: new Uint8Array(), version: 1, serial: new Uint8Array(),
     outerSigAlg: new Uint8Array(), tbsSigAlg: new Uint8Array(), sigAlgOid: '', signature: new Uint8Array(),
     issuerDer: new Uint8Array(), subjectDer: new Uint8Array(), subjectRdns: [], subjectEmpty: true, issuerEmpty: true,
-    commonNames: [], subjectEmails: [], notBefore: cert.notBefore, notAfter: cert.notAfter, spki: new Uint8Array(), keyAlgOid: '',
+    commonNames: [], subjectEmails: [], notBefore, notAfter, spki: new Uint8Array(), keyAlgOid: '',
     extensions: [], selfIssued: false, problems,
   };
   try {

@@ -1,6 +1,5 @@
 // Revocation by CRL (RFC 5280 §5 and §6.3), for the CRLs the caller supplies: pkictl never fetches.
-import { inputError } from '../errors.js';
-import { x509 } from '../x509.js';
+import type { x509 } from '../x509.js';
 import type { CertModel, Problem } from './cert-model.js';
 import { bool, children, content, equalBytes, expect, oid, parseDer, whole, type Tlv } from './der.js';
 import { checkSignature } from './signature.js';
@@ -96,26 +95,5 @@ export function revocationProblem(cert: CertModel, issuer: CertModel, crls: x509
   return undefined;
 }
 
-const CRL_BLOCK = /-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/g;
-
-/** Every CRL in `data` (PEM, several allowed, or one DER CRL); an input error naming `source` otherwise. */
-export function readCrls(data: Uint8Array, source: string): x509.X509Crl[] {
-  if (data.length === 0) throw inputError('CRL_EMPTY', `${source}: the file is empty`);
-  const text = Buffer.from(data).toString('latin1');
-  if (text.includes('-----BEGIN')) {
-    const blocks = [...text.matchAll(CRL_BLOCK)];
-    if (blocks.length === 0) throw inputError('CRL_MALFORMED', `${source}: no "X509 CRL" PEM block in it`);
-    return blocks.map((b, i) => {
-      try {
-        return new x509.X509Crl(Buffer.from(b[1]!.replace(/\s+/g, ''), 'base64'));
-      } catch {
-        throw inputError('CRL_MALFORMED', `${source}: CRL ${i + 1} is not valid DER inside its PEM block`);
-      }
-    });
-  }
-  try {
-    return [new x509.X509Crl(new Uint8Array(data))];
-  } catch {
-    throw inputError('CRL_MALFORMED', `${source}: not a CRL (neither PEM nor DER)`);
-  }
-}
+// readCrls (the only part that constructs @peculiar/x509 objects) lives in crl-read.ts, so the
+// validator itself loads no x509 code.
