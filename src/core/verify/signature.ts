@@ -99,6 +99,7 @@ export function keyProblem(m: CertModel): Problem | undefined {
       if (m.keyParams?.tag !== 0x06) return { code: 'BAD_KEY', message: 'EC key with explicit curve parameters (only named curves are accepted)' };
       const curve = CURVES[oid(m.keyParams)];
       if (!curve) return { code: 'WEAK_KEY', message: `EC key on an unsupported curve ${oid(m.keyParams)}` };
+      if (canonicalP256OnCurve(m.spki)) return undefined;
       const key = publicKeyOf(m);
       if (key instanceof Error) return { code: 'BAD_KEY', message: `public key does not parse: ${key.message}` };
       return undefined;
@@ -112,6 +113,27 @@ export function keyProblem(m: CertModel): Problem | undefined {
     default:
       return { code: 'UNSUPPORTED_KEY', message: `unsupported public key algorithm ${m.keyAlgOid}` };
   }
+}
+
+// The one SPKI encoding of an uncompressed P-256 key: SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 },
+// BIT STRING (0 unused bits) 0x04 || X || Y }.
+const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200' + '04', 'hex');
+const P256_P = 2n ** 256n - 2n ** 224n + 2n ** 192n + 2n ** 96n - 1n;
+const P256_B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
+
+/**
+ * A fast yes for the common leaf key (pkictl issues P-256): exactly the canonical encoding and a point
+ * on the curve (y² = x³ − 3x + b mod p, coordinates below p), which is what OpenSSL checks when it
+ * parses the key. Only ever answers "valid"; anything else goes to createPublicKey as before, so the
+ * verdicts do not change, and leaves (whose key nothing else uses) skip a KeyObject each.
+ */
+function canonicalP256OnCurve(spki: Uint8Array): boolean {
+  if (spki.length !== P256_SPKI_PREFIX.length + 64 || !P256_SPKI_PREFIX.equals(spki.subarray(0, P256_SPKI_PREFIX.length))) return false;
+  const at = P256_SPKI_PREFIX.length;
+  const x = BigInt(`0x${Buffer.from(spki.subarray(at, at + 32)).toString('hex')}`);
+  const y = BigInt(`0x${Buffer.from(spki.subarray(at + 32, at + 64)).toString('hex')}`);
+  if (x >= P256_P || y >= P256_P) return false;
+  return (y * y - (x * x * x - 3n * x + P256_B)) % P256_P === 0n;
 }
 
 const sigCache = new Map<string, boolean>();
