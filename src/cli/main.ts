@@ -61,6 +61,9 @@ Examples:
   $ pkictl init                              # root CA in ./certs
   $ pkictl issue server                      # gateway certificate with the template's SANs
   $ pkictl issue client bf935f05-bf2e-4138-bfec-f4baaf99fecc
+  $ pkictl verify --all                      # every certificate in ./certs, for its purpose
+  $ pkictl rotate --dry-run                  # what is due for renewal
+  $ pkictl list --check                      # exit 1 when anything is expiring, expired or invalid
 `);
   // Subcommands inherit exitOverride so a usage error becomes exit 2 in one place.
   for (const command of program.commands) command.exitOverride();
