@@ -2,22 +2,13 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openssl } from '../helpers/openssl.js';
-import { runCli, type CliResult } from '../helpers/run-cli.js';
+import { runCli } from '../helpers/run-cli.js';
 import { snapshot, tempDir } from '../helpers/temp-dir.js';
+import { expectInputError, PKCS8_LABEL } from '../helpers/expect-cli.js';
 
 const TENANT = 'bf935f05-bf2e-4138-bfec-f4baaf99fecc';
 const ec = ['--key', 'ec-p256'];
 
-/** A usage/input error: exit 2, one "error:" line (plus at most a hint), no stack trace, nothing on stdout. */
-function expectInputError(r: CliResult, message: RegExp) {
-  expect(r.code, r.stderr).toBe(2);
-  const lines = r.stderr.trim().split('\n');
-  expect(lines[0]).toMatch(/^error: /);
-  expect(lines[0]).toMatch(message);
-  expect(lines.slice(1).every((l) => l.startsWith('hint: '))).toBe(true);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(r.stdout).toBe('');
-}
 
 describe('bad input: one-line error, exit 2, nothing written', () => {
   let dir: string;
@@ -151,7 +142,7 @@ describe('an encrypted CA key', () => {
 
   it('is written as encrypted PKCS#8 that openssl opens with the passphrase only', async () => {
     const pem = await readFile(join(dir, 'ca.key'), 'utf8');
-    expect(pem).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----\n/);
+    expect(pem.split('\n')[0]).toBe(`-----BEGIN ENCRYPTED ${PKCS8_LABEL}-----`);
     expect((await openssl(['pkey', '-in', join(dir, 'ca.key'), '-passin', `file:${passFile}`, '-noout'])).code).toBe(0);
     expect((await openssl(['pkey', '-in', join(dir, 'ca.key'), '-passin', 'pass:wrong', '-noout'])).code).not.toBe(0);
   });

@@ -3,22 +3,14 @@ import { mkdir, readdir, readFile, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openssl } from '../helpers/openssl.js';
-import { runCli, type CliResult } from '../helpers/run-cli.js';
+import { runCli } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { expectInputError } from '../helpers/expect-cli.js';
 
 const ec = ['--key', 'ec-p256'];
 const uuid = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
 const TENANTS = Array.from({ length: 25 }, (_, i) => uuid(i + 1));
 
-function expectInputError(r: CliResult, message: RegExp) {
-  expect(r.code, r.stderr).toBe(2);
-  const lines = r.stderr.trim().split('\n');
-  expect(lines[0]).toMatch(/^error: /);
-  expect(lines[0]).toMatch(message);
-  expect(lines.slice(1).every((l) => l.startsWith('hint: '))).toBe(true);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(r.stdout).toBe('');
-}
 
 describe('pkictl inspect', () => {
   let base: string;

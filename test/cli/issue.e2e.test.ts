@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openssl, publicKeyOf } from '../helpers/openssl.js';
+import { PKCS8_LABEL } from '../helpers/expect-cli.js';
 import { runCli } from '../helpers/run-cli.js';
 import { modeOf, tempDir, treeModes } from '../helpers/temp-dir.js';
 
@@ -62,7 +63,7 @@ describe.each([
   it('writes PEM certificates and unencrypted PKCS#8 keys', async () => {
     for (const key of ['server.key', `clients/${TENANT_A}/client.key`]) {
       const pem = await readFile(join(tree.dir, key), 'utf8');
-      expect(pem).toMatch(/^-----BEGIN PRIVATE KEY-----\n[A-Za-z0-9+/=\n]+-----END PRIVATE KEY-----\n$/);
+      expect(pem).toMatch(new RegExp(`^-----BEGIN ${PKCS8_LABEL}-----\n[A-Za-z0-9+/=\n]+-----END ${PKCS8_LABEL}-----\n$`));
     }
     expect(await readFile(join(tree.dir, 'ca.crt'), 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
   });

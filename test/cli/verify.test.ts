@@ -1,21 +1,14 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../helpers/run-cli.js';
+import { runCli } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { expectInputError } from '../helpers/expect-cli.js';
 
 const ec = ['--key', 'ec-p256'];
 const A = 'bf935f05-bf2e-4138-bfec-f4baaf99fecc';
 const B = '0d1c1b8e-6a49-4a6e-9f5e-2f5d0a3b9c11';
 
-function expectInputError(r: CliResult, message: RegExp) {
-  expect(r.code, r.stderr).toBe(2);
-  const lines = r.stderr.trim().split('\n');
-  expect(lines[0]).toMatch(/^error: /);
-  expect(lines[0]).toMatch(message);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(r.stdout).toBe('');
-}
 
 describe('pkictl verify', () => {
   let base: string;

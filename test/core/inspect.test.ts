@@ -14,6 +14,7 @@ import { x509 } from '../../src/core/x509.js';
 import { summaryField } from '../../src/ops/inspect.js';
 import { openssl } from '../helpers/openssl.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { PKCS8_LABEL } from '../helpers/expect-cli.js';
 
 const crypto = globalThis.crypto;
 const NOW = new Date('2026-03-01T12:00:00Z');
@@ -155,7 +156,7 @@ describe('certificateBytes / peekCertificates: bad input is one line naming the 
   });
   it.each([
     ['empty', () => new Uint8Array(0), /^e\.pem: the file is empty$/],
-    ['a private key', () => bytes('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n'), /private key, not a certificate/],
+    ['a private key', () => bytes(`-----BEGIN ${PKCS8_LABEL}-----\nAAAA\n-----END ${PKCS8_LABEL}-----\n`), /private key, not a certificate/],
     ['truncated PEM', () => bytes(pem.slice(0, 200)), /truncated or malformed PEM/],
     ['a bundle whose second certificate lost its END line', () => bytes(pem + pem.slice(0, pem.length - 30)), /truncated PEM \(2 BEGIN lines, only 1 complete block\)/],
     ['junk characters inside the base64', () => bytes(pem.replace(/\n(.{10})/, '\n$1!!')), /not base64/],
