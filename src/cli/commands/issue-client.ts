@@ -3,7 +3,7 @@ import type { IssueClientsResult } from '../../ops/issue-clients.js';
 import type { CommandSpec } from '../define-command.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 import { toJson } from '../render/json.js';
-import { progressDisplay, renderIssueSummary } from '../render/progress.js';
+import { renderIssueSummary, withBulkProgress } from '../render/progress.js';
 import { daysOption, dirOption, forceOption, jsonOption, keyOption, passphraseOption, sharedSchema, templateOption } from '../shared-options.js';
 
 /** 128 + SIGINT, what shells report for a command stopped by Ctrl-C. */
@@ -59,12 +59,11 @@ export const issueClientCommand: CommandSpec<ReturnType<typeof schema>, IssueCli
   },
   schema,
   async run(o, ctx) {
-    const [{ issueClients, parseTenantList, argumentEntries }, { loadProfile }, { readPassphrase }, { readInput }, { interruptSignal }] = await Promise.all([
+    const [{ issueClients, parseTenantList, argumentEntries }, { loadProfile }, { readPassphrase }, { readInput }] = await Promise.all([
       import('../../ops/issue-clients.js'),
       import('../../store/templates.js'),
       import('../passphrase.js'),
       import('../../store/read-input.js'),
-      import('../../ops/bulk.js'),
     ]);
     const tenants = argumentEntries(o.args);
     if (o.from !== undefined) {
@@ -72,11 +71,9 @@ export const issueClientCommand: CommandSpec<ReturnType<typeof schema>, IssueCli
       tenants.push(...parseTenantList(text, o.from === '-' ? 'stdin' : o.from));
     }
     const profile = await loadProfile('client', o.template);
-    const color = !('NO_COLOR' in process.env) && process.stderr.isTTY === true;
-    const progress = await progressDisplay(process.stderr, 'issuing', color);
-    const interrupt = interruptSignal(() => progress.note('interrupted: finishing the certificates in flight, starting no more (Ctrl-C again to quit now)'));
-    try {
-      return await issueClients(
+    const passphrase = await readPassphrase(o.passphraseFile);
+    return withBulkProgress('issuing', 'interrupted: finishing the certificates in flight, starting no more (Ctrl-C again to quit now)', (hooks) =>
+      issueClients(
         {
           dir: o.dir,
           tenants,
@@ -86,18 +83,13 @@ export const issueClientCommand: CommandSpec<ReturnType<typeof schema>, IssueCli
           key: o.key ?? profile.key,
           force: o.force,
           skipExisting: o.skipExisting,
-          passphrase: await readPassphrase(o.passphraseFile),
+          passphrase,
           concurrency: o.concurrency,
-          signal: interrupt.signal,
-          onStart: (total) => progress.start(total, 0),
-          onProgress: (p) => progress.update(p),
+          ...hooks,
         },
         ctx,
-      );
-    } finally {
-      progress.stop();
-      interrupt.dispose();
-    }
+      ),
+    );
   },
   render(result, { json, color }) {
     const exitCode = result.interrupted ? EXIT_INTERRUPTED : result.failed.length > 0 ? EXIT_FAILED : EXIT_OK;

@@ -66,13 +66,12 @@ export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult>
   },
   schema,
   async run(o, ctx) {
-    const [{ rotate }, { loadProfile }, { readPassphrase }, { parseRenewBefore, DEFAULT_RENEW_BEFORE }, { inputError }, { interruptSignal }, { progressDisplay }] = await Promise.all([
+    const [{ rotate }, { loadProfile }, { readPassphrase }, { parseRenewBefore, DEFAULT_RENEW_BEFORE }, { inputError }, { withBulkProgress }] = await Promise.all([
       import('../../ops/rotate.js'),
       import('../../store/templates.js'),
       import('../passphrase.js'),
       import('../../core/renewal.js'),
       import('../../core/errors.js'),
-      import('../../ops/bulk.js'),
       import('../render/progress.js'),
     ]);
     // Default: one third of the lifetime left (cert-manager's and step's convention), exactly 1/3.
@@ -83,11 +82,10 @@ export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult>
       if (Number.isNaN(at.getTime())) throw inputError('USAGE', `invalid value for --at: '${o.at}' is not an ISO 8601 time (e.g. 2027-01-31T00:00:00Z)`);
     }
     const [client, server] = await Promise.all([loadProfile('client', o.clientTemplate), loadProfile('server', o.serverTemplate)]);
-    const color = !('NO_COLOR' in process.env) && process.stderr.isTTY === true;
-    const progress = await progressDisplay(process.stderr, 'rotating', color);
-    const interrupt = interruptSignal(() => progress.note('interrupted: finishing the pairs in flight, starting no more (Ctrl-C again to quit now; every pair stays complete)'));
-    try {
-      return await rotate(
+    const passphrase = o.dryRun ? undefined : await readPassphrase(o.passphraseFile);
+    const note = 'interrupted: finishing the pairs in flight, starting no more (Ctrl-C again to quit now; every pair stays complete)';
+    return withBulkProgress('rotating', note, (hooks) =>
+      rotate(
         {
           dir: o.dir,
           actor: o.actor,
@@ -103,18 +101,13 @@ export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult>
           serverDays: server.days,
           key: o.key,
           days: o.days,
-          passphrase: o.dryRun ? undefined : await readPassphrase(o.passphraseFile),
+          passphrase,
           concurrency: o.concurrency,
-          signal: interrupt.signal,
-          onStart: (total) => progress.start(total, 0),
-          onProgress: (p) => progress.update(p),
+          ...hooks,
         },
         ctx,
-      );
-    } finally {
-      progress.stop();
-      interrupt.dispose();
-    }
+      ),
+    );
   },
   render(r, { json, color }) {
     const exitCode = r.interrupted ? EXIT_INTERRUPTED : r.failed.length > 0 || r.execFailed.length > 0 ? EXIT_FAILED : EXIT_OK;

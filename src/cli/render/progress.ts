@@ -90,3 +90,27 @@ export function renderIssueSummary(r: IssueClientsResult, color: boolean): strin
   if (n === 0 && r.failed.length === 0 && !r.interrupted) lines.push('Nothing to issue: every tenant already has a certificate');
   return lines.join('\n') + '\n';
 }
+
+/** The hooks a bulk operation takes to report progress and to stop on Ctrl-C. */
+export interface BulkHooks {
+  signal: AbortSignal;
+  onStart(total: number): void;
+  onProgress(progress: BulkProgress): void;
+}
+
+/**
+ * Runs a bulk operation with the progress bar on stderr and a clean first Ctrl-C (items in flight
+ * finish, no new ones start; a second Ctrl-C quits at once), then puts the terminal back.
+ */
+export async function withBulkProgress<T>(label: string, interruptedNote: string, run: (hooks: BulkHooks) => Promise<T>): Promise<T> {
+  const { interruptSignal } = await import('../../ops/bulk.js');
+  const color = !('NO_COLOR' in process.env) && process.stderr.isTTY === true;
+  const progress = await progressDisplay(process.stderr, label, color);
+  const interrupt = interruptSignal(() => progress.note(interruptedNote));
+  try {
+    return await run({ signal: interrupt.signal, onStart: (total) => progress.start(total, 0), onProgress: (p) => progress.update(p) });
+  } finally {
+    progress.stop();
+    interrupt.dispose();
+  }
+}
