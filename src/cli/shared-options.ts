@@ -26,3 +26,19 @@ export const sharedSchema = (zod: typeof z) => ({
     .pipe(zod.number().int().min(1).max(36500))
     .optional(),
 });
+
+/** A real calendar day: 2027-02-30 is refused instead of rolling over into March. */
+const isCalendarDate = (text: string) => {
+  const [y, m, d] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+};
+
+/** --at: RFC 3339 (2027-01-01T00:00:00Z, offsets allowed) or a plain UTC date (2027-01-01). */
+export const atSchema = (zod: typeof z) =>
+  zod
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/i, 'use an RFC 3339 time such as 2027-01-01T00:00:00Z, or a date such as 2027-01-01')
+    .refine(isCalendarDate, 'not a real date')
+    .transform((text) => new Date(/T|\s/i.test(text) ? text : `${text}T00:00:00Z`))
+    .refine((date) => !Number.isNaN(date.getTime()), 'not a real date');

@@ -84,6 +84,11 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
     expectInputError(await unchanged(['issue', 'client', '--dir', dir, ...flags, '5b0e1c57-3f0a-4f4e-8d7c-0c3e6f1a2b3c']), message);
   });
 
+  it.each(['list', 'rotate', 'audit', 'verify'])('rejects an --at that is not a real day, for %s', async (command) => {
+    const extra = command === 'verify' ? ['--all'] : command === 'rotate' ? ['--dry-run'] : [];
+    expectInputError(await unchanged([command, '--dir', dir, ...extra, '--at', '2027-02-30T00:00:00Z']), /invalid value for --at: not a real date/);
+  });
+
   it('rejects a --subject with an unknown attribute', async () => {
     const r = await runCli(['init', '--dir', join(base, 'subject-ca'), ...ec, '--subject', '/C=MX/XX=1/CN=a']);
     expectInputError(r, /invalid subject .*'XX=1' is not one of C, ST, L, O, OU, CN=value/);

@@ -3,8 +3,7 @@ import { renewBeforeSchema } from '../../core/renewal.js';
 import type { AuditResult } from '../../ops/audit.js';
 import type { CommandSpec } from '../define-command.js';
 import { renderAudit } from '../render/audit.js';
-import { dirOption, jsonOption, passphraseOption, templateOption } from '../shared-options.js';
-import { atSchema } from './list.js';
+import { atSchema, dirOption, jsonOption, passphraseOption, templateOption } from '../shared-options.js';
 
 const schema = (zod: typeof z) =>
   zod.object({

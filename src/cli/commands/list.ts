@@ -5,15 +5,7 @@ import { durationThresholdSchema, renewBeforeSchema } from '../../core/renewal.j
 import type { ListResult } from '../../ops/list.js';
 import type { CommandSpec } from '../define-command.js';
 import { renderList } from '../render/list.js';
-import { dirOption, jsonOption } from '../shared-options.js';
-
-/** --at: RFC 3339 (2027-01-01T00:00:00Z, offsets allowed) or a plain UTC date (2027-01-01). */
-export const atSchema = (zod: typeof z) =>
-  zod
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/i, 'use an RFC 3339 time such as 2027-01-01T00:00:00Z, or a date such as 2027-01-01')
-    .transform((text) => new Date(/T|\s/i.test(text) ? text : `${text}T00:00:00Z`))
-    .refine((date) => !Number.isNaN(date.getTime()), 'not a real date');
+import { atSchema, dirOption, jsonOption } from '../shared-options.js';
 
 const schema = (zod: typeof z) =>
   zod.object({

@@ -4,7 +4,7 @@ import type { CommandSpec } from '../define-command.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 import { toJson } from '../render/json.js';
 import { renderPlan, renderRotate } from '../render/lifecycle.js';
-import { daysOption, dirOption, jsonOption, passphraseOption, sharedSchema } from '../shared-options.js';
+import { atSchema, daysOption, dirOption, jsonOption, passphraseOption, sharedSchema } from '../shared-options.js';
 
 /** 128 + SIGINT, as for issue client. */
 const EXIT_INTERRUPTED = 130;
@@ -16,7 +16,7 @@ const schema = (zod: typeof z) =>
       tenant: zod.array(zod.string()).default([]),
       all: zod.boolean().default(false),
       renewBefore: zod.string().optional(),
-      at: zod.string().optional(),
+      at: atSchema(zod).optional(),
       dryRun: zod.boolean().default(false),
       reuseKey: zod.boolean().default(false),
       includeServer: zod.boolean().default(false),
@@ -66,21 +66,15 @@ export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult>
   },
   schema,
   async run(o, ctx) {
-    const [{ rotate }, { loadProfile }, { readPassphrase }, { parseRenewBefore, DEFAULT_RENEW_BEFORE }, { inputError }, { withBulkProgress }] = await Promise.all([
+    const [{ rotate }, { loadProfile }, { readPassphrase }, { parseRenewBefore, DEFAULT_RENEW_BEFORE }, { withBulkProgress }] = await Promise.all([
       import('../../ops/rotate.js'),
       import('../../store/templates.js'),
       import('../passphrase.js'),
       import('../../core/renewal.js'),
-      import('../../core/errors.js'),
       import('../render/progress.js'),
     ]);
     // Default: one third of the lifetime left (cert-manager's and step's convention), exactly 1/3.
     const renewBefore = o.renewBefore !== undefined ? parseRenewBefore(o.renewBefore) : DEFAULT_RENEW_BEFORE;
-    let at: Date | undefined;
-    if (o.at !== undefined) {
-      at = new Date(o.at);
-      if (Number.isNaN(at.getTime())) throw inputError('USAGE', `invalid value for --at: '${o.at}' is not an ISO 8601 time (e.g. 2027-01-31T00:00:00Z)`);
-    }
     const [client, server] = await Promise.all([loadProfile('client', o.clientTemplate), loadProfile('server', o.serverTemplate)]);
     const passphrase = o.dryRun ? undefined : await readPassphrase(o.passphraseFile);
     const note = 'interrupted: finishing the pairs in flight, starting no more (Ctrl-C again to quit now; every pair stays complete)';
@@ -92,7 +86,7 @@ export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult>
           tenants: o.tenant,
           all: o.all,
           renewBefore,
-          at,
+          at: o.at,
           dryRun: o.dryRun,
           reuseKey: o.reuseKey,
           includeServer: o.includeServer,

@@ -6,12 +6,11 @@ import type { CommandSpec, Runner } from '../define-command.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 import { toJson } from '../render/json.js';
 import { renderVerify } from '../render/verify.js';
-import { dirOption, jsonOption } from '../shared-options.js';
+import { atSchema, dirOption, jsonOption } from '../shared-options.js';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 // RFC 3339 with a zone: 2024-03-01T00:00:00Z, 2024-03-01T00:00:00.5+01:00
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 const schema = (zod: typeof z) =>
   zod
@@ -26,12 +25,7 @@ const schema = (zod: typeof z) =>
       hostname: zod.string().min(1).optional(),
       ip: zod.ipv4().or(zod.ipv6()).optional(),
       email: zod.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be an email address').optional(),
-      at: zod
-        .string()
-        .regex(RFC3339, 'must be an RFC 3339 time such as 2025-01-31T12:00:00Z')
-        .transform((s) => new Date(s))
-        .refine((d) => !Number.isNaN(d.getTime()), 'not a valid date')
-        .optional(),
+      at: atSchema(zod).optional(),
       maxDepth: zod.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(zod.number().int().max(100_000)).optional(),
       expectCn: zod.string().min(1).optional(),
       args: zod.array(zod.string()).default([]),
