@@ -99,26 +99,26 @@ export async function pool(items, concurrency, fn) {
 export async function makeTree(root, n, { caKey = 'ec-p256', expiring = Math.floor(n / 10), concurrency = 8 } = {}) {
   const { mkdir, writeFile } = await import('node:fs/promises');
   const { randomUUID } = await import('node:crypto');
-  const { issueRoot, issueLeaf } = await import('../dist/core/issue.js');
-  const { generateKeyPair, exportPrivateKeyPem } = await import('../dist/core/keys.js');
-  const { certificateToPem } = await import('../dist/core/pem.js');
+  const { authorityOf, issueRoot, issueLeaf } = await import('../dist/core/issue.js');
+  const { newKey } = await import('../dist/core/keys.js');
   const crypto = globalThis.crypto;
   const now = new Date();
-  const caKeys = await generateKeyPair(caKey, crypto);
-  const ca = { cert: await issueRoot({ subject: { C: 'MX', O: 'Luzzi', CN: 'Bench Root CA' }, keys: caKeys, days: 3650, now }, crypto), privateKey: caKeys.privateKey };
+  const caKeys = await newKey(caKey, crypto);
+  const rootCert = await issueRoot({ subject: { C: 'MX', O: 'Luzzi', CN: 'Bench Root CA' }, spki: caKeys.spki, privateKey: caKeys.privateKey, days: 3650, now }, crypto);
+  const ca = authorityOf(rootCert, caKeys.privateKey);
   await mkdir(join(root, 'clients'), { recursive: true, mode: 0o700 });
-  await writeFile(join(root, 'ca.crt'), certificateToPem(ca.cert), { mode: 0o644 });
-  await writeFile(join(root, 'ca.key'), await exportPrivateKeyPem(caKeys.privateKey, crypto), { mode: 0o600 });
-  const leaf = await generateKeyPair('ec-p256', crypto);
-  const leafKeyPem = await exportPrivateKeyPem(leaf.privateKey, crypto);
+  await writeFile(join(root, 'ca.crt'), rootCert.pem, { mode: 0o644 });
+  await writeFile(join(root, 'ca.key'), caKeys.keyPem, { mode: 0o600 });
+  const leaf = await newKey('ec-p256', crypto);
+  const leafKeyPem = leaf.keyPem;
   const ids = Array.from({ length: n }, () => randomUUID());
   await pool(ids, concurrency, async (id, i) => {
     const issued = i < expiring ? new Date(now.getTime() - 70 * 86_400_000) : now;
-    const cert = await issueLeaf({ role: 'client', subject: { C: 'MX', ST: 'CDMX', O: 'Luzzi', CN: id }, publicKey: leaf.publicKey, days: 90, now: issued }, ca, crypto);
+    const cert = await issueLeaf({ role: 'client', subject: { C: 'MX', ST: 'CDMX', O: 'Luzzi', CN: id }, spki: leaf.spki, days: 90, now: issued }, ca, crypto);
     const dir = join(root, 'clients', id);
     await mkdir(dir, { mode: 0o700 });
     await writeFile(join(dir, 'client.key'), leafKeyPem, { mode: 0o600 });
-    await writeFile(join(dir, 'client.crt'), certificateToPem(cert), { mode: 0o644 });
+    await writeFile(join(dir, 'client.crt'), cert.pem, { mode: 0o644 });
   });
   return { ids, files: ids.map((id) => join(root, 'clients', id, 'client.crt')), caCert: join(root, 'ca.crt') };
 }

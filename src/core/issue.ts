@@ -1,7 +1,11 @@
+import { createHash } from 'node:crypto';
+import { bitString, explicit, implicit, ia5String, namedBits, NULL, objectIdentifier, octetString, sequence, smallInteger, time, TRUE, unsignedInteger, type Der } from './der-write.js';
 import { failure } from './errors.js';
-import { isRsa, signingAlgorithmOf } from './keys.js';
+import type { CertFacts } from './inspect.js';
 import type { San } from './san.js';
-import { toJsonName, type Subject } from './subject.js';
+import { subjectDer, subjectText, type Subject } from './subject.js';
+import { children, content, parseDer, whole, oid as readOid } from './verify/der.js';
+import { parseIp } from './verify/names.js';
 import { x509, type CryptoProvider } from './x509.js';
 
 /** The signing side: the CA certificate and its private key. */
@@ -12,9 +16,34 @@ export interface CertificateAuthority {
 
 export type LeafRole = 'server' | 'client';
 
+/** A certificate pkictl made: its DER, PEM and the facts every command reports. */
+export interface IssuedCertificate {
+  der: Der;
+  pem: string;
+  facts: CertFacts;
+}
+
 /** Leaves start this far in the past so a peer whose clock runs a little behind accepts them. */
 export const CLOCK_SKEW_MS = 5 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+const OIDS = {
+  rsaEncryption: '1.2.840.113549.1.1.1',
+  sha256WithRSA: '1.2.840.113549.1.1.11',
+  ecdsaSha256: '1.2.840.10045.4.3.2',
+  ecdsaSha384: '1.2.840.10045.4.3.3',
+  basicConstraints: '2.5.29.19',
+  keyUsage: '2.5.29.15',
+  extKeyUsage: '2.5.29.37',
+  subjectKeyId: '2.5.29.14',
+  authorityKeyId: '2.5.29.35',
+  subjectAltName: '2.5.29.17',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+};
+
+/** KeyUsage bit numbers (RFC 5280 §4.2.1.3). */
+const KU = { digitalSignature: 0, keyEncipherment: 2, keyCertSign: 5, cRLSign: 6 };
 
 /**
  * 20 random bytes (the RFC 5280 §4.1.2.2 maximum) from the CSPRNG. The top bit is cleared so the
@@ -27,87 +56,190 @@ export function newSerialNumber(crypto: CryptoProvider): string {
   return Buffer.from(bytes).toString('hex');
 }
 
+/** Whole seconds: what the certificate can hold, so the reported facts equal the encoded ones. */
+const toSecond = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
+
 function validity(days: number, now: Date, caNotAfter?: Date) {
-  const notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
-  let notAfter = new Date(now.getTime() + days * DAY_MS);
+  const notBefore = toSecond(now.getTime() - CLOCK_SKEW_MS);
+  let notAfter = toSecond(now.getTime() + days * DAY_MS);
   // A leaf may not outlive its CA: strict verifiers reject it, and it would be unusable anyway.
   if (caNotAfter && notAfter > caNotAfter) notAfter = caNotAfter;
   return { notBefore, notAfter };
 }
 
+const extension = (id: string, critical: boolean, value: Der) =>
+  critical ? sequence(objectIdentifier(id), TRUE, octetString(value)) : sequence(objectIdentifier(id), octetString(value));
+
+/** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits. */
+function keyIdentifier(spki: Uint8Array): Uint8Array {
+  const key = children(parseDer(spki))[1]!;
+  return createHash('sha1').update(content(key).subarray(1)).digest();
+}
+
+const isRsaKey = (spki: Uint8Array) => readOid(children(children(parseDer(spki))[0]!)[0]!) === OIDS.rsaEncryption;
+
+/** How a CA key signs: the AlgorithmIdentifier it writes and the signature in X.509's form. */
+interface Signer {
+  algorithm: Der;
+  sign(tbs: Der): Promise<Uint8Array>;
+}
+
+function signerFor(privateKey: CryptoKey, crypto: CryptoProvider): Signer {
+  const alg = privateKey.algorithm as EcKeyAlgorithm;
+  if (alg.name === 'ECDSA') {
+    // SHA-384 matches P-384's (and P-521's) security level.
+    const hash = alg.namedCurve === 'P-256' ? 'SHA-256' : 'SHA-384';
+    return {
+      algorithm: sequence(objectIdentifier(hash === 'SHA-256' ? OIDS.ecdsaSha256 : OIDS.ecdsaSha384)),
+      async sign(tbs) {
+        // WebCrypto returns r || s; X.509 wants ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }.
+        const raw = new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash }, privateKey, tbs));
+        const half = raw.length / 2;
+        return sequence(unsignedInteger(raw.subarray(0, half)), unsignedInteger(raw.subarray(half)));
+      },
+    };
+  }
+  return {
+    algorithm: sequence(objectIdentifier(OIDS.sha256WithRSA), NULL),
+    async sign(tbs) {
+      return new Uint8Array(await crypto.subtle.sign({ name: alg.name, hash: 'SHA-256' }, privateKey, tbs));
+    },
+  };
+}
+
+interface CertificateFields {
+  serial: string;
+  issuer: Uint8Array;
+  subject: Subject;
+  notBefore: Date;
+  notAfter: Date;
+  spki: Uint8Array;
+  extensions: Der[];
+}
+
+function toPem(der: Uint8Array): string {
+  const b64 = Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
+  return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
+}
+
+/** Encodes TBSCertificate (RFC 5280 §4.1), signs it, and wraps it as a Certificate. */
+async function signCertificate(fields: CertificateFields, signer: Signer): Promise<IssuedCertificate> {
+  const tbs = sequence(
+    explicit(0, smallInteger(2)), // v3
+    unsignedInteger(Buffer.from(fields.serial, 'hex')),
+    signer.algorithm,
+    fields.issuer,
+    sequence(time(fields.notBefore), time(fields.notAfter)),
+    subjectDer(fields.subject),
+    fields.spki,
+    explicit(3, sequence(...fields.extensions)),
+  );
+  const der = sequence(tbs, signer.algorithm, bitString(await signer.sign(tbs)));
+  const facts: CertFacts = {
+    subject: subjectText(fields.subject),
+    commonName: fields.subject.CN,
+    serial: fields.serial,
+    notBefore: fields.notBefore.toISOString(),
+    notAfter: fields.notAfter.toISOString(),
+    sha256: createHash('sha256').update(der).digest('hex'),
+  };
+  return { der, pem: toPem(der), facts };
+}
+
 export interface RootRequest {
   subject: Subject;
-  keys: CryptoKeyPair;
+  /** SubjectPublicKeyInfo (DER) of `privateKey`. */
+  spki: Uint8Array;
+  privateKey: CryptoKey;
   days: number;
   now: Date;
 }
 
-export async function issueRoot(request: RootRequest, crypto: CryptoProvider): Promise<x509.X509Certificate> {
+export async function issueRoot(request: RootRequest, crypto: CryptoProvider): Promise<IssuedCertificate> {
   const { notBefore, notAfter } = validity(request.days, request.now);
-  const ski = await x509.SubjectKeyIdentifierExtension.create(request.keys.publicKey, false, crypto);
-  return x509.X509CertificateGenerator.createSelfSigned(
+  const keyId = keyIdentifier(request.spki);
+  return signCertificate(
     {
-      serialNumber: newSerialNumber(crypto),
-      name: toJsonName(request.subject),
+      serial: newSerialNumber(crypto),
+      issuer: subjectDer(request.subject),
+      subject: request.subject,
       notBefore,
       notAfter,
-      keys: request.keys,
-      signingAlgorithm: signingAlgorithmOf(request.keys.privateKey),
+      spki: request.spki,
       extensions: [
-        new x509.BasicConstraintsExtension(true, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-        ski,
-        new x509.AuthorityKeyIdentifierExtension(ski.keyId),
+        extension(OIDS.basicConstraints, true, sequence(TRUE)),
+        extension(OIDS.keyUsage, true, namedBits([KU.keyCertSign, KU.cRLSign])),
+        extension(OIDS.subjectKeyId, false, octetString(keyId)),
+        extension(OIDS.authorityKeyId, false, sequence(implicit(0, keyId))),
       ],
     },
-    crypto,
+    signerFor(request.privateKey, crypto),
   );
 }
 
 export interface LeafRequest {
   role: LeafRole;
   subject: Subject;
-  /** The key being certified; it is generated elsewhere (locally today, on the connector later). */
-  publicKey: CryptoKey;
+  /** SubjectPublicKeyInfo (DER) of the key being certified: generated elsewhere (locally today, on the connector later). */
+  spki: Uint8Array;
   sans?: San[];
   days: number;
   now: Date;
 }
 
-const EKU: Record<LeafRole, string> = { server: x509.ExtendedKeyUsage.serverAuth, client: x509.ExtendedKeyUsage.clientAuth };
+/** What a leaf needs from its CA, read once per CA rather than once per leaf. */
+interface Issuer {
+  name: Uint8Array;
+  keyId: Uint8Array;
+  signer: Signer;
+}
 
-export async function issueLeaf(request: LeafRequest, ca: CertificateAuthority, crypto: CryptoProvider): Promise<x509.X509Certificate> {
+const issuers = new WeakMap<CertificateAuthority, Issuer>();
+
+function issuerOf(ca: CertificateAuthority, crypto: CryptoProvider): Issuer {
+  const known = issuers.get(ca);
+  if (known) return known;
+  const raw = new Uint8Array(ca.cert.rawData);
+  const tbs = children(children(parseDer(raw))[0]!);
+  const fields = tbs[0]!.tag === 0xa0 ? tbs.slice(1) : tbs; // without the optional [0] version
+  const ski = ca.cert.getExtension(x509.SubjectKeyIdentifierExtension);
+  const issuer = {
+    // The CA's subject byte for byte, as RFC 5280 name chaining compares it.
+    name: whole(fields[4]!),
+    keyId: ski ? Buffer.from(ski.keyId, 'hex') : keyIdentifier(new Uint8Array(ca.cert.publicKey.rawData)),
+    signer: signerFor(ca.privateKey, crypto),
+  };
+  issuers.set(ca, issuer);
+  return issuer;
+}
+
+function generalName(san: San): Der {
+  return san.type === 'dns' ? implicit(2, ia5String(san.value)) : implicit(7, parseIp(san.value)!);
+}
+
+export async function issueLeaf(request: LeafRequest, ca: CertificateAuthority, crypto: CryptoProvider): Promise<IssuedCertificate> {
   if (request.now >= ca.cert.notAfter) {
     throw failure('CA_EXPIRED', `the CA certificate expired on ${ca.cert.notAfter.toISOString()}`, 'create a new CA with pkictl init');
   }
+  const issuer = issuerOf(ca, crypto);
   const { notBefore, notAfter } = validity(request.days, request.now, ca.cert.notAfter);
-  const caSki = ca.cert.getExtension(x509.SubjectKeyIdentifierExtension);
   // RSA keys may be used for RSA key transport (TLS 1.2 RSA kx); EC keys only sign.
-  const usages = x509.KeyUsageFlags.digitalSignature | (isRsa(request.publicKey) ? x509.KeyUsageFlags.keyEncipherment : 0);
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(usages, true),
-    new x509.ExtendedKeyUsageExtension([EKU[request.role]], false),
-    await x509.SubjectKeyIdentifierExtension.create(request.publicKey, false, crypto),
-    caSki
-      ? new x509.AuthorityKeyIdentifierExtension(caSki.keyId)
-      : await x509.AuthorityKeyIdentifierExtension.create(ca.cert, false, crypto),
+  const usages = isRsaKey(request.spki) ? [KU.digitalSignature, KU.keyEncipherment] : [KU.digitalSignature];
+  const extensions = [
+    extension(OIDS.basicConstraints, true, sequence()),
+    extension(OIDS.keyUsage, true, namedBits(usages)),
+    extension(OIDS.extKeyUsage, false, sequence(objectIdentifier(request.role === 'server' ? OIDS.serverAuth : OIDS.clientAuth))),
+    extension(OIDS.subjectKeyId, false, octetString(keyIdentifier(request.spki))),
+    extension(OIDS.authorityKeyId, false, sequence(implicit(0, issuer.keyId))),
   ];
-  if (request.sans?.length) {
-    extensions.push(new x509.SubjectAlternativeNameExtension(request.sans.map((s) => ({ type: s.type, value: s.value })), false));
-  }
-  return x509.X509CertificateGenerator.create(
-    {
-      serialNumber: newSerialNumber(crypto),
-      subject: toJsonName(request.subject),
-      issuer: ca.cert.subjectName,
-      notBefore,
-      notAfter,
-      publicKey: request.publicKey,
-      signingKey: ca.privateKey,
-      signingAlgorithm: signingAlgorithmOf(ca.privateKey),
-      extensions,
-    },
-    crypto,
+  if (request.sans?.length) extensions.push(extension(OIDS.subjectAltName, false, sequence(...request.sans.map(generalName))));
+  return signCertificate(
+    { serial: newSerialNumber(crypto), issuer: issuer.name, subject: request.subject, notBefore, notAfter, spki: request.spki, extensions },
+    issuer.signer,
   );
+}
+
+/** The signing side for a root pkictl just made (the store builds it from ca.crt and ca.key otherwise). */
+export function authorityOf(root: IssuedCertificate, privateKey: CryptoKey): CertificateAuthority {
+  return { cert: new x509.X509Certificate(root.der), privateKey };
 }

@@ -40,6 +40,13 @@ export async function generateKeyPair(type: KeyType, crypto: CryptoProvider): Pr
   return crypto.subtle.generateKey(algorithmFor(type), true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
 }
 
+/** A new key: its SubjectPublicKeyInfo (what gets certified) and its PKCS#8 PEM (what gets written). */
+export async function newKey(type: KeyType, crypto: CryptoProvider, passphrase?: string): Promise<{ privateKey: CryptoKey; spki: Uint8Array; keyPem: string }> {
+  const keys = await generateKeyPair(type, crypto);
+  const [spki, keyPem] = await Promise.all([crypto.subtle.exportKey('spki', keys.publicKey), exportPrivateKeyPem(keys.privateKey, crypto, passphrase)]);
+  return { privateKey: keys.privateKey, spki: new Uint8Array(spki), keyPem };
+}
+
 function toPem(der: ArrayBuffer, label: string): string {
   const b64 = Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;

@@ -1,5 +1,4 @@
 import { inputError, PkiError } from '../core/errors.js';
-import { certFacts } from '../core/inspect.js';
 import { printable, tenantIdProblem } from '../core/tenant-id.js';
 import { CertStore } from '../store/cert-store.js';
 import { defaultConcurrency, runBulk, type BulkProgress } from './bulk.js';
@@ -131,8 +130,8 @@ export async function issueClients(request: IssueClientsRequest, ctx: OpContext)
         // Key, certificate and PEM first, all in memory; then the store's one atomic write: an
         // interrupted job leaves either the whole pair or nothing.
         const { cert, pem } = await makePair('client', { ...request.subject, CN: tenantId }, undefined, request, ca, ctx);
-        const paths = await store.saveClient(tenantId, pem, request.tenantIdPattern);
-        return { kind: 'client', tenantId, ...paths, keyType: request.key, ...certFacts(cert) } satisfies IssuedPair;
+        const paths = await store.saveClient(tenantId, pem, request.tenantIdPattern, { facts: cert.facts });
+        return { kind: 'client', tenantId, ...paths, keyType: request.key, ...cert.facts } satisfies IssuedPair;
       },
       { concurrency: request.concurrency ?? concurrencyFor(request.key), signal: request.signal, onProgress: request.onProgress },
     );

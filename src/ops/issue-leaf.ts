@@ -1,8 +1,6 @@
 import { inputError } from '../core/errors.js';
 import { issueLeaf, type CertificateAuthority, type LeafRole } from '../core/issue.js';
-import { certFacts } from '../core/inspect.js';
-import { exportPrivateKeyPem, generateKeyPair, type KeyType } from '../core/keys.js';
-import { certificateToPem } from '../core/pem.js';
+import { newKey, type KeyType } from '../core/keys.js';
 import { formatSan, type San } from '../core/san.js';
 import type { Subject } from '../core/subject.js';
 import { CertStore, type PairPaths, type PemPair } from '../store/cert-store.js';
@@ -16,9 +14,9 @@ export interface LeafProfile {
 
 /** Key generation and signing, the part shared by every leaf: the key is made here, then certified. */
 export async function makePair(role: LeafRole, subject: Subject, sans: San[] | undefined, profile: LeafProfile, ca: CertificateAuthority, ctx: OpContext) {
-  const keys = await generateKeyPair(profile.key, ctx.crypto);
-  const cert = await issueLeaf({ role, subject, publicKey: keys.publicKey, sans, days: profile.days, now: ctx.now }, ca, ctx.crypto);
-  const pem: PemPair = { certPem: certificateToPem(cert), keyPem: await exportPrivateKeyPem(keys.privateKey, ctx.crypto) };
+  const key = await newKey(profile.key, ctx.crypto);
+  const cert = await issueLeaf({ role, subject, spki: key.spki, sans, days: profile.days, now: ctx.now }, ca, ctx.crypto);
+  const pem: PemPair = { certPem: cert.pem, keyPem: key.keyPem };
   return { cert, pem };
 }
 
@@ -46,7 +44,7 @@ export async function issueServer(request: IssueServerRequest, ctx: OpContext): 
   const { cert, paths } = await store.withLock(async () => {
     await refuseOverwrite(store, [{ cert: store.layout.serverCert, key: store.layout.serverKey }], request.force);
     const { cert, pem } = await makePair('server', request.subject, request.sans, request, ca, ctx);
-    return { cert, paths: await store.saveServer(pem) };
+    return { cert, paths: await store.saveServer(pem, { facts: cert.facts }) };
   });
-  return { kind: 'server', ...paths, keyType: request.key, ...certFacts(cert), sans: request.sans.map(formatSan) };
+  return { kind: 'server', ...paths, keyType: request.key, ...cert.facts, sans: request.sans.map(formatSan) };
 }

@@ -3,10 +3,9 @@ import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { peekCertificates, type CertPeek } from '../core/cert-peek.js';
 import { inputError } from '../core/errors.js';
-import { certFacts } from '../core/inspect.js';
 import { issueLeaf, type CertificateAuthority } from '../core/issue.js';
-import { exportPrivateKeyPem, generateKeyPair, importPrivateKeyPem, publicKeyOf, type KeyType } from '../core/keys.js';
-import { certificateToPem, readCertificatePem } from '../core/pem.js';
+import { importPrivateKeyPem, newKey, publicKeyOf, type KeyType } from '../core/keys.js';
+import { readCertificatePem } from '../core/pem.js';
 import { needsRenewal, type RenewThreshold } from '../core/renewal.js';
 import type { San } from '../core/san.js';
 import { SUBJECT_ATTRIBUTES, type Subject } from '../core/subject.js';
@@ -201,29 +200,26 @@ async function rotateOne(store: CertStore, ca: CertificateAuthority, candidate: 
   const oldCert = readCertificatePem(certPem, store.layout.display(slot.certLink));
   const oldKey = await importPrivateKeyPem(keyPem, ctx.crypto);
   if (!store.index.get(oldCert.serialNumber.toLowerCase())) await store.adopt(item.kind, certPem, slot.certLink, item.tenantId);
-  let publicKey: CryptoKey;
+  let spki: Uint8Array;
   let newKeyPem: string;
   if (request.reuseKey) {
-    publicKey = await publicKeyOf(oldKey, ctx.crypto);
-    const spki = Buffer.from(await ctx.crypto.subtle.exportKey('spki', publicKey));
-    if (!spki.equals(Buffer.from(oldCert.publicKey.rawData))) {
+    spki = Buffer.from(await ctx.crypto.subtle.exportKey('spki', await publicKeyOf(oldKey, ctx.crypto)));
+    if (!Buffer.from(spki).equals(Buffer.from(oldCert.publicKey.rawData))) {
       throw inputError('PAIR_MISMATCH', `${store.layout.display(slot.keyLink)} is not the key of ${store.layout.display(slot.certLink)}; rotate without --reuse-key to replace both`);
     }
     newKeyPem = keyPem;
   } else {
-    const keys = await generateKeyPair(request.key ?? keyTypeOf(oldKey), ctx.crypto);
-    publicKey = keys.publicKey;
-    newKeyPem = await exportPrivateKeyPem(keys.privateKey, ctx.crypto);
+    ({ spki, keyPem: newKeyPem } = await newKey(request.key ?? keyTypeOf(oldKey), ctx.crypto));
   }
   const now = new Date();
   const cert =
     item.kind === 'client'
-      ? await issueLeaf({ role: 'client', subject: { ...request.clientProfile.subject, CN: item.tenantId! }, publicKey, days: request.days ?? request.clientProfile.days, now }, ca, ctx.crypto)
-      : await issueLeaf({ role: 'server', subject: subjectOf(oldCert), sans: sansOf(oldCert), publicKey, days: request.days ?? request.serverDays, now }, ca, ctx.crypto);
-  const pem = { certPem: certificateToPem(cert), keyPem: newKeyPem };
-  const options = { action: 'rotate' as const, detail: { why: item.why, ...(request.reuseKey && { key: 'reused' }) } };
+      ? await issueLeaf({ role: 'client', subject: { ...request.clientProfile.subject, CN: item.tenantId! }, spki, days: request.days ?? request.clientProfile.days, now }, ca, ctx.crypto)
+      : await issueLeaf({ role: 'server', subject: subjectOf(oldCert), sans: sansOf(oldCert), spki, days: request.days ?? request.serverDays, now }, ca, ctx.crypto);
+  const pem = { certPem: cert.pem, keyPem: newKeyPem };
+  const options = { action: 'rotate' as const, facts: cert.facts, detail: { why: item.why, ...(request.reuseKey && { key: 'reused' }) } };
   const paths = item.kind === 'client' ? await store.saveClient(item.tenantId!, pem, request.clientProfile.tenantIdPattern, options) : await store.saveServer(pem, options);
-  const facts = certFacts(cert);
+  const facts = cert.facts;
   const rotated: RotatedItem = {
     kind: item.kind,
     ...(item.tenantId !== undefined && { tenantId: item.tenantId }),

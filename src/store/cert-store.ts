@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { failure, inputError, PkiError } from '../core/errors.js';
-import { certFacts } from '../core/inspect.js';
+import { certFacts, type CertFacts } from '../core/inspect.js';
 import type { CertificateAuthority } from '../core/issue.js';
 import { importPrivateKeyPem, publicKeyOf } from '../core/keys.js';
 import { readCertificatePem } from '../core/pem.js';
@@ -51,6 +51,8 @@ export interface SaveOptions {
   action?: 'issue' | 'reissue' | 'rotate';
   /** Extra facts for the audit line (never key material). */
   detail?: Record<string, string | number>;
+  /** The certificate's facts when the caller made it (saves parsing it again); else read from certPem. */
+  facts?: CertFacts;
 }
 
 /** Old versions kept per pair besides the current one (for rollback). */
@@ -188,8 +190,7 @@ export class CertStore {
     await this.withLock(() => this.exclusive(() => this.commit({}, [event])));
   }
 
-  private entryFor(kind: IndexKind, certPem: string, path: string, tenantId?: string): IndexEntry {
-    const facts = certFacts(readCertificatePem(certPem, path));
+  private entryFor(kind: IndexKind, certPem: string, path: string, tenantId?: string, facts = certFacts(readCertificatePem(certPem, path))): IndexEntry {
     return {
       serial: facts.serial,
       kind,
@@ -297,7 +298,7 @@ export class CertStore {
       // Bring an existing slot to the versioned shape first (it keeps serving the old pair), so
       // that a slot that cannot take a new pair fails before anything is recorded.
       if (state !== 'absent') await ensureVersioned(slot, (pem) => this.versionOf(pem, slot.certLink));
-      const entry = this.entryFor(kind, pair.certPem, slot.certLink, tenantId);
+      const entry = this.entryFor(kind, pair.certPem, slot.certLink, tenantId, options.facts);
       const action = options.action ?? (state === 'absent' ? 'issue' : 'reissue');
       await this.exclusive(async () => {
         const now = new Date().toISOString();

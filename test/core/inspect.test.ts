@@ -7,8 +7,8 @@ import { readCertificates } from '../../src/core/cert-input.js';
 import { certificateBytes, INSPECT_FIELDS, peekCertificate, peekCertificates, peekField, PEEKABLE_FIELDS } from '../../src/core/cert-peek.js';
 import { PkiError } from '../../src/core/errors.js';
 import { certFacts, summarize } from '../../src/core/inspect.js';
-import { issueLeaf, issueRoot, type CertificateAuthority } from '../../src/core/issue.js';
-import { generateKeyPair } from '../../src/core/keys.js';
+import { authorityOf, issueLeaf, issueRoot, type CertificateAuthority } from '../../src/core/issue.js';
+import { newKey } from '../../src/core/keys.js';
 import { certificateToPem } from '../../src/core/pem.js';
 import { x509 } from '../../src/core/x509.js';
 import { summaryField } from '../../src/ops/inspect.js';
@@ -40,18 +40,19 @@ describe('summarize', () => {
 
   beforeAll(async () => {
     dir = await tempDir();
-    const caKeys = await generateKeyPair('ec-p256', crypto);
-    const caCert = await issueRoot({ subject: { O: 'Acme', CN: 'Acme Root' }, keys: caKeys, days: 3650, now: NOW }, crypto);
-    ca = { cert: caCert, privateKey: caKeys.privateKey };
-    const serverKeys = await generateKeyPair('rsa-2048', crypto);
-    server = await issueLeaf(
-      { role: 'server', subject: { O: 'Acme', CN: 'gw.example.com' }, publicKey: serverKeys.publicKey, sans: [{ type: 'dns', value: 'gw.example.com' }, { type: 'ip', value: '10.0.0.1' }], days: 90, now: NOW },
+    const caKey = await newKey('ec-p256', crypto);
+    ca = authorityOf(await issueRoot({ subject: { O: 'Acme', CN: 'Acme Root' }, spki: caKey.spki, privateKey: caKey.privateKey, days: 3650, now: NOW }, crypto), caKey.privateKey);
+    const serverKey = await newKey('rsa-2048', crypto);
+    const issuedServer = await issueLeaf(
+      { role: 'server', subject: { O: 'Acme', CN: 'gw.example.com' }, spki: serverKey.spki, sans: [{ type: 'dns', value: 'gw.example.com' }, { type: 'ip', value: '10.0.0.1' }], days: 90, now: NOW },
       ca,
       crypto,
     );
-    const clientKeys = await generateKeyPair('ec-p256', crypto);
-    client = await issueLeaf({ role: 'client', subject: { CN: 'bf935f05-bf2e-4138-bfec-f4baaf99fecc' }, publicKey: clientKeys.publicKey, days: 30, now: NOW }, ca, crypto);
-    for (const [name, cert] of [['ca', caCert], ['server', server], ['client', client]] as const) await writeFile(join(dir, `${name}.crt`), certificateToPem(cert));
+    const clientKey = await newKey('ec-p256', crypto);
+    const issuedClient = await issueLeaf({ role: 'client', subject: { CN: 'bf935f05-bf2e-4138-bfec-f4baaf99fecc' }, spki: clientKey.spki, days: 30, now: NOW }, ca, crypto);
+    server = new x509.X509Certificate(issuedServer.der);
+    client = new x509.X509Certificate(issuedClient.der);
+    for (const [name, cert] of [['ca', ca.cert], ['server', server], ['client', client]] as const) await writeFile(join(dir, `${name}.crt`), certificateToPem(cert));
   });
 
   it('reports a server certificate like openssl does', async () => {
@@ -142,10 +143,10 @@ describe('certificateBytes / peekCertificates: bad input is one line naming the 
   let pem: string;
   let der: Uint8Array;
   beforeAll(async () => {
-    const keys = await generateKeyPair('ec-p256', crypto);
-    const cert = await issueRoot({ subject: { CN: 'x' }, keys, days: 1, now: NOW }, crypto);
-    pem = certificateToPem(cert);
-    der = new Uint8Array(cert.rawData);
+    const key = await newKey('ec-p256', crypto);
+    const cert = await issueRoot({ subject: { CN: 'x' }, spki: key.spki, privateKey: key.privateKey, days: 1, now: NOW }, crypto);
+    pem = cert.pem;
+    der = cert.der;
   });
   const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
 

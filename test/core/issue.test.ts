@@ -1,52 +1,118 @@
-import { webcrypto } from 'node:crypto';
+import { webcrypto, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { CLOCK_SKEW_MS, issueLeaf, issueRoot, newSerialNumber } from '../../src/core/issue.js';
-import { exportPrivateKeyPem, generateKeyPair, importPrivateKeyPem } from '../../src/core/keys.js';
+import { certFacts } from '../../src/core/inspect.js';
+import { authorityOf, CLOCK_SKEW_MS, issueLeaf, issueRoot, newSerialNumber, type CertificateAuthority, type LeafRequest } from '../../src/core/issue.js';
+import { exportPrivateKeyPem, generateKeyPair, importPrivateKeyPem, newKey, type KeyType } from '../../src/core/keys.js';
+import { certificateToPem } from '../../src/core/pem.js';
 import { parseSan } from '../../src/core/san.js';
-import { parseSubject } from '../../src/core/subject.js';
+import { parseSubject, type Subject } from '../../src/core/subject.js';
 import { tenantIdProblem } from '../../src/core/tenant-id.js';
 import { x509 } from '../../src/core/x509.js';
+import { openssl } from '../helpers/openssl.js';
 
 const crypto = webcrypto as unknown as Crypto;
 const NOW = new Date('2026-01-15T12:00:00Z');
 const DAY = 86_400_000;
 
-async function rootCa(days = 3650) {
-  const keys = await generateKeyPair('ec-p256', crypto);
-  const cert = await issueRoot({ subject: { CN: 'Test Root' }, keys, days, now: NOW }, crypto);
-  return { cert, privateKey: keys.privateKey };
+async function rootCa(days = 3650, type: KeyType = 'ec-p256', subject: Subject = { CN: 'Test Root' }) {
+  const key = await newKey(type, crypto);
+  const root = await issueRoot({ subject, spki: key.spki, privateKey: key.privateKey, days, now: NOW }, crypto);
+  return { root, ...authorityOf(root, key.privateKey) };
 }
+
+const leafFor = async (ca: CertificateAuthority, request: Partial<LeafRequest> & { key?: KeyType } = {}) => {
+  const { key = 'ec-p256', ...rest } = request;
+  const issued = await issueLeaf({ role: 'client', subject: { CN: 't' }, spki: (await newKey(key, crypto)).spki, days: 90, now: NOW, ...rest }, ca, crypto);
+  return { issued, cert: new x509.X509Certificate(issued.der) };
+};
+
+/** Signature check by node's own X.509 code (OpenSSL), independent of the encoder. */
+const signedBy = (der: Uint8Array, issuer: Uint8Array) => new X509Certificate(der).verify(new X509Certificate(issuer).publicKey);
 
 describe('issueLeaf', () => {
   it('starts 5 minutes before now and lasts the requested days', async () => {
     const ca = await rootCa();
-    const leaf = await issueLeaf({ role: 'client', subject: { CN: 't' }, publicKey: (await generateKeyPair('ec-p256', crypto)).publicKey, days: 90, now: NOW }, ca, crypto);
-    expect(leaf.notBefore.getTime()).toBe(NOW.getTime() - CLOCK_SKEW_MS);
-    expect(leaf.notAfter.getTime()).toBe(NOW.getTime() + 90 * DAY);
-    expect(await leaf.verify({ publicKey: ca.cert.publicKey, date: NOW }, crypto)).toBe(true);
+    const { issued, cert } = await leafFor(ca);
+    expect(cert.notBefore.getTime()).toBe(NOW.getTime() - CLOCK_SKEW_MS);
+    expect(cert.notAfter.getTime()).toBe(NOW.getTime() + 90 * DAY);
+    expect(await cert.verify({ publicKey: ca.cert.publicKey, date: NOW }, crypto)).toBe(true);
+    expect(signedBy(issued.der, ca.root.der)).toBe(true);
+  });
+
+  it('reports whole seconds, as the certificate holds them', async () => {
+    const ca = await rootCa();
+    const now = new Date('2026-01-15T12:00:00.999Z');
+    const { issued, cert } = await leafFor(ca, { now });
+    expect(issued.facts.notBefore).toBe('2026-01-15T11:55:00.000Z');
+    expect(cert.notBefore.toISOString()).toBe(issued.facts.notBefore);
   });
 
   it('never outlives its CA', async () => {
     const ca = await rootCa(30);
-    const leaf = await issueLeaf({ role: 'server', subject: { CN: 's' }, publicKey: (await generateKeyPair('ec-p256', crypto)).publicKey, sans: [parseSan('DNS:a.example')], days: 365, now: NOW }, ca, crypto);
-    expect(leaf.notAfter.getTime()).toBe(ca.cert.notAfter.getTime());
+    const { cert } = await leafFor(ca, { role: 'server', sans: [parseSan('DNS:a.example')], days: 365 });
+    expect(cert.notAfter.getTime()).toBe(ca.cert.notAfter.getTime());
   });
 
   it('refuses to sign with an expired CA', async () => {
     const ca = await rootCa(1);
-    const later = new Date(NOW.getTime() + 2 * DAY);
-    await expect(issueLeaf({ role: 'client', subject: { CN: 't' }, publicKey: (await generateKeyPair('ec-p256', crypto)).publicKey, days: 90, now: later }, ca, crypto))
-      .rejects.toThrow(/the CA certificate expired/);
+    await expect(leafFor(ca, { now: new Date(NOW.getTime() + 2 * DAY) })).rejects.toThrow(/the CA certificate expired/);
   });
 
   it('carries the AKI equal to the CA SKI, and the role EKU only', async () => {
     const ca = await rootCa();
-    const leaf = await issueLeaf({ role: 'client', subject: { CN: 't' }, publicKey: (await generateKeyPair('rsa-2048', crypto)).publicKey, days: 90, now: NOW }, ca, crypto);
-    expect(leaf.getExtension(x509.AuthorityKeyIdentifierExtension)!.keyId).toBe(ca.cert.getExtension(x509.SubjectKeyIdentifierExtension)!.keyId);
-    expect(leaf.getExtension(x509.ExtendedKeyUsageExtension)!.usages).toEqual([x509.ExtendedKeyUsage.clientAuth]);
-    const ku = leaf.getExtension(x509.KeyUsagesExtension)!;
+    const { cert } = await leafFor(ca, { key: 'rsa-2048' });
+    expect(cert.getExtension(x509.AuthorityKeyIdentifierExtension)!.keyId).toBe(ca.cert.getExtension(x509.SubjectKeyIdentifierExtension)!.keyId);
+    expect(cert.getExtension(x509.ExtendedKeyUsageExtension)!.usages).toEqual([x509.ExtendedKeyUsage.clientAuth]);
+    const ku = cert.getExtension(x509.KeyUsagesExtension)!;
     expect(ku.critical).toBe(true);
     expect(ku.usages).toBe(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment);
+    const bc = cert.getExtension(x509.BasicConstraintsExtension)!;
+    expect([bc.critical, bc.ca]).toEqual([true, false]);
+  });
+
+  it('writes DNS and IP SANs (v4 and v6) as @peculiar/x509 and openssl read them', async () => {
+    const ca = await rootCa();
+    const sans = ['DNS:gw.example.com', 'DNS:*.gw.example.com', 'IP:10.0.0.1', 'IP:2001:db8::7'].map(parseSan);
+    const { issued, cert } = await leafFor(ca, { role: 'server', sans });
+    expect(cert.getExtension(x509.SubjectAlternativeNameExtension)!.names.toJSON()).toEqual([
+      { type: 'dns', value: 'gw.example.com' },
+      { type: 'dns', value: '*.gw.example.com' },
+      { type: 'ip', value: '10.0.0.1' },
+      { type: 'ip', value: '2001:db8::7' },
+    ]);
+    const text = await openssl(['x509', '-inform', 'DER', '-noout', '-ext', 'subjectAltName'], issued.der);
+    expect(text.stdout).toContain('DNS:gw.example.com, DNS:*.gw.example.com, IP Address:10.0.0.1, IP Address:2001:DB8:0:0:0:0:0:7');
+  });
+
+  it.each(['ec-p256', 'ec-p384', 'rsa-2048'] as const)('signs with a %s CA in the algorithm its key calls for', async (type) => {
+    const ca = await rootCa(3650, type);
+    const { issued, cert } = await leafFor(ca);
+    const expected = { 'ec-p256': 'ecdsa-with-SHA256', 'ec-p384': 'ecdsa-with-SHA384', 'rsa-2048': 'sha256WithRSAEncryption' }[type];
+    expect((await openssl(['x509', '-inform', 'DER', '-noout', '-text'], issued.der)).stdout).toContain(`Signature Algorithm: ${expected}`);
+    expect(signedBy(issued.der, ca.root.der)).toBe(true);
+    expect(signedBy(ca.root.der, ca.root.der)).toBe(true);
+    expect(cert.issuer).toBe(ca.cert.subject);
+  });
+
+  it('reports the facts the full parser reads, for subjects that need escaping and UTF-8', async () => {
+    const subject: Subject = { C: 'MX', ST: 'Ciudad de México', O: 'Acme, Inc. + "Co" <x>;', OU: '#1 team', CN: 'Root\\CA' };
+    const ca = await rootCa(3650, 'ec-p256', subject);
+    expect(ca.root.facts).toEqual(certFacts(ca.cert));
+    const { issued, cert } = await leafFor(ca, { subject: { ...subject, CN: 'bf935f05-bf2e-4138-bfec-f4baaf99fecc' } });
+    expect(issued.facts).toEqual(certFacts(cert));
+    expect(issued.pem).toBe(certificateToPem(cert));
+    // String types as OpenSSL's recipe writes them: PrintableString where it can, else UTF8String.
+    const asn1 = (await openssl(['asn1parse', '-inform', 'DER'], issued.der)).stdout;
+    expect(asn1).toMatch(/PRINTABLESTRING\s*:MX/);
+    expect(asn1).toMatch(/UTF8STRING\s*:Ciudad de M/);
+    expect(asn1).toMatch(/UTF8STRING\s*:#1 team/);
+  });
+
+  it('switches to GeneralizedTime from 2050 (RFC 5280 §4.1.2.5)', async () => {
+    const ca = await rootCa(9200); // 2026-01-15 + 9200 days = 2051
+    expect(ca.root.facts.notAfter.startsWith('2051-')).toBe(true);
+    expect(ca.cert.notAfter.toISOString()).toBe(ca.root.facts.notAfter);
+    expect((await openssl(['asn1parse', '-inform', 'DER'], ca.root.der)).stdout).toMatch(/UTCTIME.*\n.*GENERALIZEDTIME\s*:2051/);
   });
 });
 

@@ -7,7 +7,7 @@ export interface ExecResult {
 }
 
 /** Runs the real openssl binary; never throws on a non-zero exit (tests assert on it). */
-export function openssl(args: string[], input?: string): Promise<ExecResult> {
+export function openssl(args: string[], input?: string | Uint8Array): Promise<ExecResult> {
   return new Promise((resolve) => {
     const child = execFile('openssl', args, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });

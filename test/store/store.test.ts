@@ -2,9 +2,8 @@ import { webcrypto } from 'node:crypto';
 import { appendFile, lstat, mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { issueLeaf, issueRoot, type CertificateAuthority } from '../../src/core/issue.js';
-import { exportPrivateKeyPem, generateKeyPair } from '../../src/core/keys.js';
-import { certificateToPem } from '../../src/core/pem.js';
+import { authorityOf, issueLeaf, issueRoot, type CertificateAuthority } from '../../src/core/issue.js';
+import { newKey } from '../../src/core/keys.js';
 import { verifyAuditLog } from '../../src/store/audit-log.js';
 import { FileCertIndex } from '../../src/store/cert-index.js';
 import { CertStore } from '../../src/store/cert-store.js';
@@ -16,15 +15,15 @@ import { checkAllPairs } from './scenarios.js';
 const crypto = webcrypto as unknown as Crypto;
 
 async function makeCa(): Promise<CertificateAuthority & { certPem: string; keyPem: string }> {
-  const keys = await generateKeyPair('ec-p256', crypto);
-  const cert = await issueRoot({ subject: { CN: 'Test CA' }, keys, days: 30, now: new Date() }, crypto);
-  return { cert, privateKey: keys.privateKey, certPem: certificateToPem(cert), keyPem: await exportPrivateKeyPem(keys.privateKey, crypto) };
+  const key = await newKey('ec-p256', crypto);
+  const root = await issueRoot({ subject: { CN: 'Test CA' }, spki: key.spki, privateKey: key.privateKey, days: 30, now: new Date() }, crypto);
+  return { ...authorityOf(root, key.privateKey), certPem: root.pem, keyPem: key.keyPem };
 }
 
 async function pair(ca: CertificateAuthority, cn: string) {
-  const keys = await generateKeyPair('ec-p256', crypto);
-  const cert = await issueLeaf({ role: 'client', subject: { CN: cn }, publicKey: keys.publicKey, days: 10, now: new Date() }, ca, crypto);
-  return { certPem: certificateToPem(cert), keyPem: await exportPrivateKeyPem(keys.privateKey, crypto), serial: cert.serialNumber.toLowerCase(), cert };
+  const key = await newKey('ec-p256', crypto);
+  const cert = await issueLeaf({ role: 'client', subject: { CN: cn }, spki: key.spki, days: 10, now: new Date() }, ca, crypto);
+  return { certPem: cert.pem, keyPem: key.keyPem, serial: cert.facts.serial, cert };
 }
 
 describe('CertStore', () => {
@@ -79,7 +78,7 @@ describe('CertStore', () => {
     const old = await pair(ca, id);
     const dir = join(store.layout.clientsDir, id);
     const slot = store.clientSlot(id);
-    const version = versionName(old.cert.notBefore, old.serial);
+    const version = versionName(new Date(old.cert.facts.notBefore), old.serial);
     const versionOf = () => version;
     const states: Array<() => Promise<void>> = [
       async () => {}, // plain files only
