@@ -99,13 +99,13 @@ export async function pool(items, concurrency, fn) {
 export async function makeTree(root, n, { caKey = 'ec-p256', expiring = Math.floor(n / 10), concurrency = 8 } = {}) {
   const { mkdir, writeFile } = await import('node:fs/promises');
   const { randomUUID } = await import('node:crypto');
-  const { authorityOf, issueRoot, issueLeaf } = await import('../dist/core/issue.js');
+  const { issueRoot, issueLeaf } = await import('../dist/core/issue.js');
   const { newKey } = await import('../dist/core/keys.js');
   const crypto = globalThis.crypto;
   const now = new Date();
   const caKeys = await newKey(caKey, crypto);
   const rootCert = await issueRoot({ subject: { C: 'MX', O: 'Luzzi', CN: 'Bench Root CA' }, spki: caKeys.spki, privateKey: caKeys.privateKey, days: 3650, now }, crypto);
-  const ca = authorityOf(rootCert, caKeys.privateKey);
+  const ca = { der: rootCert.der, privateKey: caKeys.privateKey };
   await mkdir(join(root, 'clients'), { recursive: true, mode: 0o700 });
   await writeFile(join(root, 'ca.crt'), rootCert.pem, { mode: 0o644 });
   await writeFile(join(root, 'ca.key'), caKeys.keyPem, { mode: 0o600 });

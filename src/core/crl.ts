@@ -50,11 +50,12 @@ export function derInteger(value: number): Uint8Array<ArrayBuffer> {
  * code (omitted for "unspecified", as §5.3.1 asks). Version 2 is implied by the extensions.
  */
 export async function buildCrl(request: CrlRequest, ca: CertificateAuthority, crypto: CryptoProvider): Promise<x509.X509Crl> {
-  const ski = ca.cert.getExtension(x509.SubjectKeyIdentifierExtension);
-  const aki = ski ? new x509.AuthorityKeyIdentifierExtension(ski.keyId) : await x509.AuthorityKeyIdentifierExtension.create(ca.cert, false, crypto);
+  const caCert = new x509.X509Certificate(Buffer.from(ca.der));
+  const ski = caCert.getExtension(x509.SubjectKeyIdentifierExtension);
+  const aki = ski ? new x509.AuthorityKeyIdentifierExtension(ski.keyId) : await x509.AuthorityKeyIdentifierExtension.create(caCert, false, crypto);
   return x509.X509CrlGenerator.create(
     {
-      issuer: ca.cert.subjectName,
+      issuer: caCert.subjectName,
       thisUpdate: request.thisUpdate,
       nextUpdate: request.nextUpdate,
       signingKey: ca.privateKey,

@@ -4,13 +4,14 @@ import { failure } from './errors.js';
 import type { CertFacts } from './inspect.js';
 import type { San } from './san.js';
 import { subjectDer, subjectText, type Subject } from './subject.js';
-import { children, content, parseDer, whole, oid as readOid } from './verify/der.js';
+import { children, content, parseDer, oid as readOid } from './verify/der.js';
 import { parseIp } from './verify/names.js';
-import { x509, type CryptoProvider } from './x509.js';
+import { peekCertificate } from './cert-peek.js';
+import type { CryptoProvider } from './x509.js';
 
-/** The signing side: the CA certificate and its private key. */
+/** The signing side: the CA certificate (DER, as in ca.crt) and its private key. */
 export interface CertificateAuthority {
-  cert: x509.X509Certificate;
+  der: Uint8Array;
   privateKey: CryptoKey;
 }
 
@@ -190,6 +191,7 @@ export interface LeafRequest {
 /** What a leaf needs from its CA, read once per CA rather than once per leaf. */
 interface Issuer {
   name: Uint8Array;
+  notAfter: Date;
   keyId: Uint8Array;
   signer: Signer;
 }
@@ -199,14 +201,12 @@ const issuers = new WeakMap<CertificateAuthority, Issuer>();
 function issuerOf(ca: CertificateAuthority, crypto: CryptoProvider): Issuer {
   const known = issuers.get(ca);
   if (known) return known;
-  const raw = new Uint8Array(ca.cert.rawData);
-  const tbs = children(children(parseDer(raw))[0]!);
-  const fields = tbs[0]!.tag === 0xa0 ? tbs.slice(1) : tbs; // without the optional [0] version
-  const ski = ca.cert.getExtension(x509.SubjectKeyIdentifierExtension);
+  const cert = peekCertificate(ca.der);
   const issuer = {
     // The CA's subject byte for byte, as RFC 5280 name chaining compares it.
-    name: whole(fields[4]!),
-    keyId: ski ? Buffer.from(ski.keyId, 'hex') : keyIdentifier(new Uint8Array(ca.cert.publicKey.rawData)),
+    name: cert.subjectDer,
+    notAfter: cert.notAfter,
+    keyId: cert.subjectKeyId ?? keyIdentifier(cert.spkiDer),
     signer: signerFor(ca.privateKey, crypto),
   };
   issuers.set(ca, issuer);
@@ -218,11 +218,11 @@ function generalName(san: San): Der {
 }
 
 export async function issueLeaf(request: LeafRequest, ca: CertificateAuthority, crypto: CryptoProvider): Promise<IssuedCertificate> {
-  if (request.now >= ca.cert.notAfter) {
-    throw failure('CA_EXPIRED', `the CA certificate expired on ${ca.cert.notAfter.toISOString()}`, 'create a new CA with pkictl init');
-  }
   const issuer = issuerOf(ca, crypto);
-  const { notBefore, notAfter } = validity(request.days, request.now, ca.cert.notAfter);
+  if (request.now >= issuer.notAfter) {
+    throw failure('CA_EXPIRED', `the CA certificate expired on ${issuer.notAfter.toISOString()}`, 'create a new CA with pkictl init');
+  }
+  const { notBefore, notAfter } = validity(request.days, request.now, issuer.notAfter);
   // RSA keys may be used for RSA key transport (TLS 1.2 RSA kx); EC keys only sign.
   const usages = isRsaKey(request.spki) ? [KU.digitalSignature, KU.keyEncipherment] : [KU.digitalSignature];
   const extensions = [
@@ -237,9 +237,4 @@ export async function issueLeaf(request: LeafRequest, ca: CertificateAuthority, 
     { serial: newSerialNumber(crypto), issuer: issuer.name, subject: request.subject, notBefore, notAfter, spki: request.spki, extensions },
     issuer.signer,
   );
-}
-
-/** The signing side for a root pkictl just made (the store builds it from ca.crt and ca.key otherwise). */
-export function authorityOf(root: IssuedCertificate, privateKey: CryptoKey): CertificateAuthority {
-  return { cert: new x509.X509Certificate(root.der), privateKey };
 }

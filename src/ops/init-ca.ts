@@ -20,6 +20,6 @@ export async function initCa(request: InitCaRequest, ctx: OpContext): Promise<Is
   if (request.passphrase === undefined) {
     ctx.notify('ca.key is written unencrypted: pass --passphrase-file FILE or set PKICTL_CA_PASSPHRASE to encrypt it');
   }
-  const paths = await store.saveCa({ certPem: cert.pem, keyPem: key.keyPem });
+  const paths = await store.saveCa({ certPem: cert.pem, keyPem: key.keyPem }, cert.facts);
   return { kind: 'ca', cert: paths.cert, key: paths.key, keyType: request.key, ...cert.facts };
 }

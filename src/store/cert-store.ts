@@ -2,10 +2,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { failure, inputError, PkiError } from '../core/errors.js';
-import { certFacts, type CertFacts } from '../core/inspect.js';
+import { certificateBytes, peekCertificate } from '../core/cert-peek.js';
+import type { CertFacts } from '../core/inspect.js';
 import type { CertificateAuthority } from '../core/issue.js';
 import { importPrivateKeyPem, publicKeyOf } from '../core/keys.js';
-import { readCertificatePem } from '../core/pem.js';
 import type { CryptoProvider } from '../core/x509.js';
 import { CERT_MODE, ensureDir, exists, KEY_DIR_MODE, KEY_MODE, writeFilesAtomically } from './atomic-write.js';
 import { appendLines, chainLines, cutTornTail, GENESIS, readLastHead, type AuditContext, type AuditEvent, type AuditLine } from './audit-log.js';
@@ -33,6 +33,29 @@ export async function readUserFile(path: string, what = path): Promise<string> {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : code;
     throw inputError('FILE_UNREADABLE', `cannot read ${what}: ${why}`);
   }
+}
+
+/**
+ * The first certificate of a PEM file (ca.crt, a pair's cert) as DER, its structure checked by the
+ * x509-free peek: issuing loads neither @peculiar/x509 nor its ASN.1 parser.
+ */
+function pemCertificateDer(pem: string, what: string): Uint8Array {
+  const malformed = () => inputError('CERT_MALFORMED', `${what} holds a malformed certificate`);
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw inputError('CERT_MALFORMED', `${what} holds no PEM certificate`);
+  let der: Uint8Array;
+  try {
+    der = certificateBytes(Buffer.from(pem, 'latin1'), what)[0]!.der;
+  } catch {
+    throw malformed();
+  }
+  peekCertificate(der, malformed);
+  return der;
+}
+
+/** Facts of a certificate the caller did not describe (adopted from disk): the full parser, loaded on demand. */
+async function factsOf(certPem: string, what: string): Promise<CertFacts> {
+  const [{ certFacts }, { readCertificatePem }] = await Promise.all([import('../core/inspect.js'), import('../core/pem.js')]);
+  return certFacts(readCertificatePem(certPem, what));
 }
 
 export interface StoreOptions {
@@ -190,7 +213,7 @@ export class CertStore {
     await this.withLock(() => this.exclusive(() => this.commit({}, [event])));
   }
 
-  private entryFor(kind: IndexKind, certPem: string, path: string, tenantId?: string, facts = certFacts(readCertificatePem(certPem, path))): IndexEntry {
+  private entryFor(kind: IndexKind, facts: CertFacts, path: string, tenantId?: string): IndexEntry {
     return {
       serial: facts.serial,
       kind,
@@ -227,11 +250,11 @@ export class CertStore {
     }
   }
 
-  async saveCa(pair: PemPair): Promise<PairPaths> {
+  async saveCa(pair: PemPair, facts?: CertFacts): Promise<PairPaths> {
     return this.withLock(async () => {
       await this.assertNoCa();
       const paths = { cert: this.layout.caCert, key: this.layout.caKey };
-      const entry = this.entryFor('ca', pair.certPem, paths.cert);
+      const entry = this.entryFor('ca', facts ?? (await factsOf(pair.certPem, paths.cert)), paths.cert);
       await this.exclusive(() => this.commit({ add: [entry] }, [this.eventFor('init', entry)]));
       await writeFilesAtomically([
         { path: paths.key, data: pair.keyPem, mode: KEY_MODE },
@@ -247,7 +270,7 @@ export class CertStore {
     if (!(await exists(caCert))) {
       throw inputError('CA_MISSING', `no CA in ${this.layout.display(this.layout.root)} (${this.layout.display(caCert)} not found)`, 'create one with: pkictl init --dir ' + this.layout.display(this.layout.root));
     }
-    const cert = readCertificatePem(await readUserFile(caCert, this.layout.display(caCert)), this.layout.display(caCert));
+    const der = pemCertificateDer(await readUserFile(caCert, this.layout.display(caCert)), this.layout.display(caCert));
     let privateKey: CryptoKey;
     try {
       privateKey = await importPrivateKeyPem(await readUserFile(caKey, this.layout.display(caKey)), crypto, passphrase);
@@ -257,10 +280,10 @@ export class CertStore {
     }
     const publicKey = await publicKeyOf(privateKey, crypto);
     const spki = Buffer.from(await crypto.subtle.exportKey('spki', publicKey));
-    if (!spki.equals(Buffer.from(cert.publicKey.rawData))) {
+    if (!spki.equals(peekCertificate(der).spkiDer)) {
       throw inputError('CA_KEY_MISMATCH', `${this.layout.display(caKey)} is not the key of ${this.layout.display(caCert)}`);
     }
-    return { cert, privateKey };
+    return { der, privateKey };
   }
 
   /** Lists the files of `pairs` that exist already, for a single up-front refusal. */
@@ -298,7 +321,7 @@ export class CertStore {
       // Bring an existing slot to the versioned shape first (it keeps serving the old pair), so
       // that a slot that cannot take a new pair fails before anything is recorded.
       if (state !== 'absent') await ensureVersioned(slot, (pem) => this.versionOf(pem, slot.certLink));
-      const entry = this.entryFor(kind, pair.certPem, slot.certLink, tenantId, options.facts);
+      const entry = this.entryFor(kind, options.facts ?? (await factsOf(pair.certPem, slot.certLink)), slot.certLink, tenantId);
       const action = options.action ?? (state === 'absent' ? 'issue' : 'reissue');
       await this.exclusive(async () => {
         const now = new Date().toISOString();
@@ -320,8 +343,8 @@ export class CertStore {
   }
 
   private versionOf(certPem: string, what: string): string {
-    const cert = readCertificatePem(certPem, what);
-    return versionName(cert.notBefore, cert.serialNumber.toLowerCase());
+    const cert = peekCertificate(pemCertificateDer(certPem, what));
+    return versionName(cert.notBefore, cert.serial);
   }
 
   async saveServer(pair: PemPair, options: SaveOptions = {}): Promise<PairPaths> {
@@ -347,7 +370,7 @@ export class CertStore {
   async adopt(kind: 'server' | 'client', certPem: string, path: string, tenantId?: string): Promise<IndexEntry> {
     return this.withLock(() =>
       this.exclusive(async () => {
-        const entry = this.entryFor(kind, certPem, path, tenantId);
+        const entry = this.entryFor(kind, await factsOf(certPem, path), path, tenantId);
         const known = this.index.get(entry.serial);
         if (known) return known;
         await this.commit({ add: [entry] }, [this.eventFor('adopt', entry, { note: 'found on disk, not in the index' })]);

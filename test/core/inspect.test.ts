@@ -7,7 +7,7 @@ import { readCertificates } from '../../src/core/cert-input.js';
 import { certificateBytes, INSPECT_FIELDS, peekCertificate, peekCertificates, peekField, PEEKABLE_FIELDS } from '../../src/core/cert-peek.js';
 import { PkiError } from '../../src/core/errors.js';
 import { certFacts, summarize } from '../../src/core/inspect.js';
-import { authorityOf, issueLeaf, issueRoot, type CertificateAuthority } from '../../src/core/issue.js';
+import { issueLeaf, issueRoot, type CertificateAuthority } from '../../src/core/issue.js';
 import { newKey } from '../../src/core/keys.js';
 import { certificateToPem } from '../../src/core/pem.js';
 import { x509 } from '../../src/core/x509.js';
@@ -34,6 +34,7 @@ function inputErrorOf(fn: () => unknown): PkiError {
 
 describe('summarize', () => {
   let ca: CertificateAuthority;
+  let caCert: x509.X509Certificate;
   let server: x509.X509Certificate;
   let client: x509.X509Certificate;
   let dir: string;
@@ -41,7 +42,9 @@ describe('summarize', () => {
   beforeAll(async () => {
     dir = await tempDir();
     const caKey = await newKey('ec-p256', crypto);
-    ca = authorityOf(await issueRoot({ subject: { O: 'Acme', CN: 'Acme Root' }, spki: caKey.spki, privateKey: caKey.privateKey, days: 3650, now: NOW }, crypto), caKey.privateKey);
+    const root = await issueRoot({ subject: { O: 'Acme', CN: 'Acme Root' }, spki: caKey.spki, privateKey: caKey.privateKey, days: 3650, now: NOW }, crypto);
+    ca = { der: root.der, privateKey: caKey.privateKey };
+    caCert = new x509.X509Certificate(root.der);
     const serverKey = await newKey('rsa-2048', crypto);
     const issuedServer = await issueLeaf(
       { role: 'server', subject: { O: 'Acme', CN: 'gw.example.com' }, spki: serverKey.spki, sans: [{ type: 'dns', value: 'gw.example.com' }, { type: 'ip', value: '10.0.0.1' }], days: 90, now: NOW },
@@ -52,7 +55,7 @@ describe('summarize', () => {
     const issuedClient = await issueLeaf({ role: 'client', subject: { CN: 'bf935f05-bf2e-4138-bfec-f4baaf99fecc' }, spki: clientKey.spki, days: 30, now: NOW }, ca, crypto);
     server = new x509.X509Certificate(issuedServer.der);
     client = new x509.X509Certificate(issuedClient.der);
-    for (const [name, cert] of [['ca', ca.cert], ['server', server], ['client', client]] as const) await writeFile(join(dir, `${name}.crt`), certificateToPem(cert));
+    for (const [name, cert] of [['ca', caCert], ['server', server], ['client', client]] as const) await writeFile(join(dir, `${name}.crt`), certificateToPem(cert));
   });
 
   it('reports a server certificate like openssl does', async () => {
@@ -80,7 +83,7 @@ describe('summarize', () => {
   });
 
   it('reports the CA and the client', () => {
-    const c = summarize(ca.cert, NOW);
+    const c = summarize(caCert, NOW);
     expect(c).toMatchObject({ selfIssued: true, basicConstraints: { ca: true, critical: true }, keyUsage: { usages: ['keyCertSign', 'cRLSign'] }, extendedKeyUsage: null, sans: [], publicKey: { type: 'EC', size: 256, curve: 'P-256' } });
     expect(c.subjectKeyId).toBe(c.authorityKeyId);
     const l = summarize(client, NOW);
@@ -98,7 +101,7 @@ describe('summarize', () => {
   });
 
   it('the DER peek agrees with the full parser on every peekable field', () => {
-    for (const cert of [ca.cert, server, client]) {
+    for (const cert of [caCert, server, client]) {
       const peek = peekCertificate(new Uint8Array(cert.rawData));
       const summary = summarize(cert, NOW);
       for (const field of INSPECT_FIELDS.filter((f) => PEEKABLE_FIELDS.has(f))) expect(peekField(peek, field)).toBe(summaryField(summary, field));

@@ -1,7 +1,7 @@
 import { webcrypto, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { certFacts } from '../../src/core/inspect.js';
-import { authorityOf, CLOCK_SKEW_MS, issueLeaf, issueRoot, newSerialNumber, type CertificateAuthority, type LeafRequest } from '../../src/core/issue.js';
+import { CLOCK_SKEW_MS, issueLeaf, issueRoot, newSerialNumber, type CertificateAuthority, type LeafRequest } from '../../src/core/issue.js';
 import { exportPrivateKeyPem, generateKeyPair, importPrivateKeyPem, newKey, type KeyType } from '../../src/core/keys.js';
 import { certificateToPem } from '../../src/core/pem.js';
 import { parseSan } from '../../src/core/san.js';
@@ -17,7 +17,7 @@ const DAY = 86_400_000;
 async function rootCa(days = 3650, type: KeyType = 'ec-p256', subject: Subject = { CN: 'Test Root' }) {
   const key = await newKey(type, crypto);
   const root = await issueRoot({ subject, spki: key.spki, privateKey: key.privateKey, days, now: NOW }, crypto);
-  return { root, ...authorityOf(root, key.privateKey) };
+  return { root, der: root.der, privateKey: key.privateKey, cert: new x509.X509Certificate(root.der) };
 }
 
 const leafFor = async (ca: CertificateAuthority, request: Partial<LeafRequest> & { key?: KeyType } = {}) => {

@@ -2,7 +2,7 @@ import { webcrypto } from 'node:crypto';
 import { appendFile, lstat, mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { authorityOf, issueLeaf, issueRoot, type CertificateAuthority } from '../../src/core/issue.js';
+import { issueLeaf, issueRoot, type CertificateAuthority } from '../../src/core/issue.js';
 import { newKey } from '../../src/core/keys.js';
 import { verifyAuditLog } from '../../src/store/audit-log.js';
 import { FileCertIndex } from '../../src/store/cert-index.js';
@@ -17,7 +17,7 @@ const crypto = webcrypto as unknown as Crypto;
 async function makeCa(): Promise<CertificateAuthority & { certPem: string; keyPem: string }> {
   const key = await newKey('ec-p256', crypto);
   const root = await issueRoot({ subject: { CN: 'Test CA' }, spki: key.spki, privateKey: key.privateKey, days: 30, now: new Date() }, crypto);
-  return { ...authorityOf(root, key.privateKey), certPem: root.pem, keyPem: key.keyPem };
+  return { der: root.der, privateKey: key.privateKey, certPem: root.pem, keyPem: key.keyPem };
 }
 
 async function pair(ca: CertificateAuthority, cn: string) {
