@@ -29,8 +29,9 @@ export async function ensureDir(path: string, mode: number): Promise<void> {
   if (created !== undefined) await chmod(path, mode);
 }
 
+/** fsync of a directory (or a file: read-only descriptors can be synced too). */
 export async function syncDir(path: string): Promise<void> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_DIRECTORY);
+  const handle = await open(path, constants.O_RDONLY);
   try {
     await handle.sync();
   } finally {
@@ -40,16 +41,25 @@ export async function syncDir(path: string): Promise<void> {
 
 const tempName = (path: string) => join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
 
-/** Writes a new file that did not exist: O_EXCL with its final mode, data, fsync. */
-export async function writeNew(path: string, data: string, mode: number): Promise<void> {
+/** Writes a new file that did not exist: O_EXCL with its final mode, data, and fsync unless the caller syncs it later (syncAll). */
+export async function writeNew(path: string, data: string, mode: number, sync = true): Promise<void> {
   const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
     await handle.chmod(mode);
     await handle.writeFile(data);
-    await handle.sync();
+    if (sync) await handle.sync();
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * fsyncs files and directories together, after every change they hold was made: the first fsync
+ * commits the file system's journal with all of them, so the others find nothing left to write
+ * (syncing after each step costs one journal commit per step).
+ */
+export async function syncAll(paths: string[]): Promise<void> {
+  await Promise.all(paths.map(syncDir));
 }
 
 /**

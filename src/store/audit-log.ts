@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
 import { open, readFile, stat, truncate } from 'node:fs/promises';
+import { appendDurably } from './group-append.js';
 
 /**
  * certs/audit.log: append-only JSON lines, one per event, never key material. Each line carries
@@ -70,15 +70,8 @@ export function chainLines(head: AuditHead | undefined, events: AuditEvent[], co
 }
 
 /** Appends whole lines with one write(2) on an O_APPEND descriptor, then fsync. */
-export async function appendLines(path: string, texts: string[], mode = 0o644): Promise<void> {
-  if (texts.length === 0) return;
-  const handle = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, mode);
-  try {
-    await handle.write(texts.map((t) => t + '\n').join(''));
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+export async function appendLines(path: string, texts: string[]): Promise<void> {
+  if (texts.length > 0) await appendDurably(path, texts.map((t) => `${t}\n`).join(''));
 }
 
 /**

@@ -9,6 +9,7 @@ import { importPrivateKeyPem, publicKeyOf } from '../core/keys.js';
 import type { CryptoProvider } from '../core/x509.js';
 import { CERT_MODE, ensureDir, exists, KEY_DIR_MODE, KEY_MODE, writeFilesAtomically } from './atomic-write.js';
 import { appendLines, chainLines, cutTornTail, GENESIS, readLastHead, type AuditContext, type AuditEvent, type AuditLine } from './audit-log.js';
+import { GroupAppender } from './group-append.js';
 import { FileCertIndex, type CertIndex, type IndexEntry, type IndexKind, type RevocationReason, type StatusChange } from './cert-index.js';
 import { Layout } from './layout.js';
 import { acquireLock, type LockHandle } from './lock.js';
@@ -116,23 +117,26 @@ function defaultCommand(): string {
  * Callers need no lock of their own: saveCa/saveServer/saveClient/revoke take it. A caller that
  * makes a decision from the directory's state (rotate: "which tenants need renewal") wraps the
  * whole decision and its writes in withLock(), which is reentrant within one CertStore, and
- * concurrent saves from one process (the bulk engine) are serialized at the commit only.
+ * concurrent saves from one process (the bulk engine) are ordered at the commit only, and share its
+ * writes (one index line + one audit append per group of commits, group-append.ts).
  */
 export class CertStore {
   readonly layout: Layout;
   readonly index: CertIndex;
   private readonly options: StoreOptions;
   private readonly audit: AuditContext;
+  private readonly auditLog: GroupAppender<string[]>;
+  private readonly madeDirs = new Map<string, Promise<void>>();
   private holders = 0;
   private lockReady: Promise<void> | undefined;
   private lockHandle: LockHandle | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(root: string, options: StoreOptions = {}) {
     this.layout = new Layout(root);
     this.index = new FileCertIndex(this.layout.root);
     this.options = options;
     this.audit = { actor: options.actor ?? defaultActor(), command: options.command ?? defaultCommand() };
+    this.auditLog = new GroupAppender(this.layout.auditLog, (groups) => groups.flat().map((text) => `${text}\n`).join(''));
   }
 
   /**
@@ -189,28 +193,25 @@ export class CertStore {
     }
   }
 
-  /** Serializes index commits (and the reads they depend on) within this process. */
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Commits index changes and their audit lines: index first (the commit point), then the log. */
-  private async commit(change: { add?: IndexEntry[]; set?: StatusChange[]; crlNumber?: number }, events: AuditEvent[], time = new Date()): Promise<void> {
+  /**
+   * Commits index changes and their audit lines: index first (the commit point), then the log.
+   * Everything up to index.commit() runs synchronously, so the checks, the chain and the staged
+   * change of one commit never interleave with another of this process (the bulk engine), while
+   * their writes are grouped (group-append.ts). Resolves when both are durable.
+   */
+  private commit(change: { add?: IndexEntry[]; set?: StatusChange[]; crlNumber?: number }, events: AuditEvent[], time = new Date()): Promise<void> {
     for (const entry of change.add ?? []) {
       if (this.index.get(entry.serial)) {
-        throw failure('SERIAL_DUPLICATE', `serial ${entry.serial} is already in the index; nothing was written`, 'this should never happen with random 158-bit serials: report it');
+        return Promise.reject(failure('SERIAL_DUPLICATE', `serial ${entry.serial} is already in the index; nothing was written`, 'this should never happen with random 158-bit serials: report it'));
       }
     }
     const { texts, head } = chainLines(this.index.auditHead(), events, this.audit, time);
-    await this.index.commit({ ...change, audit: texts, auditHead: head });
-    await appendLines(this.layout.auditLog, texts);
+    return this.index.commit({ ...change, audit: texts, auditHead: head }).then(() => (texts.length > 0 ? this.auditLog.append(texts) : undefined));
   }
 
   /** Records `event` alone (e.g. a failed rotation) in the audit log. */
   async recordEvent(event: AuditEvent): Promise<void> {
-    await this.withLock(() => this.exclusive(() => this.commit({}, [event])));
+    await this.withLock(() => this.commit({}, [event]));
   }
 
   private entryFor(kind: IndexKind, facts: CertFacts, path: string, tenantId?: string): IndexEntry {
@@ -255,7 +256,7 @@ export class CertStore {
       await this.assertNoCa();
       const paths = { cert: this.layout.caCert, key: this.layout.caKey };
       const entry = this.entryFor('ca', facts ?? (await factsOf(pair.certPem, paths.cert)), paths.cert);
-      await this.exclusive(() => this.commit({ add: [entry] }, [this.eventFor('init', entry)]));
+      await this.commit({ add: [entry] }, [this.eventFor('init', entry)]);
       await writeFilesAtomically([
         { path: paths.key, data: pair.keyPem, mode: KEY_MODE },
         { path: paths.cert, data: pair.certPem, mode: CERT_MODE },
@@ -284,6 +285,17 @@ export class CertStore {
       throw inputError('CA_KEY_MISMATCH', `${this.layout.display(caKey)} is not the key of ${this.layout.display(caCert)}`);
     }
     return { der, privateKey };
+  }
+
+  /** ensureDir for clients/ and the like, once per store rather than once per tenant of a bulk run. */
+  private ensureDirOnce(path: string): Promise<void> {
+    let made = this.madeDirs.get(path);
+    if (!made) {
+      made = ensureDir(path, KEY_DIR_MODE);
+      this.madeDirs.set(path, made);
+      made.catch(() => this.madeDirs.delete(path));
+    }
+    return made;
   }
 
   /** Lists the files of `pairs` that exist already, for a single up-front refusal. */
@@ -316,22 +328,21 @@ export class CertStore {
    */
   private async saveLeaf(kind: 'server' | 'client', slot: SlotSpec, pair: PemPair, tenantId: string | undefined, options: SaveOptions): Promise<void> {
     await this.withLock(async () => {
-      await ensureDir(dirname(slot.base), KEY_DIR_MODE);
+      await this.ensureDirOnce(dirname(slot.base));
       const state = await slotState(slot);
       // Bring an existing slot to the versioned shape first (it keeps serving the old pair), so
       // that a slot that cannot take a new pair fails before anything is recorded.
       if (state !== 'absent') await ensureVersioned(slot, (pem) => this.versionOf(pem, slot.certLink));
       const entry = this.entryFor(kind, options.facts ?? (await factsOf(pair.certPem, slot.certLink)), slot.certLink, tenantId);
       const action = options.action ?? (state === 'absent' ? 'issue' : 'reissue');
-      await this.exclusive(async () => {
-        const now = new Date().toISOString();
-        const superseded = this.index.entriesFor(kind, tenantId).filter((e) => e.status === 'valid');
-        const detail = { ...options.detail, ...(superseded.length > 0 && { supersedes: superseded.map((e) => e.serial).join(',') }) };
-        await this.commit(
-          { add: [entry], set: superseded.map((e) => ({ serial: e.serial, status: 'superseded' as const, at: now, by: entry.serial })) },
-          [this.eventFor(action, entry, Object.keys(detail).length > 0 ? detail : undefined)],
-        );
-      });
+      // No await between reading the holder's entries and committing: see commit().
+      const now = new Date().toISOString();
+      const superseded = this.index.entriesFor(kind, tenantId).filter((e) => e.status === 'valid');
+      const detail = { ...options.detail, ...(superseded.length > 0 && { supersedes: superseded.map((e) => e.serial).join(',') }) };
+      await this.commit(
+        { add: [entry], set: superseded.map((e) => ({ serial: e.serial, status: 'superseded' as const, at: now, by: entry.serial })) },
+        [this.eventFor(action, entry, Object.keys(detail).length > 0 ? detail : undefined)],
+      );
       const version = versionName(new Date(entry.notBefore), entry.serial);
       if (state === 'absent') {
         await createSlot(slot, version, pair);
@@ -368,37 +379,33 @@ export class CertStore {
    * can refer to it. Returns the entry.
    */
   async adopt(kind: 'server' | 'client', certPem: string, path: string, tenantId?: string): Promise<IndexEntry> {
-    return this.withLock(() =>
-      this.exclusive(async () => {
-        const entry = this.entryFor(kind, await factsOf(certPem, path), path, tenantId);
-        const known = this.index.get(entry.serial);
-        if (known) return known;
-        await this.commit({ add: [entry] }, [this.eventFor('adopt', entry, { note: 'found on disk, not in the index' })]);
-        return entry;
-      }),
-    );
+    return this.withLock(async () => {
+      const entry = this.entryFor(kind, await factsOf(certPem, path), path, tenantId);
+      const known = this.index.get(entry.serial);
+      if (known) return known;
+      await this.commit({ add: [entry] }, [this.eventFor('adopt', entry, { note: 'found on disk, not in the index' })]);
+      return entry;
+    });
   }
 
   /** Marks certificates revoked (index + one audit line each). Serials already revoked are left as they are. */
   async revoke(serials: string[], reason: RevocationReason, at: Date): Promise<IndexEntry[]> {
-    return this.withLock(() =>
-      this.exclusive(async () => {
-        const entries = serials.map((s) => this.index.get(s)).filter((e): e is IndexEntry => e !== undefined && e.status !== 'revoked');
-        if (entries.length === 0) return [];
-        await this.commit(
-          { set: entries.map((e) => ({ serial: e.serial, status: 'revoked' as const, at: at.toISOString(), reason })) },
-          entries.map((e) => this.eventFor('revoke', e, { reason })),
-          at,
-        );
-        return entries.map((e) => this.index.get(e.serial)!);
-      }),
-    );
+    return this.withLock(async () => {
+      const entries = serials.map((s) => this.index.get(s)).filter((e): e is IndexEntry => e !== undefined && e.status !== 'revoked');
+      if (entries.length === 0) return [];
+      await this.commit(
+        { set: entries.map((e) => ({ serial: e.serial, status: 'revoked' as const, at: at.toISOString(), reason })) },
+        entries.map((e) => this.eventFor('revoke', e, { reason })),
+        at,
+      );
+      return entries.map((e) => this.index.get(e.serial)!);
+    });
   }
 
   /** Writes certs/crl.pem atomically and records its number. */
   async saveCrl(pem: string, crlNumber: number, detail: Record<string, string | number>): Promise<string> {
     return this.withLock(async () => {
-      await this.exclusive(() => this.commit({ crlNumber }, [{ action: 'crl', result: 'ok', kind: 'crl', detail: { number: crlNumber, ...detail } }]));
+      await this.commit({ crlNumber }, [{ action: 'crl', result: 'ok', kind: 'crl', detail: { number: crlNumber, ...detail } }]);
       await writeFilesAtomically([{ path: this.layout.crl, data: pem, mode: CERT_MODE }]);
       return this.layout.crl;
     });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { failure } from '../core/errors.js';
-import { CERT_MODE, KEY_MODE, syncDir, writeNew } from './atomic-write.js';
+import { CERT_MODE, KEY_MODE, syncAll, syncDir, writeNew } from './atomic-write.js';
 
 /**
  * A certificate/key pair that is replaced in one atomic step (the scheme of Kubernetes' atomic
@@ -73,9 +73,7 @@ async function writeVersion(spec: SlotSpec, base: string, version: string, pair:
   await mkdir(temp, { mode: spec.dirMode });
   try {
     await chmod(temp, spec.dirMode);
-    await writeNew(join(temp, spec.keyName), pair.keyPem, KEY_MODE);
-    await writeNew(join(temp, spec.certName), pair.certPem, CERT_MODE);
-    await syncDir(temp);
+    await syncAll(await writePair(spec, temp, pair));
     await rename(temp, final);
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
@@ -84,28 +82,41 @@ async function writeVersion(spec: SlotSpec, base: string, version: string, pair:
   await syncDir(versions);
 }
 
+/** The two files of a version, not yet synced; returns what the caller must sync (files and dir). */
+async function writePair(spec: SlotSpec, dir: string, pair: PairPem): Promise<string[]> {
+  const key = join(dir, spec.keyName);
+  const cert = join(dir, spec.certName);
+  await writeNew(key, pair.keyPem, KEY_MODE, false);
+  await writeNew(cert, pair.certPem, CERT_MODE, false);
+  return [key, cert, dir];
+}
+
 /** What the contract links must point at, relative to the link's own directory. */
 const linkTarget = (spec: SlotSpec, name: string) => join(relative(dirname(spec.certLink), spec.base) || '.', 'current', name);
 
 /**
- * Creates a slot that does not exist yet with `pair` as its first version. For a tenant the whole
- * directory is built under a temp name and renamed into place (rename(2) of a directory fails if
- * the target exists, so a tenant that appeared meanwhile is never replaced). For the server, the
- * base directory appears first, then the two links.
+ * Creates a slot that does not exist yet with `pair` as its first version. The whole directory is
+ * built under a temp name, synced, and renamed into place (rename(2) of a directory fails if the
+ * target exists, so a tenant that appeared meanwhile is never replaced). For the server, whose
+ * links live outside the slot, the links follow.
  */
 export async function createSlot(spec: SlotSpec, version: string, pair: PairPem): Promise<void> {
   const linksInBase = dirname(spec.certLink) === spec.base;
   const temp = tmp(dirname(spec.base), basename(spec.base));
+  // mkdir's mode only loses bits to the umask, and 0700 loses none under any umask that leaves
+  // the owner access: no chmod needed (nobody sees the temp dir before it is complete anyway).
+  const versionDir = join(temp, 'versions', version);
   await mkdir(temp, { mode: spec.dirMode });
   try {
-    await chmod(temp, spec.dirMode);
-    await writeVersion(spec, temp, version, pair);
+    await mkdir(join(temp, 'versions'), { mode: spec.dirMode });
+    await mkdir(versionDir, { mode: spec.dirMode });
+    const written = await writePair(spec, versionDir, pair);
     await symlink(join('versions', version), join(temp, 'current'));
     if (linksInBase) {
       await symlink(linkTarget(spec, spec.keyName), join(temp, basename(spec.keyLink)));
       await symlink(linkTarget(spec, spec.certName), join(temp, basename(spec.certLink)));
     }
-    await syncDir(temp);
+    await syncAll([...written, join(temp, 'versions'), temp]);
     await rename(temp, spec.base);
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
@@ -125,7 +136,9 @@ export type SlotState = 'absent' | 'plain' | 'versioned' | 'partial';
 
 /** absent: nothing; plain: client.crt/key as regular files (pkictl before versioning); versioned: links + current. */
 export async function slotState(spec: SlotSpec): Promise<SlotState> {
-  const [cert, key, base] = await Promise.all([lstatOrNull(spec.certLink), lstatOrNull(spec.keyLink), lstatOrNull(spec.base)]);
+  const base = await lstatOrNull(spec.base);
+  if (!base && dirname(spec.certLink) === spec.base) return 'absent'; // a new tenant: one lstat
+  const [cert, key] = await Promise.all([lstatOrNull(spec.certLink), lstatOrNull(spec.keyLink)]);
   const current = base ? await lstatOrNull(join(spec.base, 'current')) : null;
   if (!cert && !key && !current) return 'absent';
   if (cert?.isFile() || key?.isFile()) return cert && key ? 'plain' : 'partial';

@@ -52,6 +52,27 @@ describe('CertStore', () => {
     expect((await checkAllPairs(store.layout.root)).problems).toEqual([]);
   });
 
+  it('groups concurrent commits into shared index lines, and redoes a whole group of audit lines lost in a crash', async () => {
+    const store = await newStore('group');
+    const ids = uuids(24);
+    const pairs = await Promise.all(ids.map((id) => pair(ca, id)));
+    await store.withLock(() => Promise.all(ids.map((id, i) => store.saveClient(id, pairs[i]!))));
+    const lines = (await readFile(store.layout.index, 'utf8')).trim().split('\n');
+    const groups = lines.slice(1).map((l) => (JSON.parse(l) as { add: unknown[] }).add.length);
+    expect(groups.reduce((a, b) => a + b, 0)).toBe(24);
+    expect(groups.length).toBeLessThan(24); // at least one line holds several tenants
+    // A crash after the index line of the last group and before its audit lines: cut them off.
+    const lastGroup = (JSON.parse(lines.at(-1)!) as { audit: string[] }).audit;
+    expect(lastGroup.length).toBeGreaterThan(0);
+    const audit = (await readFile(store.layout.auditLog, 'utf8')).trim().split('\n');
+    await writeFile(store.layout.auditLog, audit.slice(0, audit.length - lastGroup.length).map((l) => `${l}\n`).join(''));
+    const reopened = new CertStore(store.layout.root, { actor: 'test', command: 'pkictl test' });
+    await reopened.withLock(async () => undefined);
+    expect(await readFile(store.layout.auditLog, 'utf8')).toBe(audit.map((l) => `${l}\n`).join(''));
+    const index = await new FileCertIndex(store.layout.root).load();
+    expect(await verifyAuditLog(store.layout.auditLog, index.auditHead(), index.lastAuditLines())).toMatchObject({ ok: true, lines: 25 });
+  });
+
   it('refuses a serial that is already in the index, writing nothing', async () => {
     const store = await newStore('dup');
     const [a, b] = uuids(2) as [string, string];
