@@ -53,6 +53,31 @@ export async function writeNew(path: string, data: string, mode: number, sync = 
   }
 }
 
+const nextDirSync = new Map<string, Promise<void>>();
+const runningDirSync = new Map<string, Promise<void>>();
+
+/**
+ * syncDir for a directory many concurrent jobs change (clients/ during a bulk run): a caller that
+ * arrives while a sync of it runs shares the next one, which starts after that and so covers the
+ * caller's change. N tenants renamed into clients/ at about the same time cost a few fsyncs, not N.
+ */
+export function syncDirShared(path: string): Promise<void> {
+  const queued = nextDirSync.get(path);
+  if (queued) return queued;
+  const next = (runningDirSync.get(path) ?? Promise.resolve())
+    .catch(() => undefined)
+    .then(() => {
+      nextDirSync.delete(path); // from here on, a new caller's change may come after this sync began
+      const run = syncDir(path);
+      runningDirSync.set(path, run);
+      return run.finally(() => {
+        if (runningDirSync.get(path) === run) runningDirSync.delete(path);
+      });
+    });
+  nextDirSync.set(path, next);
+  return next;
+}
+
 /**
  * fsyncs files and directories together, after every change they hold was made: the first fsync
  * commits the file system's journal with all of them, so the others find nothing left to write

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { failure } from '../core/errors.js';
-import { CERT_MODE, KEY_MODE, syncAll, syncDir, writeNew } from './atomic-write.js';
+import { CERT_MODE, KEY_MODE, syncAll, syncDir, syncDirShared, writeNew } from './atomic-write.js';
 
 /**
  * A certificate/key pair that is replaced in one atomic step (the scheme of Kubernetes' atomic
@@ -128,7 +128,7 @@ export async function createSlot(spec: SlotSpec, version: string, pair: PairPem)
     await replaceSymlink(spec.keyLink, linkTarget(spec, spec.keyName));
     await replaceSymlink(spec.certLink, linkTarget(spec, spec.certName));
   }
-  await syncDir(dirname(spec.base));
+  await syncDirShared(dirname(spec.base));
   if (!linksInBase) await syncDir(dirname(spec.certLink));
 }
 
