@@ -170,6 +170,33 @@ describe('issue client: a bad line rejects the whole batch', () => {
   });
 });
 
+describe('issue client: progress display', () => {
+  it('draws a bar with count, rate and ETA on a terminal (script(1) gives it one), and only the summary off one', async () => {
+    const { root, dir } = await newCa();
+    const file = join(root, 'tenants.txt');
+    await writeFile(file, uuids(40).join('\n'));
+    const command = [process.execPath, BIN, 'issue', 'client', '--dir', dir, ...EC, '--from', file, '--concurrency', '1'].map((a) => `'${a}'`).join(' ');
+    const tty = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+      const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...process.env, NO_COLOR: '1' } });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, out }));
+    });
+    expect(tty.code, tty.out).toBe(0);
+    expect(tty.out).toMatch(/\d+\/40 \| \d+\.\d\/s \| ETA /);
+    expect(tty.out).toContain('\x1b[?25l'); // the cursor hidden while the bar runs…
+    expect(tty.out).toContain('\x1b[?25h'); // …and given back
+    expect(tty.out).toMatch(/Issued 40 client certificates/);
+
+    const { dir: plainDir } = await newCa();
+    const plain = await runCli(['issue', 'client', '--dir', plainDir, ...EC, '--from', file]);
+    expect(plain.code).toBe(0);
+    expect(plain.stderr + plain.stdout).not.toMatch(/ETA|\x1b/);
+    expect(plain.stdout + plain.stderr).toMatch(/Issued 40 client certificates/);
+  });
+});
+
 /**
  * Starts a bulk run, waits until `after` tenants exist, sends `signal`; then checks that what is on
  * disk is only complete pairs and that a rerun with --skip-existing issues exactly the rest.
