@@ -1,3 +1,4 @@
+import { smallInteger, toPem } from './der-write.js';
 import type { CertificateAuthority } from './issue.js';
 import { signingAlgorithmOf } from './keys.js';
 import { x509, type CryptoProvider } from './x509.js';
@@ -31,19 +32,6 @@ export interface CrlRequest {
 /** OID of the cRLNumber extension (RFC 5280 §5.2.3); @peculiar/x509 has no class for it. */
 export const CRL_NUMBER_OID = '2.5.29.20';
 
-/** DER INTEGER of a non-negative safe integer. */
-export function derInteger(value: number): Uint8Array<ArrayBuffer> {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`CRL number must be a non-negative integer, not ${value}`);
-  const bytes: number[] = [];
-  let v = value;
-  do {
-    bytes.unshift(v % 256);
-    v = Math.floor(v / 256);
-  } while (v > 0);
-  if (bytes[0]! & 0x80) bytes.unshift(0);
-  return new Uint8Array([0x02, bytes.length, ...bytes]);
-}
-
 /**
  * A v2 CRL signed by the CA: the CA's subject as issuer, cRLNumber and the Authority Key Identifier
  * (both required of conforming CAs by RFC 5280 §5.2), one entry per revoked serial with its reason
@@ -60,7 +48,7 @@ export async function buildCrl(request: CrlRequest, ca: CertificateAuthority, cr
       nextUpdate: request.nextUpdate,
       signingKey: ca.privateKey,
       signingAlgorithm: signingAlgorithmOf(ca.privateKey),
-      extensions: [aki, new x509.Extension(CRL_NUMBER_OID, false, derInteger(request.number))],
+      extensions: [aki, new x509.Extension(CRL_NUMBER_OID, false, smallInteger(request.number))],
       entries: [...request.entries]
         .sort((a, b) => a.revokedAt.getTime() - b.revokedAt.getTime() || a.serial.localeCompare(b.serial))
         .map((e) => ({
@@ -75,8 +63,7 @@ export async function buildCrl(request: CrlRequest, ca: CertificateAuthority, cr
 
 /** PEM with the label OpenSSL, Go and Python expect ("X509 CRL", RFC 7468 §5); the library writes "CRL". */
 export function crlToPem(crl: x509.X509Crl): string {
-  const b64 = Buffer.from(crl.rawData).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
-  return `-----BEGIN X509 CRL-----\n${b64}\n-----END X509 CRL-----\n`;
+  return toPem(crl.rawData, 'X509 CRL');
 }
 
 /** The cRLNumber of a parsed CRL, or undefined. */

@@ -39,7 +39,9 @@ export function unsignedInteger(magnitude: Uint8Array): Der {
   return trimmed[0]! & 0x80 ? tlv(0x02, Uint8Array.of(0), trimmed) : tlv(0x02, trimmed);
 }
 
+/** INTEGER of a non-negative safe integer (a version, a CRL number). */
 export function smallInteger(n: number): Der {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`not a non-negative integer: ${n}`);
   const bytes: number[] = [];
   for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
   return unsignedInteger(Uint8Array.from(bytes.length > 0 ? bytes : [0]));
@@ -80,6 +82,12 @@ export function directoryString(text: string): Der {
 }
 
 export const ia5String = (text: string) => Buffer.from(text, 'latin1');
+
+/** PEM (RFC 7468): base64 in 64-character lines between BEGIN/END lines, with a final newline. */
+export function toPem(der: Uint8Array | ArrayBuffer, label: string): string {
+  const b64 = Buffer.from(der instanceof ArrayBuffer ? new Uint8Array(der) : der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
+  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
+}
 
 /** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050; whole seconds, Zulu. */
 export function time(date: Date): Der {

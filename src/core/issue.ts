@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { bitString, explicit, implicit, ia5String, namedBits, NULL, objectIdentifier, octetString, sequence, smallInteger, time, TRUE, unsignedInteger, type Der } from './der-write.js';
+import { bitString, explicit, implicit, ia5String, namedBits, NULL, objectIdentifier, octetString, sequence, smallInteger, time, toPem, TRUE, unsignedInteger, type Der } from './der-write.js';
 import { failure } from './errors.js';
 import type { CertFacts } from './inspect.js';
 import type { San } from './san.js';
@@ -118,11 +118,6 @@ interface CertificateFields {
   extensions: Der[];
 }
 
-function toPem(der: Uint8Array): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
-  return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
-}
-
 /** Encodes TBSCertificate (RFC 5280 §4.1), signs it, and wraps it as a Certificate. */
 async function signCertificate(fields: CertificateFields, signer: Signer): Promise<IssuedCertificate> {
   const tbs = sequence(
@@ -144,7 +139,7 @@ async function signCertificate(fields: CertificateFields, signer: Signer): Promi
     notAfter: fields.notAfter.toISOString(),
     sha256: createHash('sha256').update(der).digest('hex'),
   };
-  return { der, pem: toPem(der), facts };
+  return { der, pem: toPem(der, 'CERTIFICATE'), facts };
 }
 
 export interface RootRequest {

@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { toPem } from './der-write.js';
 import { inputError } from './errors.js';
 import type { CryptoProvider } from './x509.js';
 
@@ -45,11 +46,6 @@ export async function newKey(type: KeyType, crypto: CryptoProvider, passphrase?:
   const keys = await generateKeyPair(type, crypto);
   const [spki, keyPem] = await Promise.all([crypto.subtle.exportKey('spki', keys.publicKey), exportPrivateKeyPem(keys.privateKey, crypto, passphrase)]);
   return { privateKey: keys.privateKey, spki: new Uint8Array(spki), keyPem };
-}
-
-function toPem(der: ArrayBuffer, label: string): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
-  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
 /**

@@ -20,8 +20,10 @@ describe('DER writer', () => {
   it('keeps INTEGERs minimal and positive', () => {
     expect(hex(unsignedInteger(Uint8Array.of(0, 0, 0x7f)))).toBe('02017f');
     expect(hex(unsignedInteger(Uint8Array.of(0x80)))).toBe('02020080');
-    expect(hex(smallInteger(0))).toBe('020100');
-    expect(hex(smallInteger(2))).toBe('020102');
+    const small = [0, 1, 127, 128, 255, 256, 65_535].map((n) => hex(smallInteger(n)));
+    expect(small).toEqual(['020100', '020101', '02017f', '02020080', '020200ff', '02020100', '020300ffff']);
+    expect(() => smallInteger(-1)).toThrow(RangeError);
+    expect(() => smallInteger(2 ** 53)).toThrow(RangeError);
   });
 
   it('uses long-form lengths past 127 and 255 bytes, readable by the strict reader', () => {

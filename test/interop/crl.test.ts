@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import '@abraham/reflection';
 import * as x509 from '@peculiar/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { crlNumberOf, derInteger } from '../../src/core/crl.js';
+import { crlNumberOf } from '../../src/core/crl.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { cli, clientPaths, initCa, issueClients, serialOf, uuids } from '../store/fixture.js';
 
@@ -97,10 +97,7 @@ describe('certs/crl.pem read by other implementations', () => {
     expect(out.stdout).toContain(revoked.replace(/^0+/, ''));
   });
 
-  it('encodes the CRL number as a minimal positive DER INTEGER and reads it back', async () => {
-    const hex = (n: number) => Buffer.from(derInteger(n)).toString('hex');
-    expect([hex(0), hex(1), hex(127), hex(128), hex(255), hex(256), hex(65_535)]).toEqual(['020100', '020101', '02017f', '02020080', '020200ff', '02020100', '020300ffff']);
-    expect(() => derInteger(-1)).toThrow(RangeError);
+  it('reads the CRL number back', async () => {
     const crl = new x509.X509Crl(await readFile(join(dir, 'crl.pem'), 'utf8'));
     expect(crlNumberOf(crl)).toBe(1);
   });
