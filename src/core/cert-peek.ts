@@ -268,6 +268,21 @@ export function peekCertificate(der: Uint8Array, malformed: () => Error = () => 
   }
 }
 
+/**
+ * notBefore and notAfter of a Validity SEQUENCE whose content is buf[start, end), read exactly as
+ * peekCertificate reads them (same leniency, same errors), for parsers that walk the rest themselves.
+ */
+export function peekValidity(buf: Uint8Array, start: number, end: number): { notBefore: Date; notAfter: Date } {
+  try {
+    const validity = children(buf, { tag: 0x30, start, end, from: start });
+    if (validity.length !== 2) throw new DerError('bad validity');
+    return { notBefore: time(buf, validity[0]), notAfter: time(buf, validity[1]) };
+  } catch (error) {
+    if (error instanceof DerError || error instanceof RangeError) throw new Error('not a DER certificate');
+    throw error;
+  }
+}
+
 /** Byte equality without copying (Buffer.from(uint8array) would copy both sides). */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -2,10 +2,10 @@
 // Path building (this file): candidate issuers by subject name, AKI/SKI as a preference, every link's
 // signature verified, loops and depth bounded, alternatives tried until one path passes every rule.
 // The rules themselves live in verify/rules.ts, one named function each.
-import { hex } from './verify/der.js';
+import { equalBytes, hex } from './verify/der.js';
 import { modelOf, type CertModel } from './verify/cert-model.js';
 import { checkPath, type Purpose, type RuleFailure } from './verify/rules.js';
-import { signatureAlgorithmProblem, signedBy } from './verify/signature.js';
+import { signatureAlgorithmProblem, signedBy, signedByInBackground } from './verify/signature.js';
 import type { CryptoProvider, x509 } from './x509.js';
 
 export type { Purpose } from './verify/rules.js';
@@ -64,13 +64,61 @@ function noteDeadEnd(s: Search, length: number, failure: VerifyFailure) {
   if (!s.deadEnd || length > s.deadEnd.length) s.deadEnd = { length, failure };
 }
 
-/** Candidate issuers of `m`: same name; those whose SKI matches m's AKI first. */
+/** Candidate issuers of `m`: same name; those whose SKI matches m's AKI first (anchors first among equals). */
 function candidates(s: Search, m: CertModel): CertModel[] {
-  const list = s.bySubject.get(hex(m.issuerDer)) ?? [];
+  return preferred(s.bySubject.get(hex(m.issuerDer)) ?? [], m, s.anchors);
+}
+
+function preferred(list: CertModel[], m: CertModel, anchors: Set<string>): CertModel[] {
   const want = m.aki?.keyId;
   if (!want) return list;
-  const score = (c: CertModel) => (c.ski && hex(c.ski) === hex(want) ? 0 : c.ski ? 2 : 1);
-  return [...list].sort((a, b) => score(a) - score(b) || Number(s.anchors.has(b.id)) - Number(s.anchors.has(a.id)));
+  const score = (c: CertModel) => (c.ski && equalBytes(c.ski, want) ? 0 : c.ski ? 2 : 1);
+  return [...list].sort((a, b) => score(a) - score(b) || Number(anchors.has(b.id)) - Number(anchors.has(a.id)));
+}
+
+/**
+ * Starts checking, on libuv's thread pool, the leaf's signature by the issuer that path building will
+ * try first (the first of `candidates`), so a caller verifying many files can parse the next ones
+ * meanwhile. It only fills signedBy's cache (same node:crypto call, same answer): verdicts do not
+ * change, and verifyModels checks any other link itself. Resolves when done; never rejects.
+ */
+export function checkLeafSignatureInBackground(leaf: CertModel, roots: CertModel[], intermediates: CertModel[]): Promise<unknown> {
+  const { anchors, bySubject } = issuerIndex(roots, intermediates);
+  if (anchors.has(leaf.id)) return Promise.resolve();
+  const first = preferred(bySubject.get(hex(leaf.issuerDer)) ?? [], leaf, anchors)[0];
+  return first && first.id !== leaf.id ? signedByInBackground(leaf, first) : Promise.resolve();
+}
+
+interface IssuerIndex {
+  anchors: Set<string>;
+  /** anchors then pool, each certificate once, by the hex of its subject Name */
+  bySubject: Map<string, CertModel[]>;
+}
+
+/**
+ * The anchors and the issuers by name, indexed once per pair of arrays: a caller checking many leaves
+ * against the same roots and pool (verify-files.ts) builds it once. The arrays are treated as
+ * immutable once passed (every caller builds them before verifying and never changes them).
+ */
+const indexes = new WeakMap<CertModel[], WeakMap<CertModel[], IssuerIndex>>();
+
+function issuerIndex(roots: CertModel[], pool: CertModel[]): IssuerIndex {
+  let byPool = indexes.get(roots);
+  const hit = byPool?.get(pool);
+  if (hit) return hit;
+  const index: IssuerIndex = { anchors: new Set(roots.map((a) => a.id)), bySubject: new Map() };
+  const seen = new Set<string>();
+  for (const m of [...roots, ...pool]) {
+    if (seen.has(m.id)) continue;
+    seen.add(m.id);
+    const key = hex(m.subjectDer);
+    const list = index.bySubject.get(key) ?? [];
+    list.push(m);
+    index.bySubject.set(key, list);
+  }
+  if (!byPool) indexes.set(roots, (byPool = new WeakMap()));
+  byPool.set(pool, index);
+  return index;
 }
 
 type Found = { path: CertModel[]; failures: RuleFailure[] };
@@ -89,13 +137,13 @@ function search(s: Search, path: CertModel[], evaluate: (path: CertModel[]) => R
       return undefined;
     }
     // Loop detection: the same certificate, or the same name and key again, makes no progress.
-    if (path.some((p) => p.id === issuer.id || (hex(p.subjectDer) === hex(issuer.subjectDer) && hex(p.spki) === hex(issuer.spki)))) {
+    if (path.some((p) => p.id === issuer.id || (equalBytes(p.subjectDer, issuer.subjectDer) && equalBytes(p.spki, issuer.spki)))) {
       noteDeadEnd(s, path.length, { code: 'UNKNOWN_ISSUER', message: 'only a loop back into the chain found', depth, subject: current.x.subject });
       continue;
     }
     if (!signedBy(current, issuer)) {
       const weak = signatureAlgorithmProblem(current);
-      const otherKey = current.aki?.keyId && issuer.ski && hex(current.aki.keyId) !== hex(issuer.ski);
+      const otherKey = current.aki?.keyId && issuer.ski && !equalBytes(current.aki.keyId, issuer.ski);
       if (weak) noteDeadEnd(s, path.length, { ...weak, depth, subject: current.x.subject });
       else if (otherKey) {
         noteDeadEnd(s, path.length, {
@@ -159,18 +207,8 @@ export interface ModelResult {
  * has not registered @peculiar/x509 gets NamesUnavailable then, and retries after useX509.
  */
 export function verifyModels(leafModel: CertModel, options: ModelOptions): ModelResult {
-  const anchors = options.roots;
-  const pool = options.intermediates;
-  const s: Search = { anchors: new Set(anchors.map((a) => a.id)), bySubject: new Map(), steps: 0, paths: 0 };
-  const seen = new Set<string>();
-  for (const m of [...anchors, ...pool]) {
-    if (seen.has(m.id)) continue;
-    seen.add(m.id);
-    const key = hex(m.subjectDer);
-    const list = s.bySubject.get(key) ?? [];
-    list.push(m);
-    s.bySubject.set(key, list);
-  }
+  const { anchors, bySubject } = issuerIndex(options.roots, options.intermediates);
+  const s: Search = { anchors, bySubject, steps: 0, paths: 0 };
   const ruleOptions = {
     purpose: options.purpose, at: options.at, hostname: options.hostname, ip: options.ip, email: options.email,
     crls: options.crls, maxDepth: options.maxDepth, expectCn: options.expectCn,

@@ -1,9 +1,9 @@
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { certificateBytes, firstElement } from '../core/cert-peek.js';
 import { inputError } from '../core/errors.js';
-import { verifyModels, type ModelResult, type Purpose, type VerifyFailure } from '../core/verify.js';
+import { checkLeafSignatureInBackground, verifyModels, type ModelResult, type Purpose, type VerifyFailure } from '../core/verify.js';
 import { modelOf, modelOfDer, NamesUnavailable, useX509, type CertModel } from '../core/verify/cert-model.js';
 import type { x509 } from '../core/x509.js';
 import { Layout } from '../store/layout.js';
@@ -54,9 +54,9 @@ const exists = (path: string) => stat(path).then(() => true, () => false);
 
 /**
  * A plain file that readInput would accept, read synchronously (four promise round trips per file
- * through libuv's thread pool were most of the time for 1,000 files); undefined for anything else
- * (stdin, directories, missing, unreadable, too large), which then goes through readInput for its
- * one-line errors.
+ * through libuv's thread pool were most of the time for 1,000 files) with open, fstat, read and close
+ * only; undefined for anything else (stdin, directories, missing, unreadable, too large), which then
+ * goes through readInput for its one-line errors.
  */
 function readRegularFile(path: string): Uint8Array | undefined {
   if (path === '-') return undefined;
@@ -64,7 +64,18 @@ function readRegularFile(path: string): Uint8Array | undefined {
   try {
     fd = openSync(path, 'r');
     const info = fstatSync(fd);
-    return info.isFile() && info.size <= MAX_INPUT_BYTES ? readFileSync(fd) : undefined;
+    if (!info.isFile() || info.size > MAX_INPUT_BYTES) return undefined;
+    const size = info.size;
+    // A size of 0 may still have content (procfs and the like): readFileSync reads those to the end.
+    if (size === 0) return readFileSync(fd);
+    const data = Buffer.allocUnsafe(size);
+    let done = 0;
+    while (done < size) {
+      const n = readSync(fd, data, done, size - done, null);
+      if (n === 0) break;
+      done += n;
+    }
+    return done === size ? data : data.subarray(0, done);
   } catch {
     return undefined;
   } finally {
@@ -74,26 +85,36 @@ function readRegularFile(path: string): Uint8Array | undefined {
 
 /**
  * The certificates in `path` as validator models, built straight from the DER (cached per process by
- * DER hash, so a CA given once is modelled once). Bytes the x509-free reader does not understand go
- * through cert-input.ts readCertificates (@peculiar/x509) as before: same certificates, same errors.
+ * DER hash, so a CA given once is modelled once; `remember: false` for leaves). Bytes the x509-free
+ * reader does not understand go through cert-input.ts readCertificates (@peculiar/x509) as before:
+ * same certificates, same errors.
  */
-async function certsOf(path: string): Promise<CertModel[]> {
-  const data = readRegularFile(path) ?? (await readInput(path));
+async function certsOf(path: string, remember = true): Promise<CertModel[]> {
+  const data = readRegularFile(path);
+  return (data && modelsOf(data, path, remember)) ?? slowCertsOf(data ?? (await readInput(path)), path, remember);
+}
+
+/** The models of every certificate in `data`; undefined when one needs @peculiar/x509 (slowCertsOf). Input errors throw. */
+function modelsOf(data: Uint8Array, path: string, remember: boolean): CertModel[] | undefined {
   const models: CertModel[] = [];
   for (const c of certificateBytes(data, path)) {
     let m: CertModel | undefined;
     try {
-      m = modelOfDer(firstElement(c.der));
+      m = modelOfDer(firstElement(c.der), { remember });
     } catch {
       m = undefined;
     }
-    if (!m) {
-      const { readCertificates } = await import('../core/cert-input.js');
-      return readCertificates(data, path).map(modelOf);
-    }
+    if (!m) return undefined;
     models.push(m);
   }
   return models;
+}
+
+async function slowCertsOf(data: Uint8Array, path: string, remember: boolean): Promise<CertModel[]> {
+  const models = modelsOf(data, path, remember);
+  if (models) return models;
+  const { readCertificates } = await import('../core/cert-input.js');
+  return readCertificates(data, path).map(modelOf);
 }
 
 let namesLoaded = false;
@@ -115,6 +136,16 @@ async function withNames(verify: () => ModelResult): Promise<ModelResult> {
     return verify();
   }
 }
+
+/**
+ * Files read and parsed ahead of the one being validated (their signatures checked meanwhile). Small:
+ * enough to keep the thread pool busy, while few models stay alive across garbage collections.
+ */
+const WINDOW = 16;
+/** Fewer files than this are checked on the main thread alone: the hand-over to the pool is not worth it. */
+const BACKGROUND_FROM = 8;
+
+interface Pending { job: Job; leaf: CertModel; intermediates: CertModel[]; signature?: Promise<unknown> }
 
 interface Job { file: string; display: string; purpose: Purpose; hostname?: string; ip?: string; email?: string; expectCn?: string }
 
@@ -140,8 +171,8 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
   if (request.all && request.files.length) throw inputError('USAGE', '--all verifies the whole --dir; give either --all or files, not both');
   if (!request.all && request.files.length === 0) throw inputError('USAGE', 'give at least one certificate file, or --all');
   const caFiles = request.ca.length ? request.ca : [layout.caCert];
-  const roots = (await Promise.all(caFiles.map(certsOf))).flat();
-  const pool = (await Promise.all(request.untrusted.map(certsOf))).flat();
+  const roots = (await Promise.all(caFiles.map((p) => certsOf(p)))).flat();
+  const pool = (await Promise.all(request.untrusted.map((p) => certsOf(p)))).flat();
   // --all checks the tree as it is served: its own CRL counts unless --crl names others.
   let crlFiles = request.crl;
   if (request.all && crlFiles.length === 0 && (await exists(layout.crl))) {
@@ -160,17 +191,17 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
     ? await treeJobs(layout)
     : request.files.map((file) => ({ file, display: file, purpose: request.purpose, hostname: request.hostname, ip: request.ip, email: request.email, expectCn: request.expectCn }));
 
+  // A pipeline: each leaf's signature is checked on libuv's thread pool (the other core) while the next
+  // files are read and parsed here; a file is validated up to WINDOW files later, by then usually from
+  // signedBy's cache. Verdicts are verifyModels' alone: only where the RSA/ECDSA arithmetic runs changes.
   const files: FileVerdict[] = [];
-  for (const job of jobs) {
-    const [leaf, ...bundled] = await certsOf(job.file);
-    const intermediates = bundled.length ? [...bundled, ...pool] : pool;
-    const result = await withNames(() =>
-      verifyModels(leaf!, {
-        roots, intermediates, purpose: job.purpose, hostname: job.hostname, ip: job.ip, email: job.email,
-        at, crls, maxDepth: request.maxDepth, expectCn: job.expectCn,
-      }),
-    );
-    if (!result.ok || wantChain) await loadNames();
+  const pending: Pending[] = [];
+  const check = ({ job, leaf, intermediates }: Pending) =>
+    verifyModels(leaf, {
+      roots, intermediates, purpose: job.purpose, hostname: job.hostname, ip: job.ip, email: job.email,
+      at, crls, maxDepth: request.maxDepth, expectCn: job.expectCn,
+    });
+  const record = (job: Job, result: ModelResult) =>
     files.push({
       file: job.display,
       ok: result.ok,
@@ -178,6 +209,45 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
       chain: result.ok && !wantChain ? [] : result.path.map((m) => ({ subject: m.x.subject, issuer: m.x.issuer, serial: m.x.serialNumber })),
       failures: result.failures,
     });
+  /** The common case without a promise: signature already checked, verified, no names needed. */
+  const validateNow = (item: Pending): boolean => {
+    if (item.signature) return false;
+    let result: ModelResult;
+    try {
+      result = check(item);
+    } catch (error) {
+      if (error instanceof NamesUnavailable) return false;
+      throw error;
+    }
+    if ((!result.ok || wantChain) && !namesLoaded) return false;
+    record(item.job, result);
+    return true;
+  };
+  /** Everything else: waits for the signature, loads @peculiar/x509 for names when needed (same result). */
+  const validateLater = async (item: Pending) => {
+    await item.signature;
+    const result = await withNames(() => check(item));
+    if (!result.ok || wantChain) await loadNames();
+    record(item.job, result);
+  };
+  const background = jobs.length >= BACKGROUND_FROM;
+  for (const job of jobs) {
+    const data = readRegularFile(job.file);
+    const certs = (data && modelsOf(data, job.file, false)) ?? (await slowCertsOf(data ?? (await readInput(job.file)), job.file, false));
+    const leaf = certs[0]!;
+    const item: Pending = { job, leaf, intermediates: certs.length > 1 ? [...certs.slice(1), ...pool] : pool };
+    if (background) {
+      // Settled when the thread pool's answer has been delivered (the event loop runs at each await).
+      const signature = checkLeafSignatureInBackground(leaf, roots, item.intermediates);
+      item.signature = signature;
+      void signature.then(() => (item.signature = undefined));
+    }
+    pending.push(item);
+    if (pending.length >= WINDOW) {
+      const head = pending.shift()!;
+      if (!validateNow(head)) await validateLater(head);
+    }
   }
+  for (const item of pending) if (!validateNow(item)) await validateLater(item);
   return { ok: files.every((f) => f.ok), at: at.toISOString(), files };
 }

@@ -2,9 +2,10 @@
 // compares (names, signed bytes, algorithm identifiers) plus the extensions it understands.
 // Malformed content does not throw: it becomes a `problem` that only matters if the certificate
 // ends up on a candidate path (an unusable, unrelated root must not fail a good chain).
+import * as nodeCrypto from 'node:crypto';
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import type { x509 } from '../x509.js';
-import { peekCertificate } from '../cert-peek.js';
+import { peekValidity } from '../cert-peek.js';
 import { bool, children, content, DerError, equalBytes, expect, hex, oid, parseDer, readTlv, smallInt, whole, type Tlv } from './der.js';
 
 export const OID = {
@@ -288,7 +289,7 @@ export function modelOf(cert: x509.X509Certificate): CertModel {
   if (hit) return hit;
   useX509(cert.constructor as X509Class);
   const der = new Uint8Array(cert.rawData);
-  const m = build(cert, der, cert.notBefore, cert.notAfter);
+  const m = build(cert, der, { notBefore: cert.notBefore, notAfter: cert.notAfter });
   cache.set(cert, m);
   return m;
 }
@@ -297,29 +298,43 @@ export function modelOf(cert: x509.X509Certificate): CertModel {
 const byId = new Map<string, CertModel>();
 const BY_ID_LIMIT = 20_000;
 
+/** sha256 hex of `der`: a model's identity (crypto.hash, one call, where this Node has it). */
+const sha256Hex: (der: Uint8Array) => string =
+  typeof (nodeCrypto as { hash?: unknown }).hash === 'function'
+    ? (der) => nodeCrypto.hash('sha256', der, 'hex')
+    : (der) => createHash('sha256').update(der).digest('hex');
+
 /**
  * The validator's view of one DER certificate, without @peculiar/x509. Returns undefined when the
- * bytes are not a certificate the x509-free peek understands (times, structure): the caller then
- * parses with @peculiar/x509 (cert-input.ts readCertificates) to get the same result and errors as before.
+ * bytes are not a certificate the x509-free peek (cert-peek.ts) understands (times, structure): the
+ * caller then parses with @peculiar/x509 (cert-input.ts readCertificates) to get the same result and
+ * errors as before. `remember: false` skips the per-process cache (leaves checked once: caching them
+ * only makes the garbage collector copy them around).
  */
-export function modelOfDer(der: Uint8Array): CertModel | undefined {
-  const id = createHash('sha256').update(der).digest('hex');
+export function modelOfDer(der: Uint8Array, { remember = true }: { remember?: boolean } = {}): CertModel | undefined {
+  const id = sha256Hex(der);
   const hit = byId.get(id);
   if (hit) return hit;
-  let times: { notBefore: Date; notAfter: Date };
-  try {
-    times = peekCertificate(der);
-  } catch {
-    return undefined;
+  const m = build(undefined, der, undefined, id);
+  if (!m || m.problems.some((p) => p.code === 'MALFORMED_CERTIFICATE')) return undefined;
+  if (remember) {
+    if (byId.size >= BY_ID_LIMIT) byId.clear();
+    byId.set(id, m);
   }
-  const m = build(undefined, der, times.notBefore, times.notAfter, id);
-  if (m.problems.some((p) => p.code === 'MALFORMED_CERTIFICATE')) return undefined;
-  if (byId.size >= BY_ID_LIMIT) byId.clear();
-  byId.set(id, m);
   return m;
 }
 
-function build(cert: x509.X509Certificate | undefined, der: Uint8Array, notBefore: Date, notAfter: Date, id?: string): CertModel {
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Builds a model. With `times` (from @peculiar/x509) the validity is taken as given; without, it is
+ * read here as cert-peek.ts peekCertificate reads it, and everything that peek refuses (a fourth
+ * element after the signature, an empty serial, a Validity that is not two well-formed times) makes
+ * the result undefined, so modelOfDer accepts exactly the certificates it accepted with the peek.
+ */
+function build(cert: x509.X509Certificate, der: Uint8Array, times: { notBefore: Date; notAfter: Date }, id?: string): CertModel;
+function build(cert: undefined, der: Uint8Array, times: undefined, id: string): CertModel | undefined;
+function build(cert: x509.X509Certificate | undefined, der: Uint8Array, times: { notBefore: Date; notAfter: Date } | undefined, id?: string): CertModel | undefined {
   const problems: Problem[] = [];
   let x = cert;
   const m: CertModel = {
@@ -330,14 +345,16 @@ function build(cert: x509.X509Certificate | undefined, der: Uint8Array, notBefor
       }
       return x;
     },
-    der, id: id ?? createHash('sha256').update(der).digest('hex'), tbs: new Uint8Array(), version: 1, serial: new Uint8Array(),
-    outerSigAlg: new Uint8Array(), tbsSigAlg: new Uint8Array(), sigAlgOid: '', signature: new Uint8Array(),
-    issuerDer: new Uint8Array(), subjectDer: new Uint8Array(), subjectRdns: [], subjectEmpty: true, issuerEmpty: true,
-    commonNames: [], subjectEmails: [], notBefore, notAfter, spki: new Uint8Array(), keyAlgOid: '',
+    der, id: id ?? sha256Hex(der), tbs: EMPTY, version: 1, serial: EMPTY,
+    outerSigAlg: EMPTY, tbsSigAlg: EMPTY, sigAlgOid: '', signature: EMPTY,
+    issuerDer: EMPTY, subjectDer: EMPTY, subjectRdns: [], subjectEmpty: true, issuerEmpty: true,
+    commonNames: [], subjectEmails: [], notBefore: times?.notBefore ?? INVALID_DATE, notAfter: times?.notAfter ?? INVALID_DATE, spki: EMPTY, keyAlgOid: '',
     extensions: [], selfIssued: false, problems,
   };
   try {
-    const [tbsT, sigAlgT, sigT] = children(expect(parseDer(der), 0x30, 'Certificate'));
+    const outer = children(expect(parseDer(der), 0x30, 'Certificate'));
+    const [tbsT, sigAlgT, sigT] = outer;
+    if (!times && outer.length > 3) return undefined;
     m.tbs = whole(expect(tbsT, 0x30, 'TBSCertificate'));
     m.outerSigAlg = whole(expect(sigAlgT, 0x30, 'signatureAlgorithm'));
     const [algOid, algParams] = children(sigAlgT!);
@@ -354,11 +371,19 @@ function build(cert: x509.X509Certificate | undefined, der: Uint8Array, notBefor
       i++;
     }
     m.serial = content(expect(f[i++], 0x02, 'serialNumber'));
+    if (!times && m.serial.length === 0) return undefined;
     m.tbsSigAlg = whole(expect(f[i++], 0x30, 'signature'));
     const issuer = expect(f[i++], 0x30, 'issuer');
     m.issuerDer = whole(issuer);
     m.issuerEmpty = children(issuer).length === 0;
-    expect(f[i++], 0x30, 'validity');
+    const validity = expect(f[i++], 0x30, 'validity');
+    if (!times) {
+      try {
+        ({ notBefore: m.notBefore, notAfter: m.notAfter } = peekValidity(der, validity.body, validity.end));
+      } catch {
+        return undefined;
+      }
+    }
     const subject = expect(f[i++], 0x30, 'subject');
     m.subjectDer = whole(subject);
     const name = parseName(subject);
@@ -404,6 +429,8 @@ function build(cert: x509.X509Certificate | undefined, der: Uint8Array, notBefor
   }
   return m;
 }
+
+const INVALID_DATE = new Date(NaN);
 
 export const serialHex = (m: CertModel) => hex(m.serial);
 export const subjectText = (m: CertModel) => m.x.subject;

@@ -97,4 +97,4 @@ export function smallInt(t: Tlv): number {
 }
 
 export const equalBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
-export const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+export const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');

@@ -289,24 +289,31 @@ export const CHAIN_RULES: Array<[string, ChainRule]> = [
   ['expectedCn', expectedCn],
 ];
 
-const certRuleCache = new WeakMap<CertModel, Map<string, RuleFailure[]>>();
+const certRuleCache = new WeakMap<CertModel, Map<string, Problem[]>>();
 
 /** Every failure of `path` (leaf first, anchor last), each with the rule's code and the depth. */
 export function checkPath(path: CertModel[], o: RuleOptions): RuleFailure[] {
   const failures: RuleFailure[] = [];
   path.forEach((m, depth) => {
     const role: Role = depth === 0 ? 'leaf' : depth === path.length - 1 ? 'anchor' : 'intermediate';
-    const key = `${role}|${o.purpose}|${o.at.getTime()}`;
-    let perCert = certRuleCache.get(m);
-    if (!perCert) certRuleCache.set(m, (perCert = new Map()));
-    let found = perCert.get(key);
+    // CAs recur on every path (cached per model); a leaf is usually checked once, so it is not cached:
+    // a WeakMap entry per leaf costs the garbage collector more than the rules cost to run again.
+    let perCert: Map<string, Problem[]> | undefined;
+    let key = '';
+    let found: Problem[] | undefined;
+    if (role !== 'leaf') {
+      key = `${role}|${o.purpose}|${o.at.getTime()}`;
+      perCert = certRuleCache.get(m);
+      if (!perCert) certRuleCache.set(m, (perCert = new Map()));
+      found = perCert.get(key);
+    }
     if (!found) {
       found = [];
       for (const [, rule] of CERT_RULES) {
         const p = rule(m, role, o);
         if (p) found.push(p);
       }
-      perCert.set(key, found);
+      perCert?.set(key, found);
     }
     for (const p of found) failures.push({ ...p, depth });
   });

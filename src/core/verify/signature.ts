@@ -2,7 +2,7 @@
 // verify() (chosen for simplicity, not benchmarked against WebCrypto): it is synchronous, takes the
 // SPKI as parsed once per certificate, and accepts DER ECDSA signatures and RSA-PSS salt lengths as
 // they are, where WebCrypto needs an async importKey per key plus a DER→raw signature conversion.
-import { constants, verify } from 'node:crypto';
+import { constants, verify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
 import { publicKeyOf, type CertModel, type Problem } from './cert-model.js';
 import { children, oid, smallInt, type Tlv } from './der.js';
 
@@ -137,41 +137,89 @@ function canonicalP256OnCurve(spki: Uint8Array): boolean {
 }
 
 const sigCache = new Map<string, boolean>();
+const SIG_CACHE_LIMIT = 50_000;
+
+function remember(cacheKey: string, ok: boolean): boolean {
+  if (sigCache.size > SIG_CACHE_LIMIT) sigCache.clear();
+  sigCache.set(cacheKey, ok);
+  return ok;
+}
 
 /** Did `issuer`'s key sign `child`? Cached per pair: path building asks the same question many times. */
 export function signedBy(child: CertModel, issuer: CertModel): boolean {
   const cacheKey = `${child.id}:${issuer.id}`;
   const hit = sigCache.get(cacheKey);
   if (hit !== undefined) return hit;
-  const ok = checkSignature(child.tbs, child, issuer);
-  if (sigCache.size > 50_000) sigCache.clear();
-  sigCache.set(cacheKey, ok);
-  return ok;
+  return remember(cacheKey, checkSignature(child.tbs, child, issuer));
+}
+
+const inFlight = new Map<string, Promise<boolean>>();
+
+/**
+ * signedBy computed on libuv's thread pool (node:crypto verify with a callback: the same OpenSSL call
+ * with the same arguments, so the same answer), stored in signedBy's cache. Lets a caller holding many
+ * leaves check their signatures on another core while it parses the next ones; signedBy then answers
+ * from the cache. Never rejects: a check that cannot run is `false`, as in signedBy.
+ */
+export function signedByInBackground(child: CertModel, issuer: CertModel): Promise<boolean> {
+  const cacheKey = `${child.id}:${issuer.id}`;
+  const hit = sigCache.get(cacheKey);
+  if (hit !== undefined) return Promise.resolve(hit);
+  const running = inFlight.get(cacheKey);
+  if (running) return running;
+  const args = verifyArgs(child.tbs, child, issuer);
+  if (!args) return Promise.resolve(remember(cacheKey, false));
+  const promise = new Promise<boolean>((resolve) => {
+    const done = (ok: boolean) => {
+      inFlight.delete(cacheKey);
+      resolve(remember(cacheKey, ok));
+    };
+    try {
+      verify(args[0], args[1], args[2], args[3], (error, ok) => done(!error && ok));
+    } catch {
+      done(false);
+    }
+  });
+  inFlight.set(cacheKey, promise);
+  return promise;
+}
+
+type VerifyArgs = [algorithm: string | null, data: Uint8Array, key: KeyObject | VerifyKeyObjectInput, signature: Uint8Array];
+
+/** The node:crypto verify() arguments for a signature over `data` described by `signed` under `issuer`'s key; undefined when it cannot verify. */
+function verifyArgs(data: Uint8Array, signed: { sigAlgOid: string; sigAlgParams?: Tlv; signature: Uint8Array }, issuer: CertModel): VerifyArgs | undefined {
+  const scheme = SIG_ALGS[signed.sigAlgOid];
+  const key = publicKeyOf(issuer);
+  if (!scheme || key instanceof Error) return undefined;
+  try {
+    const keyType = key.asymmetricKeyType;
+    if (scheme.kind === 'rsa') {
+      if (keyType !== 'rsa') return undefined;
+      return [scheme.hash, data, { key, padding: constants.RSA_PKCS1_PADDING }, signed.signature];
+    }
+    if (scheme.kind === 'pss') {
+      if (keyType !== 'rsa' && keyType !== 'rsa-pss') return undefined;
+      const p = pssParams(signed as CertModel)!;
+      return [p.hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: p.saltLength }, signed.signature];
+    }
+    if (scheme.kind === 'ecdsa') {
+      if (keyType !== 'ec') return undefined;
+      return [scheme.hash, data, key, signed.signature];
+    }
+    const want = signed.sigAlgOid === '1.3.101.112' ? 'ed25519' : 'ed448';
+    if (keyType !== want) return undefined;
+    return [null, data, key, signed.signature];
+  } catch {
+    return undefined;
+  }
 }
 
 /** Verifies a signature over `data` described by `signed` (a certificate or CRL) with `issuer`'s key. */
 export function checkSignature(data: Uint8Array, signed: { sigAlgOid: string; sigAlgParams?: Tlv; signature: Uint8Array }, issuer: CertModel): boolean {
-  const scheme = SIG_ALGS[signed.sigAlgOid];
-  const key = publicKeyOf(issuer);
-  if (!scheme || key instanceof Error) return false;
+  const args = verifyArgs(data, signed, issuer);
+  if (!args) return false;
   try {
-    const keyType = key.asymmetricKeyType;
-    if (scheme.kind === 'rsa') {
-      if (keyType !== 'rsa') return false;
-      return verify(scheme.hash, data, { key, padding: constants.RSA_PKCS1_PADDING }, signed.signature);
-    }
-    if (scheme.kind === 'pss') {
-      if (keyType !== 'rsa' && keyType !== 'rsa-pss') return false;
-      const p = pssParams(signed as CertModel)!;
-      return verify(p.hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: p.saltLength }, signed.signature);
-    }
-    if (scheme.kind === 'ecdsa') {
-      if (keyType !== 'ec') return false;
-      return verify(scheme.hash, data, key, signed.signature);
-    }
-    const want = signed.sigAlgOid === '1.3.101.112' ? 'ed25519' : 'ed448';
-    if (keyType !== want) return false;
-    return verify(null, data, key, signed.signature);
+    return verify(...args);
   } catch {
     return false;
   }
