@@ -66,12 +66,15 @@ function noteDeadEnd(s: Search, length: number, failure: VerifyFailure) {
 
 /** Candidate issuers of `m`: same name; those whose SKI matches m's AKI first (anchors first among equals). */
 function candidates(s: Search, m: CertModel): CertModel[] {
-  return preferred(s.bySubject.get(hex(m.issuerDer)) ?? [], m, s.anchors);
+  return preferred(s.bySubject.get(issuerKey(m)) ?? [], m, s.anchors);
 }
+
+/** The bySubject key of m's issuer name (kept on the model: path building looks it up more than once). */
+const issuerKey = (m: CertModel) => (m.issuerHex ??= hex(m.issuerDer));
 
 function preferred(list: CertModel[], m: CertModel, anchors: Set<string>): CertModel[] {
   const want = m.aki?.keyId;
-  if (!want) return list;
+  if (!want || list.length < 2) return list;
   const score = (c: CertModel) => (c.ski && equalBytes(c.ski, want) ? 0 : c.ski ? 2 : 1);
   return [...list].sort((a, b) => score(a) - score(b) || Number(anchors.has(b.id)) - Number(anchors.has(a.id)));
 }
@@ -85,7 +88,7 @@ function preferred(list: CertModel[], m: CertModel, anchors: Set<string>): CertM
 export function checkLeafSignatureInBackground(leaf: CertModel, roots: CertModel[], intermediates: CertModel[]): Promise<unknown> {
   const { anchors, bySubject } = issuerIndex(roots, intermediates);
   if (anchors.has(leaf.id)) return Promise.resolve();
-  const first = preferred(bySubject.get(hex(leaf.issuerDer)) ?? [], leaf, anchors)[0];
+  const first = preferred(bySubject.get(issuerKey(leaf)) ?? [], leaf, anchors)[0];
   return first && first.id !== leaf.id ? signedByInBackground(leaf, first) : Promise.resolve();
 }
 

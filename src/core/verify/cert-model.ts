@@ -75,6 +75,8 @@ export interface CertModel {
   sigAlgParams?: Tlv;
   signature: Uint8Array;
   issuerDer: Uint8Array;
+  /** hex of issuerDer, set on first use by path building */
+  issuerHex?: string;
   subjectDer: Uint8Array;
   subjectRdns: Uint8Array[];
   subjectEmpty: boolean;

@@ -63,20 +63,21 @@ export function expect(t: Tlv | undefined, tag: number, what: string): Tlv {
 
 export function oid(t: Tlv): string {
   expect(t, 0x06, 'OBJECT IDENTIFIER');
-  const b = content(t);
-  if (b.length === 0) throw new DerError('empty OID');
-  const parts: number[] = [];
+  const b = t.buf;
+  if (t.body === t.end) throw new DerError('empty OID');
+  // Built as a string as it goes (no array of arcs): every certificate has a dozen or more OIDs.
+  let text = '';
   let v = 0;
-  for (let i = 0; i < b.length; i++) {
+  for (let i = t.body; i < t.end; i++) {
     if (v === 0 && b[i] === 0x80) throw new DerError('OID not minimally encoded');
     v = v * 128 + (b[i]! & 0x7f);
     if (!(b[i]! & 0x80)) {
-      if (parts.length === 0) parts.push(v < 80 ? Math.floor(v / 40) : 2, v < 80 ? v % 40 : v - 80);
-      else parts.push(v);
+      if (text === '') text = v < 80 ? `${Math.floor(v / 40)}.${v % 40}` : `2.${v - 80}`;
+      else text += `.${v}`;
       v = 0;
-    } else if (i === b.length - 1) throw new DerError('truncated OID');
+    } else if (i === t.end - 1) throw new DerError('truncated OID');
   }
-  return parts.join('.');
+  return text;
 }
 
 export function bool(t: Tlv): boolean {

@@ -129,9 +129,9 @@ const P256_B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604
  */
 function canonicalP256OnCurve(spki: Uint8Array): boolean {
   if (spki.length !== P256_SPKI_PREFIX.length + 64 || !P256_SPKI_PREFIX.equals(spki.subarray(0, P256_SPKI_PREFIX.length))) return false;
-  const at = P256_SPKI_PREFIX.length;
-  const x = BigInt(`0x${Buffer.from(spki.subarray(at, at + 32)).toString('hex')}`);
-  const y = BigInt(`0x${Buffer.from(spki.subarray(at + 32, at + 64)).toString('hex')}`);
+  const xy = Buffer.from(spki.buffer, spki.byteOffset + P256_SPKI_PREFIX.length, 64).toString('hex');
+  const x = BigInt(`0x${xy.slice(0, 64)}`);
+  const y = BigInt(`0x${xy.slice(64)}`);
   if (x >= P256_P || y >= P256_P) return false;
   return (y * y - (x * x * x - 3n * x + P256_B)) % P256_P === 0n;
 }
@@ -153,8 +153,6 @@ export function signedBy(child: CertModel, issuer: CertModel): boolean {
   return remember(cacheKey, checkSignature(child.tbs, child, issuer));
 }
 
-const inFlight = new Map<string, Promise<boolean>>();
-
 /**
  * signedBy computed on libuv's thread pool (node:crypto verify with a callback: the same OpenSSL call
  * with the same arguments, so the same answer), stored in signedBy's cache. Lets a caller holding many
@@ -165,23 +163,15 @@ export function signedByInBackground(child: CertModel, issuer: CertModel): Promi
   const cacheKey = `${child.id}:${issuer.id}`;
   const hit = sigCache.get(cacheKey);
   if (hit !== undefined) return Promise.resolve(hit);
-  const running = inFlight.get(cacheKey);
-  if (running) return running;
   const args = verifyArgs(child.tbs, child, issuer);
   if (!args) return Promise.resolve(remember(cacheKey, false));
-  const promise = new Promise<boolean>((resolve) => {
-    const done = (ok: boolean) => {
-      inFlight.delete(cacheKey);
-      resolve(remember(cacheKey, ok));
-    };
+  return new Promise<boolean>((resolve) => {
     try {
-      verify(args[0], args[1], args[2], args[3], (error, ok) => done(!error && ok));
+      verify(args[0], args[1], args[2], args[3], (error, ok) => resolve(remember(cacheKey, !error && ok)));
     } catch {
-      done(false);
+      resolve(remember(cacheKey, false));
     }
   });
-  inFlight.set(cacheKey, promise);
-  return promise;
 }
 
 type VerifyArgs = [algorithm: string | null, data: Uint8Array, key: KeyObject | VerifyKeyObjectInput, signature: Uint8Array];
