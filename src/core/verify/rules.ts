@@ -29,7 +29,10 @@ export interface RuleFailure extends Problem {
 type CertRule = (m: CertModel, role: Role, o: RuleOptions) => Problem | undefined;
 type ChainRule = (path: CertModel[], o: RuleOptions) => RuleFailure | undefined;
 
-const ext = (m: CertModel, oid: string) => m.extensions.find((e) => e.oid === oid);
+function ext(m: CertModel, oid: string) {
+  for (const e of m.extensions) if (e.oid === oid) return e;
+  return undefined;
+}
 
 // ---- certificate rules ----------------------------------------------------------------------------
 
@@ -62,8 +65,9 @@ const noUnknownCriticalExtension: CertRule = (m) => {
 };
 
 /** Criticality RFC 5280 prescribes: AKI, SKI and AIA non-critical (§4.2.1.1, .2, §4.2.2.1); policyConstraints critical (§4.2.1.11). */
+const NON_CRITICAL = [[OID.authorityKeyId, 'authorityKeyIdentifier'], [OID.subjectKeyId, 'subjectKeyIdentifier'], [OID.authorityInfoAccess, 'authorityInfoAccess']] as const;
 const extensionCriticality: CertRule = (m) => {
-  for (const [oid, name] of [[OID.authorityKeyId, 'authorityKeyIdentifier'], [OID.subjectKeyId, 'subjectKeyIdentifier'], [OID.authorityInfoAccess, 'authorityInfoAccess']] as const) {
+  for (const [oid, name] of NON_CRITICAL) {
     if (ext(m, oid)?.critical) return { code: 'EXTENSION_CRITICALITY', message: `${name} is marked critical, which RFC 5280 forbids` };
   }
   const pc = ext(m, OID.policyConstraints);
@@ -289,6 +293,8 @@ export const CHAIN_RULES: Array<[string, ChainRule]> = [
   ['expectedCn', expectedCn],
 ];
 
+const certRules = CERT_RULES.map(([, rule]) => rule);
+const chainRules = CHAIN_RULES.map(([, rule]) => rule);
 const certRuleCache = new WeakMap<CertModel, Map<string, Problem[]>>();
 
 /** Every failure of `path` (leaf first, anchor last), each with the rule's code and the depth. */
@@ -309,16 +315,16 @@ export function checkPath(path: CertModel[], o: RuleOptions): RuleFailure[] {
     }
     if (!found) {
       found = [];
-      for (const [, rule] of CERT_RULES) {
-        const p = rule(m, role, o);
+      for (let i = 0; i < certRules.length; i++) {
+        const p = certRules[i]!(m, role, o);
         if (p) found.push(p);
       }
       perCert?.set(key, found);
     }
     for (const p of found) failures.push({ ...p, depth });
   });
-  for (const [, rule] of CHAIN_RULES) {
-    const f = rule(path, o);
+  for (let i = 0; i < chainRules.length; i++) {
+    const f = chainRules[i]!(path, o);
     if (f) failures.push(f);
   }
   return failures;
