@@ -40,6 +40,24 @@ describe('pkictl verify: fast path = full path', () => {
     ['junk file: input error', () => ['--dir', dir, join(dir, '..', 'junk.crt')], 2],
   ];
 
+  // From 64 files on, verify checks leaf signatures on the thread pool and turns V8's optimizing
+  // compiler off (commands/verify.ts tuneForFiles): one run with a failure in the middle, file by file.
+  it('many files: pipeline and batch tuning, a failure in the middle, output in order', async () => {
+    const ids = Array.from({ length: 70 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    const r = await runCli(['issue', 'client', '--dir', dir, ...ec, ...ids]);
+    expect(r.code, r.stderr).toBe(0);
+    const files = ids.map(client);
+    const mixed = [...files.slice(0, 35), join(other, 'ca.crt'), ...files.slice(35)];
+    const [fast, full] = await Promise.all([runCli(['verify', '--dir', dir, ...mixed]), runCli(['verify', '--max-depth', '100', '--dir', dir, ...mixed])]);
+    expect(fast.code, fast.stderr).toBe(1);
+    expect([fast.stdout, fast.stderr, fast.code]).toEqual([full.stdout, full.stderr, full.code]);
+    const lines = fast.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(71);
+    expect(lines.map((l) => l.slice(0, l.indexOf(': ')))).toEqual(mixed);
+    expect(lines.filter((l) => l.endsWith(': OK'))).toHaveLength(70);
+    expect(lines[35]).toMatch(/FAILED: UNKNOWN_ISSUER: .*\(depth 0, subject .*CN=/);
+  });
+
   it.each(cases)('%s', async (_name, args, code) => {
     const [fast, full] = await Promise.all([runCli(['verify', ...args()]), runCli(['verify', '--max-depth', '100', ...args()])]);
     expect(fast.code, fast.stderr).toBe(code);
