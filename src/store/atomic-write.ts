@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export const KEY_MODE = 0o600;
@@ -41,13 +41,24 @@ export async function syncDir(path: string): Promise<void> {
 
 const tempName = (path: string) => join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
 
-/** Writes a new file that did not exist: O_EXCL with its final mode, data, and fsync unless the caller syncs it later (syncAll). */
-export async function writeNew(path: string, data: string, mode: number, sync = true): Promise<void> {
+/** Creates a file that did not exist (O_EXCL) with its final mode and data; the caller syncs and closes it. */
+export async function createFile(path: string, data: string, mode: number): Promise<FileHandle> {
   const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
-    await handle.chmod(mode);
+    await handle.chmod(mode); // the umask may have taken bits from `mode`
     await handle.writeFile(data);
-    if (sync) await handle.sync();
+    return handle;
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+/** Writes a new file that did not exist: O_EXCL with its final mode, data, fsync. */
+export async function writeNew(path: string, data: string, mode: number): Promise<void> {
+  const handle = await createFile(path, data, mode);
+  try {
+    await handle.sync();
   } finally {
     await handle.close();
   }
@@ -79,12 +90,18 @@ export function syncDirShared(path: string): Promise<void> {
 }
 
 /**
- * fsyncs files and directories together, after every change they hold was made: the first fsync
- * commits the file system's journal with all of them, so the others find nothing left to write
- * (syncing after each step costs one journal commit per step).
+ * Creates files in `dir` (which nobody reads yet) and fsyncs them, `dir` and `moreDirs` together,
+ * after all of them are made: the first fsync commits the file system's journal with every change,
+ * so the others find little left to write (syncing after each step costs a journal commit per step).
  */
-export async function syncAll(paths: string[]): Promise<void> {
-  await Promise.all(paths.map(syncDir));
+export async function writeFilesSynced(dir: string, files: Array<{ name: string; data: string; mode: number }>, moreDirs: string[] = []): Promise<void> {
+  const handles: FileHandle[] = [];
+  try {
+    for (const file of files) handles.push(await createFile(join(dir, file.name), file.data, file.mode));
+    await Promise.all([...handles.map((h) => h.sync()), ...[dir, ...moreDirs].map(syncDir)]);
+  } finally {
+    await Promise.all(handles.map((h) => h.close()));
+  }
 }
 
 /**

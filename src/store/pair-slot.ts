@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { failure } from '../core/errors.js';
-import { CERT_MODE, KEY_MODE, syncAll, syncDir, syncDirShared, writeNew } from './atomic-write.js';
+import { CERT_MODE, KEY_MODE, syncDir, syncDirShared, writeFilesSynced } from './atomic-write.js';
 
 /**
  * A certificate/key pair that is replaced in one atomic step (the scheme of Kubernetes' atomic
@@ -74,7 +74,7 @@ async function writeVersion(spec: SlotSpec, base: string, version: string, pair:
   await mkdir(temp, { mode: spec.dirMode });
   try {
     await chmod(temp, spec.dirMode);
-    await syncAll(await writePair(spec, temp, pair));
+    await writePair(spec, temp, pair);
     await rename(temp, final);
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
@@ -83,13 +83,13 @@ async function writeVersion(spec: SlotSpec, base: string, version: string, pair:
   await syncDir(versions);
 }
 
-/** The two files of a version, not yet synced; returns what the caller must sync (files and dir). */
-async function writePair(spec: SlotSpec, dir: string, pair: PairPem): Promise<string[]> {
-  const key = join(dir, spec.keyName);
-  const cert = join(dir, spec.certName);
-  await writeNew(key, pair.keyPem, KEY_MODE, false);
-  await writeNew(cert, pair.certPem, CERT_MODE, false);
-  return [key, cert, dir];
+/** The pair's two files in `dir`, synced with `dir` and `moreDirs`. */
+function writePair(spec: SlotSpec, dir: string, pair: PairPem, moreDirs: string[] = []): Promise<void> {
+  const files = [
+    { name: spec.keyName, data: pair.keyPem, mode: KEY_MODE },
+    { name: spec.certName, data: pair.certPem, mode: CERT_MODE },
+  ];
+  return writeFilesSynced(dir, files, moreDirs);
 }
 
 /** What the contract links must point at, relative to the link's own directory. */
@@ -113,14 +113,13 @@ export async function createSlot(spec: SlotSpec, version: string, pair: PairPem)
   await mkdir(temp, { mode: spec.dirMode });
   try {
     if (linksInBase) {
-      await syncAll(await writePair(spec, temp, pair));
+      await writePair(spec, temp, pair);
     } else {
       const versionDir = join(temp, 'versions', version);
       await mkdir(join(temp, 'versions'), { mode: spec.dirMode });
       await mkdir(versionDir, { mode: spec.dirMode });
-      const written = await writePair(spec, versionDir, pair);
       await symlink(join('versions', version), join(temp, 'current'));
-      await syncAll([...written, join(temp, 'versions'), temp]);
+      await writePair(spec, versionDir, pair, [join(temp, 'versions'), temp]);
     }
     await rename(temp, spec.base);
   } catch (error) {
