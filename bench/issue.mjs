@@ -18,10 +18,11 @@ import { arg, BIN, fmt, machineLine, NODE, run, scratch, table, timed } from './
 
 const N = Number(arg('n', 200));
 const variants = arg('variants', 'rsa,ec').split(',');
-// pkictl's defaults (ops/issue-clients.ts concurrencyFor): one job per core for RSA leaves, four per
+// pkictl's defaults (ops/issue-clients.ts concurrencyFor): one job per core for RSA leaves, sixteen per
 // core for EC ones; the floor runs at the same concurrency as pkictl.
 const concurrencyArg = arg('concurrency', undefined);
-const concurrencyFor = (leaf) => Number(concurrencyArg ?? (leaf === 'rsa' ? 1 : 4) * Math.max(2, availableParallelism()));
+const cores = Math.max(2, availableParallelism());
+const concurrencyFor = (leaf) => Number(concurrencyArg ?? (leaf === 'rsa' ? cores : Math.min(64, 16 * cores)));
 const dir = scratch('pkictl-bench-issue-');
 const genKeyPair = promisify(generateKeyPair);
 
