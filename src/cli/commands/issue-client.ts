@@ -52,7 +52,7 @@ export const issueClientCommand: CommandSpec<ReturnType<typeof schema>, IssueCli
     keyOption(c, 'client');
     templateOption(c, 'client.json');
     passphraseOption(c);
-    c.option('--concurrency <n>', 'certificates in flight at once (default: one per CPU core (at least 2) for RSA keys, four per core for EC)');
+    c.option('--concurrency <n>', 'certificates in flight at once (default: one per CPU core (at least 2) for RSA keys, sixteen per core, at most 64, for EC)');
     c.option('--skip-existing', 'leave tenants that already have a certificate and key alone, issue the rest');
     forceOption(c);
     jsonOption(c);
