@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { failure, inputError, PkiError } from '../core/errors.js';
@@ -57,6 +57,25 @@ function pemCertificateDer(pem: string, what: string): Uint8Array {
 async function factsOf(certPem: string, what: string): Promise<CertFacts> {
   const [{ certFacts }, { readCertificatePem }] = await Promise.all([import('../core/inspect.js'), import('../core/pem.js')]);
   return certFacts(readCertificatePem(certPem, what));
+}
+
+/** The temp names of atomic-write.ts and pair-slot.ts: `.<name>.<12 hex>.tmp`. */
+const TEMP_NAME = /^\..+\.[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Temp files and directories are only made while the lock is held, so any found by the process that
+ * just took the lock belong to a run that was killed mid-write (a half-made tenant directory, say).
+ */
+async function removeStaleTemps(dirs: string[]): Promise<void> {
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      continue; // clients/ not made yet
+    }
+    for (const name of names) if (TEMP_NAME.test(name)) await rm(join(dir, name), { recursive: true, force: true });
+  }
 }
 
 export interface StoreOptions {
@@ -176,8 +195,12 @@ export class CertStore {
     }
   }
 
-  /** After taking the lock: reload the index (cutting a torn tail) and finish an interrupted audit append. */
+  /**
+   * After taking the lock: remove what a killed run left under temp names, reload the index (cutting
+   * a torn tail) and finish an interrupted audit append.
+   */
   private async recover(): Promise<void> {
+    await removeStaleTemps([this.layout.root, this.layout.clientsDir]);
     await this.index.refresh();
     await cutTornTail(this.layout.auditLog);
     const head = this.index.auditHead();

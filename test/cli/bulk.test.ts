@@ -263,7 +263,9 @@ describe('interrupting a bulk run', () => {
     const rerun = await runCli(['issue', 'client', '--dir', dir, ...EC, '--from', file, '--skip-existing', '--json']);
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(JSON.parse(rerun.stdout).issued.length).toBe(100 - first.visible.length);
-    expect((await tenantDirs(dir)).visible.sort()).toEqual([...ids].sort());
+    const after = await tenantDirs(dir);
+    expect(after.visible.sort()).toEqual([...ids].sort());
+    expect(after.hidden).toEqual([]); // the killed run's temp entries are swept when the lock is taken
     await expectCompletePairs(dir, ids);
   });
 });

@@ -73,6 +73,22 @@ describe('CertStore', () => {
     expect(await verifyAuditLog(store.layout.auditLog, index.auditHead(), index.lastAuditLines())).toMatchObject({ ok: true, lines: 25 });
   });
 
+  it('sweeps the temp entries a killed run left, and nothing else, when it takes the lock', async () => {
+    const store = await newStore('sweep');
+    const [id] = uuids(1) as [string];
+    await store.saveClient(id, await pair(ca, id));
+    const stale = join(store.layout.clientsDir, `.${id}.0123456789ab.tmp`);
+    await mkdir(join(stale, 'versions'), { recursive: true });
+    await writeFile(join(stale, 'client.key'), 'half a key');
+    await writeFile(join(store.layout.root, '.ca.key.abcdef012345.tmp'), 'half a key');
+    await writeFile(join(store.layout.clientsDir, '.keep'), 'not ours');
+    await new CertStore(store.layout.root, { actor: 'test', command: 'pkictl test' }).withLock(async () => undefined);
+    await expect(lstat(stale)).rejects.toThrow(/ENOENT/);
+    await expect(lstat(join(store.layout.root, '.ca.key.abcdef012345.tmp'))).rejects.toThrow(/ENOENT/);
+    expect((await lstat(join(store.layout.clientsDir, '.keep'))).isFile()).toBe(true);
+    expect((await checkAllPairs(store.layout.root)).problems).toEqual([]);
+  });
+
   it('refuses a serial that is already in the index, writing nothing', async () => {
     const store = await newStore('dup');
     const [a, b] = uuids(2) as [string, string];
