@@ -353,3 +353,20 @@ export function peekCrlTimes(data: Uint8Array): { thisUpdate: Date; nextUpdate?:
     throw error;
   }
 }
+
+/**
+ * The first certificate of a PEM file (ca.crt, a pair's cert) as DER, its structure checked by the
+ * x509-free peek: issuing loads neither @peculiar/x509 nor its ASN.1 parser.
+ */
+export function pemCertificateDer(pem: string, what: string): Uint8Array {
+  const malformed = () => inputError('CERT_MALFORMED', `${what} holds a malformed certificate`);
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw inputError('CERT_MALFORMED', `${what} holds no PEM certificate`);
+  let der: Uint8Array;
+  try {
+    der = certificateBytes(Buffer.from(pem, 'latin1'), what)[0]!.der;
+  } catch {
+    throw malformed();
+  }
+  peekCertificate(der, malformed);
+  return der;
+}

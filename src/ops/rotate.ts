@@ -1,16 +1,15 @@
 import { spawn } from 'node:child_process';
+import { createPublicKey } from 'node:crypto';
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { peekCertificates, type CertPeek } from '../core/cert-peek.js';
+import { peekCertificate, peekCertificates, pemCertificateDer, type CertPeek } from '../core/cert-peek.js';
 import { inputError } from '../core/errors.js';
 import { issueLeaf, type CertificateAuthority } from '../core/issue.js';
 import { importPrivateKeyPem, newKey, publicKeyOf, type KeyType } from '../core/keys.js';
-import { readCertificatePem } from '../core/pem.js';
 import { needsRenewal, type RenewThreshold } from '../core/renewal.js';
 import type { San } from '../core/san.js';
 import { SUBJECT_ATTRIBUTES, type Subject } from '../core/subject.js';
 import { tenantIdProblem } from '../core/tenant-id.js';
-import { x509 } from '../core/x509.js';
 import type { IndexEntry } from '../store/cert-index.js';
 import { CertStore } from '../store/cert-store.js';
 import type { SlotSpec, SlotState } from '../store/pair-slot.js';
@@ -87,26 +86,26 @@ interface Candidate {
   slot: SlotSpec;
 }
 
-/** The key type of a key pkictl can make, from its parameters: used to renew like for like. */
-function keyTypeOf(key: CryptoKey): KeyType {
-  const alg = key.algorithm as RsaHashedKeyAlgorithm | EcKeyAlgorithm;
-  if (alg.name === 'ECDSA') return (alg as EcKeyAlgorithm).namedCurve === 'P-384' ? 'ec-p384' : 'ec-p256';
-  const bits = (alg as RsaHashedKeyAlgorithm).modulusLength;
+/** The type pkictl makes closest to the certified key (from its SubjectPublicKeyInfo): to renew like for like. */
+function keyTypeOf(spki: Uint8Array): KeyType {
+  const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  if (key.asymmetricKeyType === 'ec') return key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'ec-p384' : 'ec-p256';
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 2048;
   return bits >= 4096 ? 'rsa-4096' : bits >= 3072 ? 'rsa-3072' : 'rsa-2048';
 }
 
-function subjectOf(cert: x509.X509Certificate): Subject {
+/** The gateway's subject and SANs, kept across a rotation (one certificate: the full parser is fine). */
+async function serverNamesOf(certPem: string, what: string): Promise<{ subject: Subject; sans: San[] }> {
+  const [{ readCertificatePem }, { x509 }] = await Promise.all([import('../core/pem.js'), import('../core/x509.js')]);
+  const cert = readCertificatePem(certPem, what);
   const subject: Subject = {};
   for (const attr of SUBJECT_ATTRIBUTES) {
     const value = cert.subjectName.getField(attr)[0];
     if (value !== undefined) subject[attr] = value;
   }
-  return subject;
-}
-
-function sansOf(cert: x509.X509Certificate): San[] {
   const ext = cert.getExtension(x509.SubjectAlternativeNameExtension);
-  return (ext?.names.items ?? []).flatMap((n) => (n.type === 'dns' || n.type === 'ip' ? [{ type: n.type, value: n.value } as San] : []));
+  const sans = (ext?.names.items ?? []).flatMap((n) => (n.type === 'dns' || n.type === 'ip' ? [{ type: n.type, value: n.value } as San] : []));
+  return { subject, sans };
 }
 
 /** Serial → revocation reason, when the issuance index says the certificate is revoked. */
@@ -129,7 +128,7 @@ function slotStateSync(slot: SlotSpec): SlotState {
 /**
  * Decides one pair: read through its contract path, as a connector would. Serial and validity come
  * from the DER walker of core/cert-peek.ts, not a full @peculiar/x509 parse; the file must hold a PEM
- * certificate, as readCertificatePem (used by rotateOne) requires.
+ * certificate, as pemCertificateDer (used by rotateOne) requires.
  */
 function decide(store: CertStore, revokedFor: RevokedLookup, slot: SlotSpec, kind: 'client' | 'server', tenantId: string | undefined, request: RotateRequest, at: Date): Candidate {
   const base: PlanItem = { kind, ...(tenantId !== undefined && { tenantId }), action: 'skip', why: '' };
@@ -197,25 +196,26 @@ async function rotateOne(store: CertStore, ca: CertificateAuthority, candidate: 
   const { slot, item } = candidate;
   const certPem = await store.readText(slot.certLink);
   const keyPem = await store.readText(slot.keyLink);
-  const oldCert = readCertificatePem(certPem, store.layout.display(slot.certLink));
-  const oldKey = await importPrivateKeyPem(keyPem, ctx.crypto);
-  if (!store.index.get(oldCert.serialNumber.toLowerCase())) await store.adopt(item.kind, certPem, slot.certLink, item.tenantId);
+  // The DER walker, not a full parse: a rotation of thousands of tenants reads each old certificate once.
+  const oldCert = peekCertificate(pemCertificateDer(certPem, store.layout.display(slot.certLink)));
+  if (!store.index.get(oldCert.serial)) await store.adopt(item.kind, certPem, slot.certLink, item.tenantId);
   let spki: Uint8Array;
   let newKeyPem: string;
   if (request.reuseKey) {
+    const oldKey = await importPrivateKeyPem(keyPem, ctx.crypto);
     spki = Buffer.from(await ctx.crypto.subtle.exportKey('spki', await publicKeyOf(oldKey, ctx.crypto)));
-    if (!Buffer.from(spki).equals(Buffer.from(oldCert.publicKey.rawData))) {
+    if (!Buffer.from(spki).equals(oldCert.spkiDer)) {
       throw inputError('PAIR_MISMATCH', `${store.layout.display(slot.keyLink)} is not the key of ${store.layout.display(slot.certLink)}; rotate without --reuse-key to replace both`);
     }
     newKeyPem = keyPem;
   } else {
-    ({ spki, keyPem: newKeyPem } = await newKey(request.key ?? keyTypeOf(oldKey), ctx.crypto));
+    ({ spki, keyPem: newKeyPem } = await newKey(request.key ?? keyTypeOf(oldCert.spkiDer), ctx.crypto));
   }
   const now = new Date();
   const cert =
     item.kind === 'client'
       ? await issueLeaf({ role: 'client', subject: { ...request.clientProfile.subject, CN: item.tenantId! }, spki, days: request.days ?? request.clientProfile.days, now }, ca, ctx.crypto)
-      : await issueLeaf({ role: 'server', subject: subjectOf(oldCert), sans: sansOf(oldCert), spki, days: request.days ?? request.serverDays, now }, ca, ctx.crypto);
+      : await issueLeaf({ role: 'server', ...(await serverNamesOf(certPem, store.layout.display(slot.certLink))), spki, days: request.days ?? request.serverDays, now }, ca, ctx.crypto);
   const pem = { certPem: cert.pem, keyPem: newKeyPem };
   const options = { action: 'rotate' as const, facts: cert.facts, detail: { why: item.why, ...(request.reuseKey && { key: 'reused' }) } };
   const paths = item.kind === 'client' ? await store.saveClient(item.tenantId!, pem, request.clientProfile.tenantIdPattern, options) : await store.saveServer(pem, options);
@@ -223,7 +223,7 @@ async function rotateOne(store: CertStore, ca: CertificateAuthority, candidate: 
   const rotated: RotatedItem = {
     kind: item.kind,
     ...(item.tenantId !== undefined && { tenantId: item.tenantId }),
-    oldSerial: oldCert.serialNumber.toLowerCase(),
+    oldSerial: oldCert.serial,
     serial: facts.serial,
     notAfter: facts.notAfter,
     cert: store.layout.display(paths.cert),

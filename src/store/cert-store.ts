@@ -2,7 +2,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { failure, inputError, PkiError } from '../core/errors.js';
-import { certificateBytes, peekCertificate } from '../core/cert-peek.js';
+import { peekCertificate, pemCertificateDer } from '../core/cert-peek.js';
 import type { CertFacts } from '../core/inspect.js';
 import type { CertificateAuthority } from '../core/issue.js';
 import { importPrivateKeyPem, publicKeyOf } from '../core/keys.js';
@@ -34,23 +34,6 @@ export async function readUserFile(path: string, what = path): Promise<string> {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : code;
     throw inputError('FILE_UNREADABLE', `cannot read ${what}: ${why}`);
   }
-}
-
-/**
- * The first certificate of a PEM file (ca.crt, a pair's cert) as DER, its structure checked by the
- * x509-free peek: issuing loads neither @peculiar/x509 nor its ASN.1 parser.
- */
-function pemCertificateDer(pem: string, what: string): Uint8Array {
-  const malformed = () => inputError('CERT_MALFORMED', `${what} holds a malformed certificate`);
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw inputError('CERT_MALFORMED', `${what} holds no PEM certificate`);
-  let der: Uint8Array;
-  try {
-    der = certificateBytes(Buffer.from(pem, 'latin1'), what)[0]!.der;
-  } catch {
-    throw malformed();
-  }
-  peekCertificate(der, malformed);
-  return der;
 }
 
 /** Facts of a certificate the caller did not describe (adopted from disk): the full parser, loaded on demand. */

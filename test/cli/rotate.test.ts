@@ -135,6 +135,26 @@ describe('pkictl rotate', () => {
     expect(await pairProblem(dir, clientPaths(dir, id).cert, clientPaths(dir, id).key)).toBeUndefined();
   });
 
+  it('renews like for like from the certificate (RSA stays RSA-2048), even over a damaged key file; --reuse-key refuses that key', async () => {
+    const [id] = uuids(1) as [string];
+    const r0 = await cli(['issue', 'client', '--dir', dir, '--key', 'rsa-2048', id]);
+    expect(r0.code, r0.stderr).toBe(0);
+    const paths = clientPaths(dir, id);
+    await writeFile(paths.key, 'not a key\n', { mode: 0o600 });
+    const before = await treeDigest(dir);
+    const reuse = await cli(['rotate', '--dir', dir, '--tenant', id, '--all', '--reuse-key']);
+    expect(reuse.code).toBe(1);
+    expect(reuse.stderr).toMatch(/not a PEM private key/);
+    expect(reuse.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(await readFile(paths.key, 'utf8')).toBe('not a key\n');
+
+    const r = await cli(['rotate', '--dir', dir, '--tenant', id, '--all', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await treeDigest(dir)).not.toBe(before);
+    expect(await pairProblem(dir, paths.cert, paths.key)).toBeUndefined();
+    expect((await openssl(['pkey', '-in', paths.key, '-noout', '-text'])).stdout).toMatch(/Private-Key: \(2048 bit/);
+  });
+
   it('migrates a plain-file tenant (older pkictl, not in the index) on first rotation: adopted, then swapped', async () => {
     const [id] = uuids(1) as [string];
     // An old-layout tenant: two regular files, unknown to the index. The pair is made by this CA

@@ -31,7 +31,9 @@ describe('guarantees under concurrency and crashes (small)', () => {
   it('rotate SIGKILLed at random moments leaves every pair matching; a rerun finishes', async () => {
     const dir = join(await tempDir('pkictl-crash-'), 'certs');
     await initCa(dir);
-    await issueClients(dir, uuids(40), ['--days', '1']);
+    // Enough tenants that a run lasts well past the latest kill (400 ms after its first commit): a
+    // rotation of 40 takes about that long now, and a run that finishes first is not a kill.
+    await issueClients(dir, uuids(150), ['--days', '1']);
     const r = await crashRotate(dir, 2, 400);
     expect(r.kills).toBe(2);
     expect(r.rotatedBeforeFinal).toBeGreaterThan(0); // the kills hit the rotation phase, not start-up
