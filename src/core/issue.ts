@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { bitString, explicit, implicit, ia5String, namedBits, NULL, objectIdentifier, octetString, sequence, smallInteger, time, toPem, TRUE, unsignedInteger, type Der } from './der-write.js';
+import { peekCertificate } from './cert-peek.js';
 import { failure } from './errors.js';
 import type { CertFacts } from './inspect.js';
 import type { San } from './san.js';
 import { subjectDer, subjectText, type Subject } from './subject.js';
 import { children, content, parseDer, oid as readOid } from './verify/der.js';
 import { parseIp } from './verify/names.js';
-import { peekCertificate } from './cert-peek.js';
 import type { CryptoProvider } from './x509.js';
 
 /** The signing side: the CA certificate (DER, as in ca.crt) and its private key. */

@@ -33,9 +33,6 @@ export function signingAlgorithmOf(key: CryptoKey): Algorithm & { hash: string }
   return { name: alg.name, hash: 'SHA-256' };
 }
 
-export function isRsa(key: CryptoKey): boolean {
-  return key.algorithm.name.startsWith('RSA');
-}
 
 export async function generateKeyPair(type: KeyType, crypto: CryptoProvider): Promise<CryptoKeyPair> {
   return crypto.subtle.generateKey(algorithmFor(type), true, ['sign', 'verify']) as Promise<CryptoKeyPair>;

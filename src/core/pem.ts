@@ -1,10 +1,6 @@
 import { inputError } from './errors.js';
 import { x509 } from './x509.js';
 
-export function certificateToPem(cert: x509.X509Certificate): string {
-  return cert.toString('pem').replace(/\r\n/g, '\n') + '\n';
-}
-
 /** Parses exactly one PEM certificate (the CA files pkictl writes). */
 export function readCertificatePem(pem: string, what: string): x509.X509Certificate {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];

@@ -55,7 +55,7 @@ export async function createFile(path: string, data: string, mode: number): Prom
 }
 
 /** Writes a new file that did not exist: O_EXCL with its final mode, data, fsync. */
-export async function writeNew(path: string, data: string, mode: number): Promise<void> {
+async function writeNew(path: string, data: string, mode: number): Promise<void> {
   const handle = await createFile(path, data, mode);
   try {
     await handle.sync();

@@ -9,7 +9,7 @@ import { PkiError } from '../../src/core/errors.js';
 import { certFacts, summarize } from '../../src/core/inspect.js';
 import { issueLeaf, issueRoot, type CertificateAuthority } from '../../src/core/issue.js';
 import { newKey } from '../../src/core/keys.js';
-import { certificateToPem } from '../../src/core/pem.js';
+import { toPem } from '../../src/core/der-write.js';
 import { x509 } from '../../src/core/x509.js';
 import { summaryField } from '../../src/ops/inspect.js';
 import { openssl } from '../helpers/openssl.js';
@@ -55,7 +55,7 @@ describe('summarize', () => {
     const issuedClient = await issueLeaf({ role: 'client', subject: { CN: 'bf935f05-bf2e-4138-bfec-f4baaf99fecc' }, spki: clientKey.spki, days: 30, now: NOW }, ca, crypto);
     server = new x509.X509Certificate(issuedServer.der);
     client = new x509.X509Certificate(issuedClient.der);
-    for (const [name, cert] of [['ca', caCert], ['server', server], ['client', client]] as const) await writeFile(join(dir, `${name}.crt`), certificateToPem(cert));
+    for (const [name, cert] of [['ca', caCert], ['server', server], ['client', client]] as const) await writeFile(join(dir, `${name}.crt`), toPem(new Uint8Array(cert.rawData), 'CERTIFICATE'));
   });
 
   it('reports a server certificate like openssl does', async () => {
