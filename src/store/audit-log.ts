@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { open, readFile, stat, truncate } from 'node:fs/promises';
-import { appendDurably } from './group-append.js';
+import { appendDurably } from './group-commit.js';
 
 /**
  * certs/audit.log: append-only JSON lines, one per event, never key material. Each line carries

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { failure } from '../core/errors.js';
 import { cutTornTail, type AuditHead } from './audit-log.js';
-import { GroupAppender } from './group-append.js';
+import { appendDurably } from './group-commit.js';
 
 /**
  * The issuance index: every certificate pkictl issued in this directory, with its status.
@@ -79,11 +79,13 @@ export interface CertIndex {
   lastAuditLines(): string[];
   /** The number of the latest CRL written (0 = none). */
   crlNumber(): number;
+  /** Applies a transaction to this process's view at once: the next one builds on it. */
+  stage(txn: IndexTransaction): void;
   /**
-   * Records one transaction: visible to this process at once (the next commit builds on it), and
-   * durable when the promise resolves; after a crash it is either wholly there or absent.
+   * Makes staged transactions durable as one unit (the store groups concurrent ones): after a crash
+   * they are either all there or all absent.
    */
-  commit(txn: IndexTransaction): Promise<void>;
+  persist(txns: IndexTransaction[]): Promise<void>;
 }
 
 interface State {
@@ -147,12 +149,9 @@ function merge(txns: IndexTransaction[]): IndexTransaction {
 export class FileCertIndex implements CertIndex {
   readonly path: string;
   private state: State = emptyState();
-  /** Concurrent commits (the bulk engine) share one line: one write + fsync, and one atomic unit. */
-  private readonly journal: GroupAppender<IndexTransaction>;
 
   constructor(dir: string) {
     this.path = join(dir, 'index.jsonl');
-    this.journal = new GroupAppender(this.path, (txns) => JSON.stringify({ time: new Date().toISOString(), ...merge(txns) }) + '\n');
   }
 
   /** Loads without the lock (read-only commands): a torn last line is skipped, not repaired. */
@@ -219,8 +218,12 @@ export class FileCertIndex implements CertIndex {
     return this.state.crlNumber;
   }
 
-  commit(txn: IndexTransaction): Promise<void> {
+  stage(txn: IndexTransaction): void {
     apply(this.state, txn);
-    return this.journal.append(txn);
+  }
+
+  /** One line for the group: one write(2) + fsync, the atomic step. */
+  persist(txns: IndexTransaction[]): Promise<void> {
+    return appendDurably(this.path, JSON.stringify({ time: new Date().toISOString(), ...merge(txns) }) + '\n');
   }
 }

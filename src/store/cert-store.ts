@@ -9,8 +9,8 @@ import { importPrivateKeyPem, publicKeyOf } from '../core/keys.js';
 import type { CryptoProvider } from '../core/x509.js';
 import { CERT_MODE, ensureDir, exists, KEY_DIR_MODE, KEY_MODE, writeFilesAtomically } from './atomic-write.js';
 import { appendLines, chainLines, cutTornTail, GENESIS, readLastHead, type AuditContext, type AuditEvent, type AuditLine } from './audit-log.js';
-import { GroupAppender } from './group-append.js';
-import { FileCertIndex, type CertIndex, type IndexEntry, type IndexKind, type RevocationReason, type StatusChange } from './cert-index.js';
+import { GroupCommit } from './group-commit.js';
+import { FileCertIndex, type CertIndex, type IndexEntry, type IndexKind, type IndexTransaction, type RevocationReason, type StatusChange } from './cert-index.js';
 import { Layout } from './layout.js';
 import { acquireLock, type LockHandle } from './lock.js';
 import { createSlot, ensureVersioned, installVersion, pruneVersions, slotState, versionName, type SlotSpec } from './pair-slot.js';
@@ -120,14 +120,15 @@ function defaultCommand(): string {
  * makes a decision from the directory's state (rotate: "which tenants need renewal") wraps the
  * whole decision and its writes in withLock(), which is reentrant within one CertStore, and
  * concurrent saves from one process (the bulk engine) are ordered at the commit only, and share its
- * writes (one index line + one audit append per group of commits, group-append.ts).
+ * writes (one index line + one audit append per group of commits, group-commit.ts).
  */
 export class CertStore {
   readonly layout: Layout;
   readonly index: CertIndex;
   private readonly options: StoreOptions;
   private readonly audit: AuditContext;
-  private readonly auditLog: GroupAppender<string[]>;
+  /** Staged index transactions waiting for their group's writes. */
+  private readonly journal: GroupCommit<IndexTransaction>;
   private readonly madeDirs = new Map<string, Promise<void>>();
   private holders = 0;
   private lockReady: Promise<void> | undefined;
@@ -138,7 +139,12 @@ export class CertStore {
     this.index = new FileCertIndex(this.layout.root);
     this.options = options;
     this.audit = { actor: options.actor ?? defaultActor(), command: options.command ?? defaultCommand() };
-    this.auditLog = new GroupAppender(this.layout.auditLog, (groups) => groups.flat().map((text) => `${text}\n`).join(''));
+    // Per group: the index line (the commit point), then its audit lines. The next group waits, so
+    // after a crash only the last index line can lack its audit lines, which recover() appends.
+    this.journal = new GroupCommit(async (txns) => {
+      await this.index.persist(txns);
+      await appendLines(this.layout.auditLog, txns.flatMap((t) => t.audit));
+    });
   }
 
   /**
@@ -201,9 +207,9 @@ export class CertStore {
 
   /**
    * Commits index changes and their audit lines: index first (the commit point), then the log.
-   * Everything up to index.commit() runs synchronously, so the checks, the chain and the staged
-   * change of one commit never interleave with another of this process (the bulk engine), while
-   * their writes are grouped (group-append.ts). Resolves when both are durable.
+   * The checks, the chain and the staging run synchronously, so they never interleave with another
+   * commit of this process (the bulk engine), while the writes are grouped (group-commit.ts).
+   * Resolves when both are durable.
    */
   private commit(change: { add?: IndexEntry[]; set?: StatusChange[]; crlNumber?: number }, events: AuditEvent[], time = new Date()): Promise<void> {
     for (const entry of change.add ?? []) {
@@ -212,7 +218,9 @@ export class CertStore {
       }
     }
     const { texts, head } = chainLines(this.index.auditHead(), events, this.audit, time);
-    return this.index.commit({ ...change, audit: texts, auditHead: head }).then(() => (texts.length > 0 ? this.auditLog.append(texts) : undefined));
+    const txn: IndexTransaction = { ...change, audit: texts, auditHead: head };
+    this.index.stage(txn);
+    return this.journal.add(txn);
   }
 
   /** Records `event` alone (e.g. a failed rotation) in the audit log. */

@@ -19,27 +19,23 @@ interface Waiter<T> {
 }
 
 /**
- * Group commit for an append-only file: items that arrive while a write is in flight are written
- * together by the next one (one write + one fsync for the group, in arrival order), and each
- * append() resolves once its item is durable. A bulk run of 8 concurrent jobs thus pays about one
- * fsync per group instead of one per tenant, and nobody is told "done" before the data is on disk.
+ * Group commit: items that arrive while a write is in flight are written together by the next one
+ * (in arrival order), and each add() resolves once its group is durable. A bulk run of 32 concurrent
+ * jobs thus pays one index line and one audit append (with their fsyncs) per group instead of per
+ * tenant, and nobody is told "done" before the data is on disk. Groups are written one after the
+ * other: a group's whole write finishes before the next one starts.
  *
- * After a failed write every pending and later append fails too: the caller already acted on the
- * items (in memory), so carrying on would build on state the file does not have.
+ * After a failed write every pending and later add fails too: the caller already acted on the
+ * items (in memory), so carrying on would build on state the files do not have.
  */
-export class GroupAppender<T> {
+export class GroupCommit<T> {
   private queue: Array<Waiter<T>> = [];
   private writing = false;
   private failure: unknown;
 
-  constructor(
-    private readonly path: string,
-    /** The text written for a group: whole lines, each ending in '\n'. */
-    private readonly render: (items: T[]) => string,
-    private readonly mode = 0o644,
-  ) {}
+  constructor(private readonly write: (items: T[]) => Promise<void>) {}
 
-  append(item: T): Promise<void> {
+  add(item: T): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
@@ -52,7 +48,7 @@ export class GroupAppender<T> {
     while (this.queue.length > 0) {
       const group = this.queue.splice(0);
       try {
-        await appendDurably(this.path, this.render(group.map((w) => w.item)), this.mode);
+        await this.write(group.map((w) => w.item));
         for (const w of group) w.resolve();
       } catch (error) {
         this.failure = error;
