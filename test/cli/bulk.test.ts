@@ -80,6 +80,19 @@ describe('issue client --from: 200 tenants in one run', () => {
     expect(new Set(doc.issued.map((p: { serial: string }) => p.serial.toUpperCase()))).toEqual(serials);
   });
 
+  it('records every tenant exactly once in the index and the audit log (group-committed), with an intact chain', async () => {
+    const lines = (await readFile(join(dir, 'index.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { add?: Array<{ serial: string; tenantId?: string }> });
+    const added = lines.flatMap((l) => l.add ?? []).filter((e) => e.tenantId !== undefined);
+    expect(added.map((e) => e.tenantId).sort()).toEqual([...ids].sort());
+    const onDisk = await Promise.all(ids.map(async (id) => new X509Certificate(await readFile(join(dir, 'clients', id, 'client.crt'))).serialNumber.toLowerCase()));
+    expect(added.map((e) => e.serial).sort()).toEqual(onDisk.sort());
+    expect(lines.length).toBeLessThan(201); // concurrent tenants shared index lines
+    const audit = (await readFile(join(dir, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { action: string; tenant?: string });
+    expect(audit.filter((l) => l.action === 'issue').map((l) => l.tenant).sort()).toEqual([...ids].sort());
+    const verify = await runCli(['audit-log', 'verify', '--dir', dir]);
+    expect(verify.code, verify.stderr).toBe(0);
+  });
+
   it('writes keys that match their certificates (openssl on a sample, node:crypto on all)', async () => {
     await expectCompletePairs(dir, ids);
     for (const id of ids.filter((_, i) => i % 20 === 0)) {
