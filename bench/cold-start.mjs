@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { arg, BIN, fmt, machineLine, median, NODE, scratch, table } from './lib.mjs';
+import { arg, BIN, childCpuMs, fmt, machineLine, median, NODE, scratch, table } from './lib.mjs';
 
 const runs = Number(arg('runs', 30));
 const entry = resolve(arg('entry', BIN));
@@ -35,18 +35,6 @@ const commands = [
 // Prove each command works before timing it.
 for (const c of commands) must(spawnSync(c.cmd, c.args, { encoding: 'utf8' }), c.name);
 
-// CPU time (user + sys) of the child, from bash's `times`: far less sensitive to other load on the
-// machine than wall time, which is what the targets are about but what a busy machine inflates.
-const quote = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
-function cpuMs(c) {
-  const out = spawnSync('bash', ['-c', `${[c.cmd, ...c.args].map(quote).join(' ')} >/dev/null 2>&1; times`], { encoding: 'utf8' }).stdout;
-  const [user, sys] = out.trim().split('\n')[1].split(/\s+/).map((t) => {
-    const m = /^(\d+)m([\d.]+)s$/.exec(t);
-    return (Number(m[1]) * 60 + Number(m[2])) * 1000;
-  });
-  return user + sys;
-}
-
 const samples = new Map(commands.map((c) => [c.name, []]));
 const cpu = new Map(commands.map((c) => [c.name, []]));
 for (let i = 0; i < runs + 2; i++) {
@@ -55,7 +43,7 @@ for (let i = 0; i < runs + 2; i++) {
     spawnSync(c.cmd, c.args, { stdio: 'ignore' });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (i >= 2) samples.get(c.name).push(ms); // two warm-up rounds (page cache)
-    if (i >= 2) cpu.get(c.name).push(cpuMs(c));
+    if (i >= 2) cpu.get(c.name).push(childCpuMs(c.cmd, c.args));
   }
 }
 

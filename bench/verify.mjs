@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { arg, BIN, fmt, machineLine, makeTree, median, NODE, scratch, table } from './lib.mjs';
+import { arg, BIN, childCpuMs, fmt, machineLine, makeTree, median, NODE, scratch, table } from './lib.mjs';
 
 const N = Number(arg('n', 1000));
 const runs = Number(arg('runs', 3));
@@ -36,16 +36,6 @@ const commands = [
   { name: `openssl verify -CAfile ca.crt (${N} files)`, cmd: 'openssl', args: ['verify', '-CAfile', caCert, ...files], ok: (r) => r.status === 0 && r.stdout.split('\n').filter((l) => l.endsWith(': OK')).length === N },
 ];
 
-// CPU time (user + sys) of one run of the command, from bash's `times` (children's line).
-function cpuMs(c) {
-  const out = spawnSync('bash', ['-c', '"$@" >/dev/null 2>&1; times', 'bash', c.cmd, ...c.args], { encoding: 'utf8' }).stdout;
-  const [user, sys] = out.trim().split('\n')[1].split(/\s+/).map((t) => {
-    const m = /^(\d+)m([\d.]+)s$/.exec(t);
-    return (Number(m[1]) * 60 + Number(m[2])) * 1000;
-  });
-  return user + sys;
-}
-
 const samples = new Map(commands.map((c) => [c.name, []]));
 const cpu = new Map(commands.map((c) => [c.name, []]));
 for (let i = 0; i < runs; i++) {
@@ -55,7 +45,7 @@ for (let i = 0; i < runs; i++) {
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (!c.ok(r)) throw new Error(`${c.name} did not accept every certificate (exit ${r.status}): ${(r.stderr || r.stdout).slice(0, 400)}`);
     samples.get(c.name).push(ms);
-    cpu.get(c.name).push(cpuMs(c));
+    cpu.get(c.name).push(childCpuMs(c.cmd, c.args));
   }
 }
 console.log(`verify ${N} client certificates (${caKey} CA, tree ${made}), median of ${runs} interleaved runs · ${machineLine()}\n`);

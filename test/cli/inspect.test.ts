@@ -3,11 +3,9 @@ import { mkdir, readdir, readFile, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openssl } from '../helpers/openssl.js';
-import { runCli } from '../helpers/run-cli.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { cliTree, runCli } from '../helpers/run-cli.js';
 import { expectInputError } from '../helpers/expect-cli.js';
 
-const ec = ['--key', 'ec-p256'];
 const uuid = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
 const TENANTS = Array.from({ length: 25 }, (_, i) => uuid(i + 1));
 
@@ -19,13 +17,7 @@ describe('pkictl inspect', () => {
   const client = (id: string) => join(dir, 'clients', id, 'client.crt');
 
   beforeAll(async () => {
-    base = await tempDir();
-    dir = join(base, 'certs');
-    expect((await runCli(['init', '--dir', dir, ...ec])).code).toBe(0);
-    expect((await runCli(['issue', 'server', '--dir', dir, ...ec])).code).toBe(0);
-    const r = await runCli(['issue', 'client', '--dir', dir, ...ec, ...TENANTS]);
-    expect(r.code, r.stderr).toBe(0);
-    server = join(dir, 'server.crt');
+    ({ base, dir, server } = await cliTree(TENANTS));
   });
 
   it('--field cn over many files prints one CN per line, in argument order, nothing else', async () => {

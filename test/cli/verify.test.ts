@@ -1,8 +1,7 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/run-cli.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { cliTree, runCli } from '../helpers/run-cli.js';
 import { expectInputError } from '../helpers/expect-cli.js';
 
 const ec = ['--key', 'ec-p256'];
@@ -17,13 +16,7 @@ describe('pkictl verify', () => {
   const client = (id: string) => join(dir, 'clients', id, 'client.crt');
 
   beforeAll(async () => {
-    base = await tempDir();
-    dir = join(base, 'certs');
-    expect((await runCli(['init', '--dir', dir, ...ec])).code).toBe(0);
-    expect((await runCli(['issue', 'server', '--dir', dir, ...ec])).code).toBe(0);
-    const r = await runCli(['issue', 'client', '--dir', dir, ...ec, A, B]);
-    expect(r.code, r.stderr).toBe(0);
-    server = join(dir, 'server.crt');
+    ({ base, dir, server } = await cliTree([A, B]));
   });
 
   it('prints "<file>: OK" per file and exits 0 (many files, one process, default --ca <dir>/ca.crt)', async () => {
@@ -88,10 +81,7 @@ describe('pkictl verify', () => {
     expect(good.stdout.trim().split('\n')).toHaveLength(3);
     expect(good.stdout).toMatch(/server\.crt: OK/);
     // plant tenant A's certificate under another tenant's directory
-    const tree = join(base, 'planted');
-    expect((await runCli(['init', '--dir', tree, ...ec])).code).toBe(0);
-    expect((await runCli(['issue', 'server', '--dir', tree, ...ec])).code).toBe(0);
-    expect((await runCli(['issue', 'client', '--dir', tree, ...ec, A])).code).toBe(0);
+    const { dir: tree } = await cliTree([A]);
     await mkdir(join(tree, 'clients', B), { recursive: true });
     await copyFile(join(tree, 'clients', A, 'client.crt'), join(tree, 'clients', B, 'client.crt'));
     const bad = await runCli(['verify', '--all', '--dir', tree]);
@@ -101,10 +91,7 @@ describe('pkictl verify', () => {
   });
 
   it('--crl reports REVOKED; --all uses the tree\'s own crl.pem', async () => {
-    const tree = join(base, 'revoked');
-    expect((await runCli(['init', '--dir', tree, ...ec])).code).toBe(0);
-    expect((await runCli(['issue', 'server', '--dir', tree, ...ec])).code).toBe(0);
-    expect((await runCli(['issue', 'client', '--dir', tree, ...ec, A, B])).code).toBe(0);
+    const { dir: tree } = await cliTree([A, B]);
     const before = await runCli(['verify', '--all', '--dir', tree]);
     expect(before.code, before.stdout).toBe(0);
     const revoke = await runCli(['revoke', '--dir', tree, '--tenant', A]);

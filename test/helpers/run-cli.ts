@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './temp-dir.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/pkictl.js', import.meta.url));
 
@@ -25,4 +27,18 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
     child.stdin.end(options.input ?? '');
   });
+}
+
+/**
+ * A certs/ tree made by the CLI with EC P-256 keys: CA, gateway pair and one client pair per tenant,
+ * in a fresh temp dir (`base`, which tests may fill with other files).
+ */
+export async function cliTree(tenants: string[]): Promise<{ base: string; dir: string; server: string }> {
+  const base = await tempDir();
+  const dir = join(base, 'certs');
+  for (const command of [['init'], ['issue', 'server'], ['issue', 'client', ...tenants]]) {
+    const r = await runCli([...command, '--dir', dir, '--key', 'ec-p256']);
+    if (r.code !== 0) throw new Error(`pkictl ${command.slice(0, 2).join(' ')} failed: ${r.stderr}`);
+  }
+  return { base, dir, server: join(dir, 'server.crt') };
 }
