@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
+import { hostname, userInfo } from 'node:os';
 import { inputError } from '../core/errors.js';
 import type { CryptoProvider } from '../core/x509.js';
-import type { OpContext } from '../ops/context.js';
+import type { HookResult, OpContext } from '../ops/context.js';
+import { CertStore } from '../store/cert-store.js';
 
 /**
  * WebCrypto for @peculiar/x509. Node's built-in provider is the default: same signing speed, but its
@@ -16,6 +19,58 @@ export async function cryptoProvider(name = process.env.PKICTL_CRYPTO_PROVIDER ?
   throw inputError('PROVIDER_UNKNOWN', `PKICTL_CRYPTO_PROVIDER must be 'node' or 'peculiar', not '${name}'`);
 }
 
+/** Who is acting, for the audit log: PKICTL_ACTOR, else user@host (--actor overrides both). */
+function defaultActor(): string {
+  if (process.env.PKICTL_ACTOR) return process.env.PKICTL_ACTOR;
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    /* no passwd entry (containers) */
+  }
+  return `${user}@${hostname()}`;
+}
+
+/** "pkictl issue client", "pkictl rotate": the leading command words, without ids or flags. */
+function commandWords(): string {
+  const words: string[] = [];
+  for (const arg of process.argv.slice(2)) {
+    if (arg.startsWith('-') || !/^[a-z][a-z-]*$/.test(arg) || words.length === 2) break;
+    words.push(arg);
+  }
+  return ['pkictl', ...words].join(' ');
+}
+
+/** PKICTL_LOCK_TIMEOUT (seconds) when set; else the store's default. */
+function lockTimeoutMs(): number | undefined {
+  const text = process.env.PKICTL_LOCK_TIMEOUT;
+  const seconds = Number(text);
+  return text !== undefined && text !== '' && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+}
+
+/** rotate --exec: `sh -c command` with this process's environment plus `env`; its stdout goes to our stderr. */
+function runHook(command: string, env: Record<string, string>): Promise<HookResult> {
+  return new Promise((resolve) => {
+    // stdout stays the plan/result (--json) alone.
+    const child = spawn('sh', ['-c', command], { env: { ...process.env, ...env }, stdio: ['ignore', 2, 2] });
+    child.on('error', () => resolve({ code: 127, signal: null }));
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+}
+
+/** The parts of the context that need no crypto provider: the store, the hook launcher, the notes. */
+export function processContext(notify: (message: string) => void): Omit<OpContext, 'crypto'> {
+  const command = commandWords();
+  const cwd = process.cwd();
+  const timeout = lockTimeoutMs();
+  return {
+    now: new Date(),
+    notify,
+    openStore: (dir, options) => new CertStore(dir, { actor: options?.actor ?? defaultActor(), command, cwd, onLockWait: notify, lockTimeoutMs: timeout }),
+    runHook,
+  };
+}
+
 export async function makeContext(notify: (message: string) => void): Promise<OpContext> {
-  return { crypto: await cryptoProvider(), now: new Date(), notify };
+  return { crypto: await cryptoProvider(), ...processContext(notify) };
 }

@@ -1,10 +1,10 @@
 import { inputError } from '../core/errors.js';
-import { readUserFile } from '../store/cert-store.js';
+import { readUserText } from '../store/files.js';
 
 /** The CA passphrase from --passphrase-file (first line) or PKICTL_CA_PASSPHRASE; the file wins. */
 export async function readPassphrase(file: string | undefined): Promise<string | undefined> {
   if (file !== undefined) {
-    const passphrase = (await readUserFile(file, `passphrase file ${file}`)).split(/\r?\n/)[0]!;
+    const passphrase = (await readUserText(file, `passphrase file ${file}`)).split(/\r?\n/)[0]!;
     if (passphrase.length === 0) throw inputError('PASSPHRASE_EMPTY', `passphrase file ${file} is empty`);
     return passphrase;
   }

@@ -6,7 +6,8 @@ import { needsRenewal, type RenewThreshold } from '../core/renewal.js';
 import { tenantIdProblem } from '../core/tenant-id.js';
 import { verifyChain, type Purpose } from '../core/verify.js';
 import { x509 } from '../core/x509.js';
-import { mapConcurrent, readTreeFileSync, scanTree, type FileRead, type TreeEntry } from '../store/scan.js';
+import type { FileRead } from '../store/files.js';
+import { mapConcurrent, type TreeEntry } from '../store/scan.js';
 import { crlState, indexRevocations } from './list.js';
 import type { OpContext } from './context.js';
 
@@ -106,7 +107,8 @@ function keyMatches(pem: string, cert: x509.X509Certificate, passphrase: string 
 }
 
 export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<AuditResult> {
-  const scan = await scanTree(request.dir, { keys: true, strays: true });
+  const store = ctx.openStore(request.dir);
+  const scan = await store.scanTree({ keys: true, strays: true });
   const rel = (p: string) => p.slice(scan.root.length + 1);
   const findings: AuditFinding[] = [];
   const notes: string[] = [];
@@ -195,11 +197,11 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
   // 3. Revocation: the issuance index and certs/crl.pem (issue 7), when present.
   const revoked = new Map<string, string>();
   try {
-    for (const [serial, why] of (await indexRevocations(request.dir)) ?? []) revoked.set(serial, `${why} in the issuance index`);
+    for (const [serial, why] of (await indexRevocations(store)) ?? []) revoked.set(serial, `${why} in the issuance index`);
   } catch (error) {
     notes.push(`the issuance index could not be read (${error instanceof Error ? error.message : String(error)}): revocations in it were not checked`);
   }
-  const crlRead = readTreeFileSync(scan.layout.crl);
+  const crlRead = store.readTreeFile(scan.layout.crl);
   const crl = crlState(crlRead, request.at);
   if (crl && crlRead.ok) {
     const code = crl.status === 'expired' ? 'CRL_EXPIRED' : crl.status === 'stale' ? 'CRL_STALE' : crl.status === 'unreadable' ? 'CRL_INVALID' : undefined;

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
  * Used by `issue client` (ops/issue-clients.ts) and meant for every many-tenant operation (rotate):
  *
  * ```ts
- * const { signal, dispose } = interruptSignal();          // CLI only: SIGINT/SIGTERM → abort
+ * const { signal, dispose } = interruptSignal();          // the CLI's (cli/interrupt.ts): SIGINT/SIGTERM → abort
  * const report = await runBulk(tenantIds, async (id) => {
  *   const pair = await makePair(...);                     // CPU/crypto: nothing on disk yet
  *   return store.saveClient(id, pair.pem);                // the one commit point, atomic
@@ -135,29 +135,5 @@ export async function runBulk<T, R>(
     stoppedOnFailure,
     concurrency,
     elapsedMs: performance.now() - started,
-  };
-}
-
-/**
- * For CLI commands: an AbortSignal that fires on the first SIGINT/SIGTERM, so a bulk run stops
- * starting items and lets in-flight ones finish. A second signal exits at once (status 130/143):
- * the store's writes are atomic, so even then no tenant is left half-written.
- * Call dispose() when the run is over to restore the default handlers.
- */
-export function interruptSignal(onFirst?: (signal: NodeJS.Signals) => void): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const handler = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(sig === 'SIGINT' ? 130 : 143);
-    controller.abort(sig);
-    onFirst?.(sig);
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return {
-    signal: controller.signal,
-    dispose() {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-    },
   };
 }

@@ -1,11 +1,29 @@
 import type { CryptoProvider } from '../core/x509.js';
+import type { CertStore } from '../store/cert-store.js';
 
-/** What every operation receives from the CLI: no globals, so tests and future callers can supply their own. */
+/** What rotate's --exec hook ended with. */
+export interface HookResult {
+  code: number | null;
+  signal: string | null;
+}
+
+/**
+ * What every operation receives from its caller (the CLI): no globals, so tests and future callers
+ * (a server) can supply their own. Operations touch neither the disk nor the process themselves.
+ */
 export interface OpContext {
   crypto: CryptoProvider;
   now: Date;
   /** A note for the operator (stderr in the CLI). */
   notify(message: string): void;
+  /**
+   * The store of a certs/ directory: the only way an operation reads or writes it. The CLI's records
+   * its actor and command line and says through notify() when it waits for the lock; a test may
+   * give it another CertIndex. `actor` overrides the caller's default (--actor).
+   */
+  openStore(dir: string, options?: { actor?: string }): CertStore;
+  /** Runs rotate's --exec hook (the CLI: `sh -c command`, its environment plus `env`); never rejects. */
+  runHook(command: string, env: Record<string, string>): Promise<HookResult>;
 }
 
 export type IssuedKind = 'ca' | 'server' | 'client';

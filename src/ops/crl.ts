@@ -1,10 +1,9 @@
 import { buildCrl, crlToPem } from '../core/crl.js';
 import type { CertificateAuthority } from '../core/issue.js';
 import type { IndexEntry } from '../store/cert-index.js';
-import { CertStore } from '../store/cert-store.js';
+import type { CertStore } from '../store/cert-store.js';
 import type { OpContext } from './context.js';
 
-export const DEFAULT_CRL_DAYS = 7;
 const DAY_MS = 86_400_000;
 
 export interface CrlResult {
@@ -42,14 +41,14 @@ export async function regenerateCrl(store: CertStore, ca: CertificateAuthority, 
 
 export interface CrlRequest {
   dir: string;
-  /** Who is acting, for the audit log (default PKICTL_ACTOR, else user@host). */
+  /** Who is acting, for the audit log (default: the caller's, see OpContext.openStore). */
   actor?: string;
   days: number;
   passphrase?: string;
 }
 
 export async function writeCrl(request: CrlRequest, ctx: OpContext): Promise<CrlResult> {
-  const store = new CertStore(request.dir, { onLockWait: ctx.notify, actor: request.actor });
+  const store = ctx.openStore(request.dir, { actor: request.actor });
   const ca = await store.loadCa(request.passphrase, ctx.crypto);
   return regenerateCrl(store, ca, request.days, ctx);
 }

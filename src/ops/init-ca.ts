@@ -1,7 +1,6 @@
 import { issueRoot } from '../core/issue.js';
 import { newKey, type KeyType } from '../core/keys.js';
 import type { Subject } from '../core/subject.js';
-import { CertStore } from '../store/cert-store.js';
 import type { IssuedPair, OpContext } from './context.js';
 
 export interface InitCaRequest {
@@ -13,7 +12,7 @@ export interface InitCaRequest {
 }
 
 export async function initCa(request: InitCaRequest, ctx: OpContext): Promise<IssuedPair> {
-  const store = new CertStore(request.dir, { onLockWait: ctx.notify });
+  const store = ctx.openStore(request.dir);
   await store.assertNoCa(); // before the slow key generation
   const key = await newKey(request.key, ctx.crypto, request.passphrase);
   const cert = await issueRoot({ subject: request.subject, spki: key.spki, privateKey: key.privateKey, days: request.days, now: ctx.now }, ctx.crypto);

@@ -1,8 +1,7 @@
 import { certificateBytes, peekCertificate, peekField, malformedCertificate, PEEKABLE_FIELDS, type InspectField } from '../core/cert-peek.js';
 import { inputError } from '../core/errors.js';
 import type { CertSummary } from '../core/inspect.js';
-import { readInput } from '../store/read-input.js';
-import { mapConcurrent } from '../store/scan.js';
+import { readUserFile } from '../store/files.js';
 
 export interface InspectRequest {
   /** Paths as given; '-' is stdin. */
@@ -22,19 +21,16 @@ export type InspectResult =
   | { kind: 'field'; field: InspectField; values: string[] }
   | { kind: 'full'; certificates: InspectedCertificate[] };
 
-/** Enough reads in flight for a CI job passing thousands of files; the order of output is kept. */
-const CONCURRENCY = 32;
-
 const sourceName = (file: string) => (file === '-' ? 'stdin' : file);
 
 async function readAll(files: string[]): Promise<Uint8Array[]> {
   if (files.length === 0) throw inputError('INPUT_MISSING', 'no file given', "pass one or more certificate files, or '-' for stdin");
   if (files.filter((f) => f === '-').length > 1) throw inputError('USAGE', "stdin ('-') can be read only once");
-  const read = await mapConcurrent(files, CONCURRENCY, (file) => readInput(file).catch((error: unknown) => ({ error })));
-  // Report the first bad file in argument order, whichever read finished first.
-  const bad = read.find((r): r is { error: unknown } => 'error' in r);
-  if (bad) throw bad.error;
-  return read as Uint8Array[];
+  // One after the other: the reads are synchronous (store/files.ts), and the first bad file in
+  // argument order is the one reported.
+  const data: Uint8Array[] = [];
+  for (const file of files) data.push(await readUserFile(file));
+  return data;
 }
 
 /**

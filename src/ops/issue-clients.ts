@@ -1,6 +1,6 @@
 import { inputError, PkiError } from '../core/errors.js';
 import { printable, tenantIdProblem } from '../core/tenant-id.js';
-import { CertStore } from '../store/cert-store.js';
+import type { CertStore } from '../store/cert-store.js';
 import { defaultConcurrency, runBulk, type BulkProgress } from './bulk.js';
 import type { IssuedPair, OpContext } from './context.js';
 import { makePair, refuseOverwrite, type LeafProfile } from './issue-leaf.js';
@@ -100,7 +100,7 @@ export function concurrencyFor(key: string): number {
 export async function issueClients(request: IssueClientsRequest, ctx: OpContext): Promise<IssueClientsResult> {
   if (request.force && request.skipExisting) throw inputError('USAGE', "flag '--force' is incompatible with '--skip-existing'");
   validateTenants(request.tenants, request.tenantIdPattern);
-  const store = new CertStore(request.dir, { onLockWait: ctx.notify });
+  const store = ctx.openStore(request.dir);
   const ca = await store.loadCa(request.passphrase, ctx.crypto);
   // One lock for the whole batch: the existence check and the writes it decides on cannot be
   // interleaved with another pkictl, and the lock is taken (and the index loaded) once, not per tenant.

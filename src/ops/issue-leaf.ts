@@ -3,7 +3,7 @@ import { issueLeaf, type CertificateAuthority, type LeafRole } from '../core/iss
 import { newKey, type KeyType } from '../core/keys.js';
 import { formatSan, type San } from '../core/san.js';
 import type { Subject } from '../core/subject.js';
-import { CertStore, type PairPaths, type PemPair } from '../store/cert-store.js';
+import type { CertStore, PairPaths, PemPair } from '../store/cert-store.js';
 import type { IssuedPair, OpContext } from './context.js';
 
 export interface LeafProfile {
@@ -37,7 +37,7 @@ export interface IssueServerRequest extends LeafProfile {
 }
 
 export async function issueServer(request: IssueServerRequest, ctx: OpContext): Promise<IssuedPair> {
-  const store = new CertStore(request.dir, { onLockWait: ctx.notify });
+  const store = ctx.openStore(request.dir);
   const ca = await store.loadCa(request.passphrase, ctx.crypto);
   // The existence check and the write under one lock: two concurrent `issue server` without
   // --force cannot both pass the check.

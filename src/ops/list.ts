@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { equalBytes, peekCertificates, peekCrlTimes, type CertPeek } from '../core/cert-peek.js';
 import { PkiError } from '../core/errors.js';
 import { daysLeft, DEFAULT_RENEW_BEFORE, expiryStatus, needsRenewal, type RenewThreshold } from '../core/renewal.js';
-import type { IndexTransaction } from '../store/cert-index.js';
-import { Layout } from '../store/layout.js';
-import { readTreeFileSync, scanTree, type EntryKind, type FileRead, type TreeEntry } from '../store/scan.js';
+import type { CertStore } from '../store/cert-store.js';
+import type { FileRead } from '../store/files.js';
+import type { EntryKind, TreeEntry } from '../store/scan.js';
+import type { OpContext } from './context.js';
 
 export type ListStatus = 'valid' | 'expiring' | 'expired' | 'invalid';
 
@@ -79,73 +79,23 @@ export function crlState(read: FileRead, at: Date): CrlState | null {
   return { status: 'fresh', ...base, message: `crl.pem is valid until ${base.nextUpdate}` };
 }
 
-/** Serial → why the issuance index says the certificate must not be used; undefined when there is no index. */
-export type RevocationLookup = (dir: string) => Promise<Map<string, string> | undefined>;
-
-export interface IndexRevocation {
-  reason: string;
-  /** When it was revoked (ISO time), or 'unknown time'. */
-  at: string;
-}
-
 /**
- * Revocations from issue 7's issuance index (certs/index.jsonl), read without the lock as every
- * read-only command does (a torn last line is skipped). Only revocations change what list reports:
- * the tree is what is deployed, so rows always come from it (a tree made before the index existed,
- * or changed by hand, is still listed whole); the index adds what the files cannot say.
- *
- * Speed: the journal of a 10,000-tenant CA is ~12 MB (every transaction carries its audit lines), and
- * folding all of it through FileCertIndex.load() cost 0.3-0.5 s of CPU, a quarter of a list run. A
- * revocation can only come from a line that contains "revoked", so only those lines are parsed; the
- * fold is the index's own (add, then status changes, last one wins). With a database behind the
- * CertIndex seam this becomes one query for revoked serials. `rotate --dry-run` reads it the same way.
+ * Revocations from issue 7's issuance index, read without the lock as every read-only command does,
+ * as reasons to show. Only revocations change what list reports: the tree is what is deployed, so
+ * rows always come from it (a tree made before the index existed, or changed by hand, is still listed
+ * whole); the index adds what the files cannot say. undefined: no index.
  */
-export async function readIndexRevocations(dir: string): Promise<Map<string, IndexRevocation> | undefined> {
-  let journal: Buffer;
-  try {
-    journal = await readFile(new Layout(dir).index);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  const status = new Map<string, { status: string; revocation?: IndexRevocation }>();
-  // Search the bytes (memchr-fast) instead of decoding and splitting 12 MB of text.
-  for (let hit = journal.indexOf('revoked'); hit !== -1; ) {
-    const start = journal.lastIndexOf(0x0a, hit) + 1;
-    const end = journal.indexOf(0x0a, hit);
-    // A line without its newline is a torn write: skipped, as FileCertIndex does.
-    if (end === -1) break;
-    let txn: IndexTransaction;
-    try {
-      txn = JSON.parse(journal.toString('utf8', start, end)) as IndexTransaction;
-    } catch {
-      throw new Error(`index.jsonl has a line that is not valid JSON (byte ${start})`);
-    }
-    for (const e of txn.add ?? []) {
-      status.set(e.serial, { status: e.status, revocation: e.status === 'revoked' ? { reason: e.revocationReason ?? 'unspecified', at: e.revokedAt ?? 'unknown time' } : undefined });
-    }
-    for (const c of txn.set ?? []) status.set(c.serial, { status: c.status, revocation: c.status === 'revoked' ? { reason: c.reason ?? 'unspecified', at: c.at } : undefined });
-    hit = journal.indexOf('revoked', end);
-  }
-  const revoked = new Map<string, IndexRevocation>();
-  for (const [serial, s] of status) if (s.status === 'revoked') revoked.set(serial, s.revocation!);
-  return revoked;
-}
-
-export const indexRevocations: RevocationLookup = async (dir) => {
-  const revoked = await readIndexRevocations(dir);
+export async function indexRevocations(store: CertStore): Promise<Map<string, string> | undefined> {
+  const revoked = await store.index.revocations();
   return revoked && new Map([...revoked].map(([serial, r]) => [serial, `revoked (${r.reason}) at ${r.at}`]));
-};
-
-/** For callers (and tests) that want the tree alone. */
-export const noIndex: RevocationLookup = async () => undefined;
+}
 
 function rowFor(entry: TreeEntry, ca: CertPeek | undefined, request: ListRequest, rel: (p: string) => string): ListRow {
   const base = { kind: entry.kind, tenant: entry.tenant ?? null, path: rel(entry.certPath) };
   const empty = { commonName: null, serial: null, notBefore: null, notAfter: null, daysLeft: null };
   if (!entry.cert.ok) {
     const file = entry.certPath.split('/').pop();
-    return { ...base, ...empty, status: 'invalid', problems: [`${file} ${entry.cert.reason}`] };
+    return { ...base, ...empty, status: 'invalid', problems: [`${file} ${entry.cert.missing ? 'missing' : entry.cert.reason}`] };
   }
   let peek: CertPeek;
   try {
@@ -177,19 +127,20 @@ function rowFor(entry: TreeEntry, ca: CertPeek | undefined, request: ListRequest
 }
 
 /** The inventory of --dir: one row per certificate of the contract, with status at `request.at`. */
-export async function listCertificates(request: ListRequest, revocations: RevocationLookup = indexRevocations): Promise<ListResult> {
+export async function listCertificates(request: ListRequest, ctx: OpContext): Promise<ListResult> {
+  const store = ctx.openStore(request.dir);
   const warnings: string[] = [];
-  const revoked = await revocations(request.dir).catch((error: unknown) => {
+  const revoked = await indexRevocations(store).catch((error: unknown) => {
     warnings.push(`the issuance index was not read (${error instanceof Error ? error.message : String(error)}); revocations are not shown`);
     return undefined;
   });
-  const layout = new Layout(request.dir);
-  const crl = crlState(readTreeFileSync(layout.crl), request.at);
+  const { layout } = store;
+  const crl = crlState(store.readTreeFile(layout.crl), request.at);
   if (crl && crl.status !== 'fresh') warnings.push(crl.message);
   const rel = (p: string) => p.slice(layout.root.length + 1);
   // ca.crt is the first entry the scan reads; every leaf after it is checked against it.
   let ca: CertPeek | undefined;
-  const scan = await scanTree(request.dir, {}, (entry) => {
+  const scan = await store.scanTree({}, (entry) => {
     if (entry.kind === 'ca' && entry.cert.ok) {
       try {
         ca = peekCertificates(entry.cert.bytes, 'ca.crt')[0]!;

@@ -1,14 +1,12 @@
 import { inputError } from '../core/errors.js';
 import { assertTenantId } from '../core/tenant-id.js';
 import type { IndexEntry, RevocationReason } from '../store/cert-index.js';
-import { CertStore } from '../store/cert-store.js';
-import { slotState } from '../store/pair-slot.js';
 import type { OpContext } from './context.js';
 import { regenerateCrl, type CrlResult } from './crl.js';
 
 export interface RevokeRequest {
   dir: string;
-  /** Who is acting, for the audit log (default PKICTL_ACTOR, else user@host). */
+  /** Who is acting, for the audit log (default: the caller's, see OpContext.openStore). */
   actor?: string;
   serials: string[];
   tenants: string[];
@@ -46,7 +44,7 @@ export async function revoke(request: RevokeRequest, ctx: OpContext): Promise<Re
   for (const [i, s] of serials.entries()) {
     if (!/^[0-9a-f]{1,40}$/.test(s)) throw inputError('SERIAL_INVALID', `invalid serial '${request.serials[i]}': expected hex, as openssl x509 -serial prints it`);
   }
-  const store = new CertStore(request.dir, { onLockWait: ctx.notify, actor: request.actor });
+  const store = ctx.openStore(request.dir, { actor: request.actor });
   const ca = await store.loadCa(request.passphrase, ctx.crypto); // fails before anything is written
   return store.withLock(async () => {
     const targets: string[] = [];
@@ -61,7 +59,7 @@ export async function revoke(request: RevokeRequest, ctx: OpContext): Promise<Re
     for (const tenant of request.tenants) {
       let entries = store.index.entriesFor('client', tenant);
       const slot = store.clientSlot(tenant, request.tenantIdPattern);
-      if ((await slotState(slot)) !== 'absent') {
+      if (store.slotState(slot) !== 'absent') {
         // A pair issued before the index existed is recorded first, so it can be revoked too.
         const onDisk = await store.adopt('client', await store.readText(slot.certLink), slot.certLink, tenant);
         if (!entries.some((e) => e.serial === onDisk.serial)) entries = [...entries, onDisk];

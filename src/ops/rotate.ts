@@ -1,7 +1,4 @@
-import { spawn } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
-import { lstatSync } from 'node:fs';
-import { join } from 'node:path';
 import { peekCertificate, peekCertificates, pemCertificateDer, type CertPeek } from '../core/cert-peek.js';
 import { inputError } from '../core/errors.js';
 import { issueLeaf, type CertificateAuthority } from '../core/issue.js';
@@ -11,16 +8,14 @@ import type { San } from '../core/san.js';
 import { SUBJECT_ATTRIBUTES, type Subject } from '../core/subject.js';
 import { tenantIdProblem } from '../core/tenant-id.js';
 import type { IndexEntry } from '../store/cert-index.js';
-import { CertStore } from '../store/cert-store.js';
-import type { SlotSpec, SlotState } from '../store/pair-slot.js';
-import { readTreeFileSync } from '../store/scan.js';
+import type { CertStore } from '../store/cert-store.js';
+import type { SlotSpec } from '../store/pair-slot.js';
 import { runBulk, type BulkProgress } from './bulk.js';
-import { readIndexRevocations } from './list.js';
 import type { OpContext } from './context.js';
 
 export interface RotateRequest {
   dir: string;
-  /** Who is acting, for the audit log (default PKICTL_ACTOR, else user@host). */
+  /** Who is acting, for the audit log (default: the caller's, see OpContext.openStore). */
   actor?: string;
   /** Limit to these tenants (empty: every tenant directory). */
   tenants: string[];
@@ -115,16 +110,6 @@ function revocationReasonOf(entry: IndexEntry | undefined): string | undefined {
   return entry?.status === 'revoked' ? (entry.revocationReason ?? 'unspecified') : undefined;
 }
 
-/** slotState of store/pair-slot.ts, synchronously and with the fewest lstat calls (see plan()). */
-function slotStateSync(slot: SlotSpec): SlotState {
-  const cert = lstatSync(slot.certLink, { throwIfNoEntry: false });
-  const key = lstatSync(slot.keyLink, { throwIfNoEntry: false });
-  if (cert?.isFile() || key?.isFile()) return cert && key ? 'plain' : 'partial';
-  const current = lstatSync(join(slot.base, 'current'), { throwIfNoEntry: false });
-  if (!cert && !key && !current) return 'absent';
-  return current?.isSymbolicLink() ? 'versioned' : 'partial';
-}
-
 /**
  * Decides one pair: read through its contract path, as a connector would. Serial and validity come
  * from the DER walker of core/cert-peek.ts, not a full @peculiar/x509 parse; the file must hold a PEM
@@ -132,12 +117,12 @@ function slotStateSync(slot: SlotSpec): SlotState {
  */
 function decide(store: CertStore, revokedFor: RevokedLookup, slot: SlotSpec, kind: 'client' | 'server', tenantId: string | undefined, request: RotateRequest, at: Date): Candidate {
   const base: PlanItem = { kind, ...(tenantId !== undefined && { tenantId }), action: 'skip', why: '' };
-  const state = slotStateSync(slot);
+  const state = store.slotState(slot);
   if (state === 'absent') return { slot, item: { ...base, why: 'no certificate on disk' } };
   if (state === 'partial') return { slot, item: { ...base, why: 'incomplete pair on disk (one file missing): reissue it with --force' } };
   const unreadable = (problem: string): Candidate => ({ slot, item: { ...base, why: `unreadable certificate: ${store.layout.display(slot.certLink)} ${problem}` } });
-  const read = readTreeFileSync(slot.certLink);
-  if (!read.ok) return unreadable(read.reason);
+  const read = store.readTreeFile(slot.certLink);
+  if (!read.ok) return unreadable(read.missing ? 'missing' : read.reason);
   if (!Buffer.from(read.bytes.buffer, read.bytes.byteOffset, read.bytes.byteLength).includes('-----BEGIN CERTIFICATE-----')) return unreadable('holds no PEM certificate');
   let cert: CertPeek;
   try {
@@ -158,7 +143,7 @@ function decide(store: CertStore, revokedFor: RevokedLookup, slot: SlotSpec, kin
 /**
  * Speed: a dry run over 10,000 tenants must take under 2 s (issue 5). Each tenant costs two or three
  * lstat calls, one read and a walk of the DER (no @peculiar/x509 parse), all synchronous: for files
- * of a few hundred bytes the libuv thread hand-offs cost more than the I/O (see store/scan.ts).
+ * of a few hundred bytes the libuv thread hand-offs cost more than the I/O (see store/files.ts).
  */
 async function plan(store: CertStore, revokedFor: RevokedLookup, request: RotateRequest, at: Date): Promise<Candidate[]> {
   const pattern = request.clientProfile.tenantIdPattern;
@@ -181,15 +166,6 @@ async function plan(store: CertStore, revokedFor: RevokedLookup, request: Rotate
   }
   if (request.includeServer) candidates.push(decide(store, revokedFor, store.serverSlot(), 'server', undefined, request, at));
   return candidates;
-}
-
-function runHook(command: string, env: Record<string, string>): Promise<{ code: number | null; signal: string | null }> {
-  return new Promise((resolve) => {
-    // The hook's stdout goes to our stderr: stdout stays the plan/result (--json) alone.
-    const child = spawn('sh', ['-c', command], { env: { ...process.env, ...env }, stdio: ['ignore', 2, 2] });
-    child.on('error', () => resolve({ code: 127, signal: null }));
-    child.on('close', (code, signal) => resolve({ code, signal }));
-  });
 }
 
 async function rotateOne(store: CertStore, ca: CertificateAuthority, candidate: Candidate, request: RotateRequest, ctx: OpContext): Promise<RotatedItem> {
@@ -231,7 +207,7 @@ async function rotateOne(store: CertStore, ca: CertificateAuthority, candidate: 
     keyReused: request.reuseKey,
   };
   if (request.exec) {
-    const result = await runHook(request.exec, {
+    const result = await ctx.runHook(request.exec, {
       PKICTL_KIND: item.kind,
       PKICTL_TENANT_ID: item.tenantId ?? '',
       PKICTL_CERT: paths.cert,
@@ -257,7 +233,7 @@ async function rotateOne(store: CertStore, ca: CertificateAuthority, candidate: 
  */
 export async function rotate(request: RotateRequest, ctx: OpContext): Promise<RotateResult> {
   const at = request.at ?? ctx.now;
-  const store = new CertStore(request.dir, { onLockWait: ctx.notify, actor: request.actor });
+  const store = ctx.openStore(request.dir, { actor: request.actor });
   const result = (candidates: Candidate[]): RotateResult => ({
     dryRun: request.dryRun,
     at: at.toISOString(),
@@ -272,8 +248,8 @@ export async function rotate(request: RotateRequest, ctx: OpContext): Promise<Ro
   });
   if (request.dryRun) {
     // Read-only: no lock, no repair, nothing written. Only the revocations of the index matter here:
-    // they are read as list reads them, without folding the whole journal (~12 MB for 10,000 tenants).
-    const revoked = await readIndexRevocations(request.dir);
+    // they are read as list reads them, without loading the whole index (~12 MB for 10,000 tenants).
+    const revoked = await store.index.revocations();
     return result(await plan(store, (serial) => revoked?.get(serial)?.reason, request, at));
   }
   const ca = await store.loadCa(request.passphrase, ctx.crypto);

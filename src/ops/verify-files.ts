@@ -1,13 +1,11 @@
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { certificateBytes, firstElement } from '../core/cert-peek.js';
 import { inputError } from '../core/errors.js';
 import { checkLeafSignatureInBackground, verifyModels, type ModelResult, type Purpose, type VerifyFailure } from '../core/verify.js';
 import { modelOf, modelOfDer, NamesUnavailable, useX509, type CertModel } from '../core/verify/cert-model.js';
 import type { x509 } from '../core/x509.js';
-import { Layout } from '../store/layout.js';
-import { MAX_INPUT_BYTES, readInput } from '../store/read-input.js';
+import type { CertStore } from '../store/cert-store.js';
+import { readUserFile } from '../store/files.js';
 import type { OpContext } from './context.js';
 
 export interface VerifyFilesRequest {
@@ -50,39 +48,6 @@ export interface VerifyReport {
   files: FileVerdict[];
 }
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
-
-/**
- * A plain file that readInput would accept, read synchronously (four promise round trips per file
- * through libuv's thread pool were most of the time for 1,000 files) with open, fstat, read and close
- * only; undefined for anything else (stdin, directories, missing, unreadable, too large), which then
- * goes through readInput for its one-line errors.
- */
-function readRegularFile(path: string): Uint8Array | undefined {
-  if (path === '-') return undefined;
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    const info = fstatSync(fd);
-    if (!info.isFile() || info.size > MAX_INPUT_BYTES) return undefined;
-    const size = info.size;
-    // A size of 0 may still have content (procfs and the like): readFileSync reads those to the end.
-    if (size === 0) return readFileSync(fd);
-    const data = Buffer.allocUnsafe(size);
-    let done = 0;
-    while (done < size) {
-      const n = readSync(fd, data, done, size - done, null);
-      if (n === 0) break;
-      done += n;
-    }
-    return done === size ? data : data.subarray(0, done);
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) try { closeSync(fd); } catch { /* read already done or failed */ }
-  }
-}
-
 /**
  * The certificates in `path` as validator models, built straight from the DER (cached per process by
  * DER hash, so a CA given once is modelled once; `remember: false` for leaves). Bytes the x509-free
@@ -90,8 +55,8 @@ function readRegularFile(path: string): Uint8Array | undefined {
  * same certificates, same errors.
  */
 async function certsOf(path: string, remember = true): Promise<CertModel[]> {
-  const data = readRegularFile(path);
-  return (data && modelsOf(data, path, remember)) ?? slowCertsOf(data ?? (await readInput(path)), path, remember);
+  const data = await readUserFile(path);
+  return modelsOf(data, path, remember) ?? slowCertsOf(data, path, remember);
 }
 
 /** The models of every certificate in `data`; undefined when one needs @peculiar/x509 (slowCertsOf). Input errors throw. */
@@ -111,8 +76,6 @@ function modelsOf(data: Uint8Array, path: string, remember: boolean): CertModel[
 }
 
 async function slowCertsOf(data: Uint8Array, path: string, remember: boolean): Promise<CertModel[]> {
-  const models = modelsOf(data, path, remember);
-  if (models) return models;
   const { readCertificates } = await import('../core/cert-input.js');
   return readCertificates(data, path).map(modelOf);
 }
@@ -150,15 +113,10 @@ interface Pending { job: Job; leaf: CertModel; intermediates: CertModel[]; signa
 interface Job { file: string; display: string; purpose: Purpose; hostname?: string; ip?: string; email?: string; expectCn?: string }
 
 /** The --all jobs: the server certificate as a server, each tenant's certificate as a client with CN = tenant id. */
-async function treeJobs(layout: Layout): Promise<Job[]> {
+async function treeJobs(store: CertStore): Promise<Job[]> {
+  const { layout } = store;
   const jobs: Job[] = [{ file: layout.serverCert, display: layout.display(layout.serverCert), purpose: 'server' }];
-  let tenants: string[] = [];
-  try {
-    tenants = (await readdir(layout.clientsDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  for (const id of tenants) {
+  for (const id of await store.allTenantDirs()) {
     const file = join(layout.clientsDir, id, 'client.crt');
     jobs.push({ file, display: layout.display(file), purpose: 'client', expectCn: id });
   }
@@ -167,28 +125,32 @@ async function treeJobs(layout: Layout): Promise<Job[]> {
 
 /** Verifies many leaf files in one process: anchors, pool and CRLs are read and parsed once. */
 export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): Promise<VerifyReport> {
-  const layout = new Layout(request.dir);
+  // The tree is only opened when it is read: files checked against a --ca need no store.
+  let opened: CertStore | undefined;
+  const store = () => (opened ??= ctx.openStore(request.dir));
   if (request.all && request.files.length) throw inputError('USAGE', '--all verifies the whole --dir; give either --all or files, not both');
   if (!request.all && request.files.length === 0) throw inputError('USAGE', 'give at least one certificate file, or --all');
-  const caFiles = request.ca.length ? request.ca : [layout.caCert];
+  const caFiles = request.ca.length ? request.ca : [store().layout.caCert];
   const roots = (await Promise.all(caFiles.map((p) => certsOf(p)))).flat();
   const pool = (await Promise.all(request.untrusted.map((p) => certsOf(p)))).flat();
   // --all checks the tree as it is served: its own CRL counts unless --crl names others.
   let crlFiles = request.crl;
-  if (request.all && crlFiles.length === 0 && (await exists(layout.crl))) {
+  const treeCrl = request.all && crlFiles.length === 0 ? store().readTreeFile(store().layout.crl) : undefined;
+  if (treeCrl && (treeCrl.ok || !treeCrl.missing)) {
+    const { layout } = store();
     crlFiles = [layout.crl];
     ctx.notify(`checking revocation against ${layout.display(layout.crl)}`);
   }
   let crls: x509.X509Crl[] = [];
   if (crlFiles.length) {
     const { readCrls } = await import('../core/verify/crl-read.js');
-    crls = (await Promise.all(crlFiles.map(async (p) => readCrls(await readInput(p), p)))).flat();
+    crls = (await Promise.all(crlFiles.map(async (p) => readCrls(await readUserFile(p), p)))).flat();
   }
   const wantChain = request.chain !== false;
   if (wantChain) await loadNames();
   const at = request.at ?? ctx.now;
   const jobs: Job[] = request.all
-    ? await treeJobs(layout)
+    ? await treeJobs(store())
     : request.files.map((file) => ({ file, display: file, purpose: request.purpose, hostname: request.hostname, ip: request.ip, email: request.email, expectCn: request.expectCn }));
 
   // A pipeline: each leaf's signature is checked on libuv's thread pool (the other core) while the next
@@ -232,8 +194,8 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
   };
   const background = jobs.length >= BACKGROUND_FROM;
   for (const job of jobs) {
-    const data = readRegularFile(job.file);
-    const certs = (data && modelsOf(data, job.file, false)) ?? (await slowCertsOf(data ?? (await readInput(job.file)), job.file, false));
+    const data = await readUserFile(job.file);
+    const certs = modelsOf(data, job.file, false) ?? (await slowCertsOf(data, job.file, false));
     const leaf = certs[0]!;
     const item: Pending = { job, leaf, intermediates: certs.length > 1 ? [...certs.slice(1), ...pool] : pool };
     if (background) {

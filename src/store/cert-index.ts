@@ -65,11 +65,24 @@ export interface IndexTransaction {
   crlNumber?: number;
 }
 
+/** Why and when a certificate was revoked, as the index records it. */
+export interface Revocation {
+  reason: RevocationReason;
+  /** ISO time, or 'unknown time' when the index did not record it. */
+  at: string;
+}
+
 export interface CertIndex {
   /** Reloads the state; call with the CA lock held before reading for a decision, then commit. */
   refresh(): Promise<void>;
   /** Reloads the state read-only, without the lock and without repairing anything (dry runs, list). */
   load(): Promise<unknown>;
+  /**
+   * Serial → revocation of every certificate whose latest status is revoked, read-only without the
+   * lock (list, audit, rotate --dry-run); undefined when the directory has no index at all. Needs no
+   * load(): a database answers it with one query, the file index with a partial read (below).
+   */
+  revocations(): Promise<Map<string, Revocation> | undefined>;
   entries(): IndexEntry[];
   get(serial: string): IndexEntry | undefined;
   /** Every certificate of one tenant (kind 'client') or of the server or CA (tenantId undefined). */
@@ -185,13 +198,39 @@ export class FileCertIndex implements CertIndex {
     await this.load();
   }
 
-  async exists(): Promise<boolean> {
+  /**
+   * Speed: the journal of a 10,000-tenant CA is ~12 MB (every transaction carries its audit lines),
+   * and folding all of it through load() cost 0.3-0.5 s of CPU, a quarter of a list run. A revocation
+   * can only come from a line that contains "revoked", so only those lines are parsed; the fold is
+   * apply()'s order (add, then status changes, last one wins). A torn last line is skipped, as load() does.
+   */
+  async revocations(): Promise<Map<string, Revocation> | undefined> {
+    let journal: Buffer;
     try {
-      await readFile(this.path);
-      return true;
-    } catch {
-      return false;
+      journal = await readFile(this.path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
     }
+    const latest = new Map<string, Revocation | undefined>();
+    // Search the bytes (memchr-fast) instead of decoding and splitting 12 MB of text.
+    for (let hit = journal.indexOf('revoked'); hit !== -1; ) {
+      const start = journal.lastIndexOf(0x0a, hit) + 1;
+      const end = journal.indexOf(0x0a, hit);
+      if (end === -1) break;
+      let txn: IndexTransaction;
+      try {
+        txn = JSON.parse(journal.toString('utf8', start, end)) as IndexTransaction;
+      } catch {
+        throw new Error(`index.jsonl has a line that is not valid JSON (byte ${start})`);
+      }
+      for (const e of txn.add ?? []) latest.set(e.serial, e.status === 'revoked' ? { reason: e.revocationReason ?? 'unspecified', at: e.revokedAt ?? 'unknown time' } : undefined);
+      for (const c of txn.set ?? []) latest.set(c.serial, c.status === 'revoked' ? { reason: c.reason ?? 'unspecified', at: c.at } : undefined);
+      hit = journal.indexOf('revoked', end);
+    }
+    const revoked = new Map<string, Revocation>();
+    for (const [serial, r] of latest) if (r) revoked.set(serial, r);
+    return revoked;
   }
 
   entries(): IndexEntry[] {

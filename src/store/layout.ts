@@ -4,9 +4,12 @@ import { assertTenantId } from '../core/tenant-id.js';
 /** The certs/ contract that the gateway and the connectors read. Every path is built here. */
 export class Layout {
   readonly root: string;
+  /** The directory that paths are shown relative to (the caller's working directory). */
+  private readonly cwd: string;
 
-  constructor(root: string) {
-    this.root = resolve(root);
+  constructor(root: string, cwd: string) {
+    this.cwd = cwd;
+    this.root = resolve(cwd, root);
   }
 
   get caCert() { return join(this.root, 'ca.crt'); }
@@ -33,6 +36,6 @@ export class Layout {
 
   /** Paths as shown to people and in --json: relative to the directory's parent, e.g. certs/ca.crt. */
   display(path: string): string {
-    return relative(process.cwd(), path) || '.';
+    return relative(this.cwd, path) || '.';
   }
 }

@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { link, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { kill, pid as ownPid } from 'node:process';
 import { failure } from '../core/errors.js';
 
 /**
@@ -28,11 +29,12 @@ export interface LockOwner {
 }
 
 export interface LockOptions {
-  /** Give up after this long (ms). Default PKICTL_LOCK_TIMEOUT (seconds) or 60 s. */
+  /** Give up after this long (ms); default 60 s (the CLI passes PKICTL_LOCK_TIMEOUT). */
   timeoutMs?: number;
   /** Called once when the lock is busy, with a sentence for the operator. */
   onWait?(message: string): void;
-  command?: string;
+  /** Recorded in the lock file, to name the holder to whoever waits for it. */
+  command: string;
 }
 
 export interface LockHandle {
@@ -41,14 +43,11 @@ export interface LockHandle {
 
 export const LOCK_FILE = '.lock';
 
-export function defaultLockTimeoutMs(): number {
-  const env = Number(process.env.PKICTL_LOCK_TIMEOUT);
-  return Number.isFinite(env) && env >= 0 && process.env.PKICTL_LOCK_TIMEOUT !== '' ? env * 1000 : 60_000;
-}
+export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
 
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
+    kill(pid, 0);
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
@@ -84,7 +83,7 @@ async function tryCreate(path: string, owner: LockOwner): Promise<boolean> {
 
 /** Moves a lock judged stale out of the way; true when it was removed (by us or someone else). */
 async function breakStale(path: string, judged: LockOwner): Promise<boolean> {
-  const aside = `${path}.stale.${process.pid}.${Math.random().toString(16).slice(2)}`;
+  const aside = `${path}.stale.${ownPid}.${Math.random().toString(16).slice(2)}`;
   try {
     await rename(path, aside);
   } catch (error) {
@@ -108,10 +107,10 @@ async function breakStale(path: string, judged: LockOwner): Promise<boolean> {
  * Takes the directory's lock, waiting (with one message) while another live process holds it.
  * Throws a one-line failure after the timeout, naming the holder.
  */
-export async function acquireLock(dir: string, options: LockOptions = {}): Promise<LockHandle> {
+export async function acquireLock(dir: string, options: LockOptions): Promise<LockHandle> {
   const path = join(dir, LOCK_FILE);
-  const me: LockOwner = { pid: process.pid, host: hostname(), command: options.command ?? process.argv.slice(2).join(' '), since: new Date().toISOString() };
-  const timeoutMs = options.timeoutMs ?? defaultLockTimeoutMs();
+  const me: LockOwner = { pid: ownPid, host: hostname(), command: options.command, since: new Date().toISOString() };
+  const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
   let warned = false;
   let delay = 5;

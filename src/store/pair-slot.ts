@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { lstatSync } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { failure } from '../core/errors.js';
@@ -138,17 +139,19 @@ export async function createSlot(spec: SlotSpec, version: string, pair: PairPem)
 
 export type SlotState = 'absent' | 'plain' | 'versioned' | 'partial';
 
-/** absent: nothing; plain: client.crt/key as regular files (a new tenant, or an openssl-made one); versioned: links + current. */
-export async function slotState(spec: SlotSpec): Promise<SlotState> {
-  const base = await lstatOrNull(spec.base);
-  if (!base && dirname(spec.certLink) === spec.base) return 'absent'; // a new tenant: one lstat
-  const [cert, key] = await Promise.all([lstatOrNull(spec.certLink), lstatOrNull(spec.keyLink)]);
-  const current = base ? await lstatOrNull(join(spec.base, 'current')) : null;
-  if (!cert && !key && !current) return 'absent';
+/**
+ * absent: nothing; plain: client.crt/key as regular files (a new tenant, or an openssl-made one);
+ * versioned: links + current (links missing after a crash are repaired by ensureVersioned).
+ * Synchronous, with the fewest lstat calls (two for a plain pair): `rotate --dry-run` asks it for
+ * each of 10,000 tenants, and for calls this small the libuv thread hand-offs cost more than the calls.
+ */
+export function slotState(spec: SlotSpec): SlotState {
+  const cert = lstatSync(spec.certLink, { throwIfNoEntry: false });
+  const key = lstatSync(spec.keyLink, { throwIfNoEntry: false });
   if (cert?.isFile() || key?.isFile()) return cert && key ? 'plain' : 'partial';
-  if (cert?.isSymbolicLink() && key?.isSymbolicLink() && current?.isSymbolicLink()) return 'versioned';
-  if (current?.isSymbolicLink()) return 'versioned'; // links missing after a crash: repaired by ensureVersioned
-  return 'partial';
+  const current = lstatSync(join(spec.base, 'current'), { throwIfNoEntry: false });
+  if (!cert && !key && !current) return 'absent';
+  return current?.isSymbolicLink() ? 'versioned' : 'partial';
 }
 
 /**
@@ -221,9 +224,4 @@ export async function pruneVersions(spec: SlotSpec, keep: number): Promise<strin
     if (name.startsWith('.') && name.endsWith('.tmp')) await rm(join(spec.base, name), { force: true });
   }
   return removed;
-}
-
-/** Reads the pair through its contract paths, as a connector does. */
-export async function readPair(spec: SlotSpec): Promise<PairPem> {
-  return { certPem: await readFile(spec.certLink, 'utf8'), keyPem: await readFile(spec.keyLink, 'utf8') };
 }

@@ -1,24 +1,18 @@
-import { closeSync, fstatSync, openSync, readSync, statSync, type Dirent } from 'node:fs';
+import { statSync, type Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inputError } from '../core/errors.js';
-import { Layout } from './layout.js';
+import { readFile, type FileRead } from './files.js';
+import type { Layout } from './layout.js';
 
 /*
- * Reads the certs/ tree for `list` and `audit` without trusting it: every file may be missing,
- * unreadable, huge or a directory, and each problem is recorded on the entry instead of stopping
- * the scan. Files are read in parallel batches (the libuv pool does the I/O), and each file costs
- * one open + fstat + read + close: the fstat of the open handle gives size and mode for free.
+ * The tree reader: every read of certs/ for `list`, `audit`, `rotate` and `verify --all`, without
+ * trusting the tree: every file may be missing, unreadable, huge or a directory, and each problem is
+ * recorded on the entry instead of stopping the scan. Files are read one after the other, each with
+ * one synchronous open + fstat + read + close (files.ts says why).
  */
 
-/** Far above any certificate or key; a planted 100 MB file is reported, not read. */
-const MAX_FILE_BYTES = 1024 * 1024;
-
 export type EntryKind = 'ca' | 'server' | 'client';
-
-export type FileRead =
-  | { ok: true; bytes: Uint8Array; mode: number }
-  | { ok: false; missing: boolean; reason: string; mode?: number };
 
 export interface TreeEntry {
   kind: EntryKind;
@@ -69,71 +63,40 @@ export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn
   return results;
 }
 
-function describeError(error: unknown): { missing: boolean; reason: string } {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return { missing: true, reason: 'missing' };
-  if (code === 'EACCES' || code === 'EPERM') return { missing: false, reason: 'permission denied' };
-  if (code === 'EISDIR') return { missing: false, reason: 'is a directory, not a file' };
-  if (code === 'ELOOP') return { missing: false, reason: 'symbolic link loop' };
-  return { missing: false, reason: code ?? (error as Error).message };
-}
-
-/**
- * One small file of the tree, with its mode; never throws for the usual file-system problems.
- *
- * Synchronous on purpose: measured on a 10,000-tenant tree (bench/list-scan.mjs, this 2-core box),
- * open+fstat+read+close done synchronously took 0.5-0.9 s where the same calls through the libuv
- * pool took 1.2-2.7 s at 8 or 64 in flight: each file is a few hundred bytes, so the thread hand-offs
- * cost more than the reads. A CLI scan has nothing else to do meanwhile.
- */
-export function readTreeFileSync(path: string): FileRead {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    const info = fstatSync(fd);
-    const mode = info.mode & 0o777;
-    if (info.isDirectory()) return { ok: false, missing: false, reason: 'is a directory, not a file', mode };
-    if (!info.isFile()) return { ok: false, missing: false, reason: 'is not a regular file', mode };
-    if (info.size > MAX_FILE_BYTES) return { ok: false, missing: false, reason: `is ${Math.round(info.size / 1024)} KiB, too large for a certificate or key`, mode };
-    // allocUnsafe draws small files from Buffer's shared slab: 10,000 separate ArrayBuffers made
-    // garbage collection a quarter of a list run.
-    const bytes = Buffer.allocUnsafe(info.size);
-    let filled = 0;
-    while (filled < bytes.length) {
-      const n = readSync(fd, bytes, filled, bytes.length - filled, filled);
-      if (n === 0) break;
-      filled += n;
-    }
-    return { ok: true, bytes: filled === bytes.length ? bytes : bytes.subarray(0, filled), mode };
-  } catch (error) {
-    return { ok: false, ...describeError(error) };
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
 async function listDir(path: string): Promise<Dirent[] | undefined> {
   try {
     return await readdir(path, { withFileTypes: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw inputError('DIR_UNREADABLE', `cannot read ${path}: ${describeError(error).reason}`);
+    throw inputError('DIR_UNREADABLE', `cannot read ${path}: ${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? (error as Error).message)}`);
   }
 }
 
+/** Tenant directories may be symbolic links (a rotation that swaps versioned directories): followed. */
+const isTenantDir = (clientsDir: string, e: Dirent) => e.isDirectory() || (e.isSymbolicLink() && statSync(join(clientsDir, e.name), { throwIfNoEntry: false })?.isDirectory() === true);
+
+/** The temp names of atomic-write.ts and pair-slot.ts start with a dot: a run killed mid-write. */
+const isHidden = (name: string) => name.startsWith('.');
+
 /**
- * Scans `root`: ca.crt, server.crt and every clients/<tenant>/client.crt (and the keys when asked).
- * A missing root or ca.crt is an input error (exit 2): there is no CA tree to report on.
+ * The one tenant lister: directory names under clients/, sorted. `hidden` keeps the dot-names (the
+ * scans of list and audit report a leftover temp directory; rotate leaves it alone).
  */
+export async function tenantNames(layout: Layout, options: { hidden: boolean }): Promise<string[]> {
+  const clientsDir = layout.clientsDir;
+  return ((await listDir(clientsDir)) ?? []).filter((e) => (options.hidden || !isHidden(e.name)) && isTenantDir(clientsDir, e)).map((e) => e.name).sort();
+}
+
 /**
+ * Scans the tree: ca.crt, server.crt and every clients/<tenant>/client.crt (and the keys when asked).
+ * A missing root or ca.crt is an input error (exit 2): there is no CA tree to report on.
  * `project`, when given, turns each entry into what the caller keeps, as soon as it is read: list
  * keeps a small row per certificate instead of 10,000 file buffers (less garbage-collector work).
  */
-export async function scanTree(root: string, options?: ScanOptions): Promise<TreeScan>;
-export async function scanTree<T>(root: string, options: ScanOptions, project: (entry: TreeEntry) => T): Promise<TreeScan<T>>;
-export async function scanTree<T>(root: string, options: ScanOptions = {}, project?: (entry: TreeEntry) => T): Promise<TreeScan<T | TreeEntry>> {
-  const layout = new Layout(root);
+export async function scanTree(layout: Layout, options?: ScanOptions): Promise<TreeScan>;
+export async function scanTree<T>(layout: Layout, options: ScanOptions, project: (entry: TreeEntry) => T): Promise<TreeScan<T>>;
+export async function scanTree<T>(layout: Layout, options: ScanOptions = {}, project?: (entry: TreeEntry) => T): Promise<TreeScan<T | TreeEntry>> {
   const rootEntries = await listDir(layout.root);
   if (!rootEntries) throw inputError('DIR_MISSING', `${layout.display(layout.root)}: no such directory`, 'pass --dir with the certs/ tree');
   const names = new Set(rootEntries.map((e) => e.name));
@@ -154,14 +117,13 @@ export async function scanTree<T>(root: string, options: ScanOptions = {}, proje
   // A getter that joins paths on each call: read once, it is used several times per tenant.
   const clientsDir = layout.clientsDir;
   const clientEntries = (await listDir(clientsDir)) ?? [];
-  const tenantNames: string[] = [];
+  const tenants: string[] = [];
   for (const e of clientEntries) {
-    // Tenant directories may be symbolic links (a rotation that swaps versioned directories): follow them.
-    if (e.isDirectory() || (e.isSymbolicLink() && statSync(join(clientsDir, e.name), { throwIfNoEntry: false })?.isDirectory())) tenantNames.push(e.name);
+    if (isTenantDir(clientsDir, e)) tenants.push(e.name);
     else if (options.strays) stray.push(join(clientsDir, e.name));
   }
-  tenantNames.sort();
-  for (const tenant of tenantNames) {
+  tenants.sort();
+  for (const tenant of tenants) {
     const dir = join(clientsDir, tenant);
     wanted.push({ kind: 'client', tenant, certPath: join(dir, 'client.crt'), keyPath: join(dir, 'client.key') });
   }
@@ -170,8 +132,8 @@ export async function scanTree<T>(root: string, options: ScanOptions = {}, proje
   const rootMode = options.keys ? statSync(layout.root).mode & 0o777 : undefined;
   const entries: Array<T | TreeEntry> = [];
   for (const w of wanted) {
-    const entry: TreeEntry = { ...w, cert: readTreeFileSync(w.certPath) };
-    if (options.keys) entry.key = readTreeFileSync(w.keyPath);
+    const entry: TreeEntry = { ...w, cert: readFile(w.certPath) };
+    if (options.keys) entry.key = readFile(w.keyPath);
     if (options.keys && w.kind !== 'client') entry.dirMode = rootMode;
     if (options.keys && w.kind === 'client') {
       const mode = statSync(join(clientsDir, w.tenant!), { throwIfNoEntry: false })?.mode;

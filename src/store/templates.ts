@@ -1,14 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { inputError } from '../core/errors.js';
 import { ProfileSchema, type Profile } from '../core/profile.js';
-import { readUserFile } from './cert-store.js';
+import { readUserText } from './files.js';
 
 /** The profiles shipped with pkictl: <package>/templates/{root,server,client}.json. */
 export const defaultTemplatePath = (name: Profile['profile']) => fileURLToPath(new URL(`../../templates/${name}.json`, import.meta.url));
 
 /** Reads and validates a template; errors name the file and the field. */
 export async function loadProfile<K extends Profile['profile']>(kind: K, path = defaultTemplatePath(kind)): Promise<Extract<Profile, { profile: K }>> {
-  const text = await readUserFile(path);
+  const text = await readUserText(path, `template ${path}`);
   let json: unknown;
   try {
     json = JSON.parse(text);

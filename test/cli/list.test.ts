@@ -104,12 +104,12 @@ describe('pkictl list', () => {
     const huge = '30000000-0000-4000-8000-00000000000b';
     await mkdir(join(copy, 'clients', asDir, 'client.crt'), { recursive: true });
     await mkdir(join(copy, 'clients', huge));
-    await writeFile(join(copy, 'clients', huge, 'client.crt'), Buffer.alloc(2 * 1024 * 1024, 0x41));
+    await writeFile(join(copy, 'clients', huge, 'client.crt'), Buffer.alloc(9 * 1024 * 1024, 0x41));
     const r = await runCli(['list', '--dir', copy, '--json', '--check']);
     expect(r.code).toBe(1);
     const rows = (JSON.parse(r.stdout) as { certificates: Row[] }).certificates;
     expect(rows.find((x) => x.tenant === asDir)).toMatchObject({ status: 'invalid', problems: ['client.crt is a directory, not a file'] });
-    expect(rows.find((x) => x.tenant === huge)).toMatchObject({ status: 'invalid', problems: ['client.crt is 2048 KiB, too large for a certificate or key'] });
+    expect(rows.find((x) => x.tenant === huge)).toMatchObject({ status: 'invalid', problems: ['client.crt 9 MiB is too large (limit 8 MiB)'] });
     const byTenant = (t: string) => rows.find((x) => x.tenant === t)!;
     expect(byTenant(other)).toMatchObject({ status: 'invalid', commonName: LONG });
     expect(byTenant(other).problems[0]).toMatch(/CN .* is not the directory name/);

@@ -35,7 +35,7 @@ describe('CertStore', () => {
   });
 
   async function newStore(name: string) {
-    const store = new CertStore(join(root, name), { actor: 'test', command: 'pkictl test' });
+    const store = new CertStore(join(root, name), { actor: 'test', command: 'pkictl test', cwd: root });
     await store.saveCa({ certPem: ca.certPem, keyPem: ca.keyPem });
     return store;
   }
@@ -66,7 +66,7 @@ describe('CertStore', () => {
     expect(lastGroup.length).toBeGreaterThan(0);
     const audit = (await readFile(store.layout.auditLog, 'utf8')).trim().split('\n');
     await writeFile(store.layout.auditLog, audit.slice(0, audit.length - lastGroup.length).map((l) => `${l}\n`).join(''));
-    const reopened = new CertStore(store.layout.root, { actor: 'test', command: 'pkictl test' });
+    const reopened = new CertStore(store.layout.root, { actor: 'test', command: 'pkictl test', cwd: root });
     await reopened.withLock(async () => undefined);
     expect(await readFile(store.layout.auditLog, 'utf8')).toBe(audit.map((l) => `${l}\n`).join(''));
     const index = await new FileCertIndex(store.layout.root).load();
@@ -82,7 +82,7 @@ describe('CertStore', () => {
     await writeFile(join(stale, 'client.key'), 'half a key');
     await writeFile(join(store.layout.root, '.ca.key.abcdef012345.tmp'), 'half a key');
     await writeFile(join(store.layout.clientsDir, '.keep'), 'not ours');
-    await new CertStore(store.layout.root, { actor: 'test', command: 'pkictl test' }).withLock(async () => undefined);
+    await new CertStore(store.layout.root, { actor: 'test', command: 'pkictl test', cwd: root }).withLock(async () => undefined);
     await expect(lstat(stale)).rejects.toThrow(/ENOENT/);
     await expect(lstat(join(store.layout.root, '.ca.key.abcdef012345.tmp'))).rejects.toThrow(/ENOENT/);
     expect((await lstat(join(store.layout.clientsDir, '.keep'))).isFile()).toBe(true);

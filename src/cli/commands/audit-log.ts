@@ -19,9 +19,9 @@ export const auditLogVerifyCommand: CommandSpec<ReturnType<typeof schema>, Audit
     jsonOption(c);
   },
   schema,
-  async run(o) {
+  async run(o, ctx) {
     const { verifyAudit } = await import('../../ops/audit-log.js');
-    return verifyAudit(o.dir);
+    return verifyAudit(o.dir, ctx);
   },
   render: (r, { json, color }) => {
     const exitCode = r.ok ? EXIT_OK : EXIT_FAILED;

@@ -59,15 +59,15 @@ export const issueClientCommand: CommandSpec<ReturnType<typeof schema>, IssueCli
   },
   schema,
   async run(o, ctx) {
-    const [{ issueClients, parseTenantList, argumentEntries }, { loadProfile }, { readPassphrase }, { readInput }] = await Promise.all([
+    const [{ issueClients, parseTenantList, argumentEntries }, { loadProfile }, { readPassphrase }, { readUserText }] = await Promise.all([
       import('../../ops/issue-clients.js'),
       import('../../store/templates.js'),
       import('../passphrase.js'),
-      import('../../store/read-input.js'),
+      import('../../store/files.js'),
     ]);
     const tenants = argumentEntries(o.args);
     if (o.from !== undefined) {
-      const text = Buffer.from(await readInput(o.from)).toString('utf8');
+      const text = await readUserText(o.from);
       tenants.push(...parseTenantList(text, o.from === '-' ? 'stdin' : o.from));
     }
     const profile = await loadProfile('client', o.template);

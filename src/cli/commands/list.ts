@@ -48,7 +48,7 @@ export const listCommand: CommandSpec<ReturnType<typeof schema>, ListResult & { 
     ]);
     if (o.expiringWithin && o.renewBefore) throw inputError('USAGE', "--expiring-within and --renew-before can't be used together: pick one renewal window");
     const threshold = o.expiringWithin ?? o.renewBefore;
-    const result = await listCertificates({ dir: o.dir, at: o.at ?? ctx.now, threshold: threshold ?? DEFAULT_RENEW_BEFORE, onlyDue: threshold !== undefined });
+    const result = await listCertificates({ dir: o.dir, at: o.at ?? ctx.now, threshold: threshold ?? DEFAULT_RENEW_BEFORE, onlyDue: threshold !== undefined }, ctx);
     return { ...result, check: o.check };
   },
   render: ({ check, ...result }, options) => renderList(result, options, check),

@@ -115,9 +115,9 @@ export const verifyRunner =
       Array.isArray(args) && args.length > 0 && args.every((a) => typeof a === 'string');
     if (!simple) return fallback(spec, input);
     await tuneForFiles((args as string[]).length);
-    const { verifyFiles } = await import('../../ops/verify-files.js');
+    const [{ verifyFiles }, { processContext }] = await Promise.all([import('../../ops/verify-files.js'), import('../context.js')]);
     // verifyFiles checks signatures with node:crypto itself: no WebCrypto provider to set up.
-    const ctx: OpContext = { crypto: undefined as unknown as OpContext['crypto'], now: new Date(), notify: (message) => void process.stderr.write(`${message}\n`) };
+    const ctx: OpContext = { crypto: undefined as unknown as OpContext['crypto'], ...processContext((message) => void process.stderr.write(`${message}\n`)) };
     const report = await verifyFiles(
       {
         files: args as string[], dir: o.dir as string, ca: (o.ca as string[]) ?? [], untrusted: (o.untrusted as string[]) ?? [], crl: (o.crl as string[]) ?? [],

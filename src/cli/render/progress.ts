@@ -103,7 +103,7 @@ export interface BulkHooks {
  * finish, no new ones start; a second Ctrl-C quits at once), then puts the terminal back.
  */
 export async function withBulkProgress<T>(label: string, interruptedNote: string, run: (hooks: BulkHooks) => Promise<T>): Promise<T> {
-  const { interruptSignal } = await import('../../ops/bulk.js');
+  const { interruptSignal } = await import('../interrupt.js');
   const color = !('NO_COLOR' in process.env) && process.stderr.isTTY === true;
   const progress = await progressDisplay(process.stderr, label, color);
   const interrupt = interruptSignal(() => progress.note(interruptedNote));

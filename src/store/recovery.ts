@@ -1,0 +1,45 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { appendLines, cutTornTail, GENESIS, readLastHead, type AuditLine } from './audit-log.js';
+import type { CertIndex } from './cert-index.js';
+import type { Layout } from './layout.js';
+
+/** The temp names of atomic-write.ts and pair-slot.ts: `.<name>.<12 hex>.tmp`. */
+const TEMP_NAME = /^\..+\.[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Temp files and directories are only made while the lock is held, so any found by the process that
+ * just took the lock belong to a run that was killed mid-write (a half-made tenant directory, say).
+ */
+async function removeStaleTemps(dirs: string[]): Promise<void> {
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      continue; // clients/ not made yet
+    }
+    for (const name of names) if (TEMP_NAME.test(name)) await rm(join(dir, name), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Run after taking the lock: removes what a killed run left under temp names, reloads the index
+ * (cutting a torn tail) and finishes an interrupted audit append.
+ */
+export async function recover(layout: Layout, index: CertIndex): Promise<void> {
+  await removeStaleTemps([layout.root, layout.clientsDir]);
+  await index.refresh();
+  await cutTornTail(layout.auditLog);
+  const head = index.auditHead();
+  if (!head) return;
+  const last = await readLastHead(layout.auditLog);
+  if (last?.seq === head.seq) return;
+  const missing = index.lastAuditLines().filter((text) => (JSON.parse(text) as AuditLine).seq > (last?.seq ?? 0));
+  const first = missing[0] ? (JSON.parse(missing[0]) as AuditLine) : undefined;
+  // Only the one transaction a crash can interrupt is redone; any other gap is left for
+  // `audit-log verify` to report.
+  if (missing.length === head.seq - (last?.seq ?? 0) && first?.prev === (last?.hash ?? GENESIS)) {
+    await appendLines(layout.auditLog, missing);
+  }
+}
