@@ -1,0 +1,88 @@
+import type { AuditHead } from '../../src/store/audit-log.js';
+import type { CertIndex, IndexEntry, IndexKind, IndexTransaction, Revocation } from '../../src/store/cert-index.js';
+
+/**
+ * A second CertIndex, written apart from FileCertIndex, the way a database would hold the index:
+ * committed transactions are the table (persist = one atomic insert of a group), a session sees them
+ * after load()/refresh() and its own staged ones at once. Nothing is written to disk, so an op that
+ * bypassed the CertIndex seam (reading index.jsonl itself) would find nothing and fail the tests.
+ */
+export class MemoryCertIndex implements CertIndex {
+  /** The "database": shared by every store opened on the same directory. */
+  private readonly committed: IndexTransaction[];
+  private view: IndexEntry[] = [];
+  private head: AuditHead | undefined;
+  private lastAudit: string[] = [];
+  private crl = 0;
+
+  constructor(table: IndexTransaction[]) {
+    this.committed = table;
+  }
+
+  async refresh(): Promise<void> {
+    await this.load();
+  }
+
+  async load(): Promise<this> {
+    this.view = [];
+    this.head = undefined;
+    this.lastAudit = [];
+    this.crl = 0;
+    for (const txn of this.committed) this.stage(txn);
+    return this;
+  }
+
+  async revocations(): Promise<Map<string, Revocation> | undefined> {
+    if (this.committed.length === 0) return undefined;
+    const replay = new MemoryCertIndex(this.committed);
+    await replay.load();
+    return new Map(replay.view.filter((e) => e.status === 'revoked').map((e) => [e.serial, { reason: e.revocationReason ?? 'unspecified', at: e.revokedAt ?? 'unknown time' }]));
+  }
+
+  entries(): IndexEntry[] {
+    return this.view.map((e) => ({ ...e }));
+  }
+
+  get(serial: string): IndexEntry | undefined {
+    const found = this.view.find((e) => e.serial === serial.toLowerCase());
+    return found && { ...found };
+  }
+
+  entriesFor(kind: IndexKind, tenantId?: string): IndexEntry[] {
+    return this.view.filter((e) => e.kind === kind && e.tenantId === tenantId).map((e) => ({ ...e }));
+  }
+
+  auditHead(): AuditHead | undefined {
+    return this.head;
+  }
+
+  lastAuditLines(): string[] {
+    return this.lastAudit;
+  }
+
+  crlNumber(): number {
+    return this.crl;
+  }
+
+  stage(txn: IndexTransaction): void {
+    for (const entry of txn.add ?? []) {
+      const at = this.view.findIndex((e) => e.serial === entry.serial);
+      if (at === -1) this.view.push({ ...entry });
+      else this.view[at] = { ...entry };
+    }
+    for (const change of txn.set ?? []) {
+      const entry = this.view.find((e) => e.serial === change.serial);
+      if (!entry) continue;
+      entry.status = change.status;
+      if (change.status === 'superseded') Object.assign(entry, { supersededAt: change.at }, change.by && { supersededBy: change.by });
+      else Object.assign(entry, { revokedAt: change.at, revocationReason: change.reason ?? 'unspecified' });
+    }
+    if (txn.auditHead) this.head = txn.auditHead;
+    if (txn.audit.length > 0) this.lastAudit = txn.audit;
+    if (txn.crlNumber !== undefined) this.crl = Math.max(this.crl, txn.crlNumber);
+  }
+
+  async persist(txns: IndexTransaction[]): Promise<void> {
+    this.committed.push(...structuredClone(txns));
+  }
+}
