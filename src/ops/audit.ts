@@ -7,7 +7,8 @@ import { tenantIdProblem } from '../core/tenant-id.js';
 import { verifyChain, type Purpose } from '../core/verify.js';
 import { x509 } from '../core/x509.js';
 import type { FileRead } from '../store/files.js';
-import { mapConcurrent, type TreeEntry } from '../store/scan.js';
+import type { TreeEntry } from '../store/scan.js';
+import { mapConcurrent } from './bulk.js';
 import { crlState, indexRevocations } from './list.js';
 import type { OpContext } from './context.js';
 

@@ -58,7 +58,7 @@ export interface IssueClientsResult {
 }
 
 /** Every bad line at once: a batch with one typo issues nothing and names all the lines to fix. */
-export function validateTenants(entries: TenantEntry[], pattern?: string): void {
+function validateTenants(entries: TenantEntry[], pattern?: string): void {
   if (entries.length === 0) throw inputError('TENANT_ID_MISSING', 'no tenant id given', 'pass tenant ids as arguments or --from FILE (one per line)');
   const problems: string[] = [];
   const firstSeen = new Map<string, string>();

@@ -25,7 +25,7 @@ export interface RevokeResult {
 }
 
 /** "0x4A:1B:..." or "4a1b..." → "4a1b...": the index's form. */
-export function normalizeSerial(text: string): string {
+function normalizeSerial(text: string): string {
   return text.trim().toLowerCase().replace(/^0x/, '').replace(/[:\s]/g, '');
 }
 

@@ -42,7 +42,7 @@ export async function syncDir(path: string): Promise<void> {
 const tempName = (path: string) => join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
 
 /** Creates a file that did not exist (O_EXCL) with its final mode and data; the caller syncs and closes it. */
-export async function createFile(path: string, data: string, mode: number): Promise<FileHandle> {
+async function createFile(path: string, data: string, mode: number): Promise<FileHandle> {
   const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
     await handle.chmod(mode); // the umask may have taken bits from `mode`

@@ -51,7 +51,7 @@ export interface SaveOptions {
 }
 
 /** Old versions kept per pair besides the current one (for rollback). */
-export const HISTORY_KEEP = 5;
+const HISTORY_KEEP = 5;
 
 /** Facts of a certificate the caller did not describe (adopted from disk): the full parser, loaded on demand. */
 async function factsOf(certPem: string, what: string): Promise<CertFacts> {

@@ -16,7 +16,7 @@ import { inputError, type PkiError } from '../core/errors.js';
  */
 
 /** Far above any certificate bundle or tenant list; a planted 100 MB file is reported, not read. */
-export const MAX_FILE_BYTES = 8 * 1024 * 1024;
+const MAX_FILE_BYTES = 8 * 1024 * 1024;
 
 export type FileRead =
   | { ok: true; bytes: Uint8Array; mode: number }
@@ -25,7 +25,8 @@ export type FileRead =
 const MiB = 1024 * 1024;
 const tooLarge = (size: number) => `${Math.ceil(size / MiB)} MiB is too large (limit ${MAX_FILE_BYTES / MiB} MiB)`;
 
-function reasonOf(error: unknown): { missing: boolean; reason: string } {
+/** The one wording of a failed file-system call ("no such file", "permission denied", …). */
+export function reasonOf(error: unknown): { missing: boolean; reason: string } {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return { missing: true, reason: 'no such file' };
   if (code === 'EACCES' || code === 'EPERM') return { missing: false, reason: 'permission denied' };

@@ -43,7 +43,7 @@ export interface LockHandle {
 
 export const LOCK_FILE = '.lock';
 
-export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
+const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
 
 function alive(pid: number): boolean {
   try {

@@ -197,7 +197,7 @@ export async function installVersion(spec: SlotSpec, version: string, pair: Pair
   await syncDir(spec.base);
 }
 
-export async function currentVersion(spec: SlotSpec): Promise<string | undefined> {
+async function currentVersion(spec: SlotSpec): Promise<string | undefined> {
   try {
     return basename(await readlink(join(spec.base, 'current')));
   } catch {

@@ -2,7 +2,7 @@ import { statSync, type Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inputError } from '../core/errors.js';
-import { readFile, type FileRead } from './files.js';
+import { readFile, reasonOf, type FileRead } from './files.js';
 import type { Layout } from './layout.js';
 
 /*
@@ -49,27 +49,13 @@ export interface ScanOptions {
 const KNOWN_ROOT_ENTRIES = new Set(['ca.crt', 'ca.key', 'server.crt', 'server.key', 'clients', 'server-pair', 'index.jsonl', 'audit.log', 'crl.pem', '.lock']);
 const KNOWN_CLIENT_ENTRIES = new Set(['client.crt', 'client.key', 'current', 'versions']);
 
-/** Runs `fn` over `items` with at most `limit` calls in flight, keeping the order of results. */
-export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 async function listDir(path: string): Promise<Dirent[] | undefined> {
   try {
     return await readdir(path, { withFileTypes: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw inputError('DIR_UNREADABLE', `cannot read ${path}: ${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? (error as Error).message)}`);
+    throw inputError('DIR_UNREADABLE', `cannot read ${path}: ${reasonOf(error).reason}`);
   }
 }
 

@@ -4,7 +4,7 @@ import { ProfileSchema, type Profile } from '../core/profile.js';
 import { readUserText } from './files.js';
 
 /** The profiles shipped with pkictl: <package>/templates/{root,server,client}.json. */
-export const defaultTemplatePath = (name: Profile['profile']) => fileURLToPath(new URL(`../../templates/${name}.json`, import.meta.url));
+const defaultTemplatePath = (name: Profile['profile']) => fileURLToPath(new URL(`../../templates/${name}.json`, import.meta.url));
 
 /** Reads and validates a template; errors name the file and the field. */
 export async function loadProfile<K extends Profile['profile']>(kind: K, path = defaultTemplatePath(kind)): Promise<Extract<Profile, { profile: K }>> {
