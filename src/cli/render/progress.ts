@@ -1,6 +1,6 @@
 import type { BulkProgress } from '../../ops/bulk.js';
 import type { IssueClientsResult } from '../../ops/issue-clients.js';
-import { renderIssued, painter } from './text.js';
+import { colorFor, renderIssued, painter } from './text.js';
 
 /** What a bulk command drives while it runs; a no-op off a TTY, where only the summary is printed. */
 export interface ProgressDisplay {
@@ -104,7 +104,7 @@ export interface BulkHooks {
  */
 export async function withBulkProgress<T>(label: string, interruptedNote: string, run: (hooks: BulkHooks) => Promise<T>): Promise<T> {
   const { interruptSignal } = await import('../../ops/bulk.js');
-  const color = !('NO_COLOR' in process.env) && process.stderr.isTTY === true;
+  const color = colorFor(process.stderr);
   const progress = await progressDisplay(process.stderr, label, color);
   const interrupt = interruptSignal(() => progress.note(interruptedNote));
   try {
