@@ -2,7 +2,6 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { certificateBytes, firstElement } from '../core/cert-peek.js';
-import { inputError } from '../core/errors.js';
 import { checkLeafSignatureInBackground, verifyModels, type ModelResult, type Purpose, type VerifyFailure } from '../core/verify.js';
 import { modelOf, modelOfDer, NamesUnavailable, useX509, type CertModel } from '../core/verify/cert-model.js';
 import type { x509 } from '../core/x509.js';
@@ -168,8 +167,6 @@ async function treeJobs(layout: Layout): Promise<Job[]> {
 /** Verifies many leaf files in one process: anchors, pool and CRLs are read and parsed once. */
 export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): Promise<VerifyReport> {
   const layout = new Layout(request.dir);
-  if (request.all && request.files.length) throw inputError('USAGE', '--all verifies the whole --dir; give either --all or files, not both');
-  if (!request.all && request.files.length === 0) throw inputError('USAGE', 'give at least one certificate file, or --all');
   const caFiles = request.ca.length ? request.ca : [layout.caCert];
   const roots = (await Promise.all(caFiles.map((p) => certsOf(p)))).flat();
   const pool = (await Promise.all(request.untrusted.map((p) => certsOf(p)))).flat();
