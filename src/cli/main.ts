@@ -36,16 +36,16 @@ const runCommand: Runner = async (spec: CommandSpec<z.ZodType, unknown>, input) 
   process.exitCode = out.exitCode ?? 0;
 };
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('pkictl')
     .description('Private CA for the gateway <-> connector mutual-TLS link')
     .version(PKICTL_VERSION)
     .option('--debug', 'show stack traces of unexpected errors')
     .showSuggestionAfterError()
+    // Subcommands inherit exitOverride when they are created, so a usage error becomes exit 2 in one place.
     .exitOverride();
   addCommand(program, initCommand, runCommand);
   const issue = program.command('issue').description('issue the gateway server certificate or tenant client certificates');
-  issue.exitOverride();
   addCommand(issue, issueServerCommand, runCommand);
   addCommand(issue, issueClientCommand, runCommand);
   addCommand(program, verifyCommand, runCommand);
@@ -53,7 +53,6 @@ export function buildProgram(): Command {
   addCommand(program, revokeCommand, runCommand);
   addCommand(program, crlCommand, runCommand);
   const auditLog = program.command('audit-log').description('the hash-chained audit log in certs/audit.log');
-  auditLog.exitOverride();
   addCommand(auditLog, auditLogVerifyCommand, runCommand);
   addCommand(program, inspectCommand, runCommand);
   addCommand(program, listCommand, runCommand);
@@ -67,8 +66,6 @@ Examples:
   $ pkictl rotate --dry-run                  # what is due for renewal
   $ pkictl list --check                      # exit 1 when anything is expiring, expired or invalid
 `);
-  // Subcommands inherit exitOverride so a usage error becomes exit 2 in one place.
-  for (const command of program.commands) command.exitOverride();
   return program;
 }
 

@@ -23,7 +23,7 @@ export const wholeNumberSchema = <Range extends z.ZodType<unknown, number>>(zod:
   zod.string().regex(/^\d+$/, message).transform(Number).pipe(range);
 
 /** A number of days, 1 to `max`: validity (--days), CRL lifetime (crl --days, revoke --crl-days). */
-export const daysSchema = (zod: typeof z, max: number) => wholeNumberSchema(zod, zod.number().int().min(1).max(max), 'must be a whole number of days');
+const daysSchema = (zod: typeof z, max: number) => wholeNumberSchema(zod, zod.number().int().min(1).max(max), 'must be a whole number of days');
 
 /** Days until a CRL's nextUpdate; a week unless told otherwise. */
 export const crlDaysSchema = (zod: typeof z) => daysSchema(zod, 3650).default(7);
