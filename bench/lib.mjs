@@ -1,6 +1,6 @@
 // Shared helpers for the benchmarks in bench/*.mjs (not a test: numbers, printed as tables).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,13 +29,7 @@ export function scratch(prefix) {
 export function machineLine() {
   const [one, five] = loadavg();
   const openssl = spawnSync('openssl', ['version'], { encoding: 'utf8' }).stdout.trim();
-  return `${cpus().length} × ${cpus()[0]?.model.trim()} · load ${one.toFixed(2)} (1 min) ${five.toFixed(2)} (5 min) · node ${process.version} · ${openssl} · pkictl build: ${buildInUse()}`;
-}
-
-/** Which build bin/pkictl.js loads now (the same rule as bin/pkictl.js: the newer of the two). */
-export function buildInUse() {
-  const mtime = (p) => statSync(join(ROOT, p), { throwIfNoEntry: false })?.mtimeMs ?? -1;
-  return mtime('dist/bundle/main.js') >= mtime('dist/cli/main.js') ? 'bundle (dist/bundle)' : 'per-file (dist/cli: tsc ran after the bundle; npm run build)';
+  return `${cpus().length} × ${cpus()[0]?.model.trim()} · load ${one.toFixed(2)} (1 min) ${five.toFixed(2)} (5 min) · node ${process.version} · ${openssl}`;
 }
 
 /** Runs a command to completion; rejects with its stderr on a non-zero exit. */
@@ -107,13 +101,13 @@ export async function pool(items, concurrency, fn) {
  * and the files are written plainly (clients/<id>/client.crt 0644 + client.key 0600 in 0700
  * directories: the contract layout, as the openssl recipe or a pre-index pkictl leaves it) without
  * the store's index, audit log or per-pair fsyncs. `expiring` of them get notAfter within 30 days
- * (issued 70 days ago for 90), so a scan has something to find. Needs `npm run build` (dist/core).
+ * (issued 70 days ago for 90), so a scan has something to find. Needs `npm run build` (dist/bundle).
  */
 export async function makeTree(root, n, { caKey = 'ec-p256', expiring = Math.floor(n / 10), concurrency = 8 } = {}) {
   const { mkdir, writeFile } = await import('node:fs/promises');
   const { randomUUID } = await import('node:crypto');
-  const { issueRoot, issueLeaf } = await import('../dist/core/issue.js');
-  const { newKey } = await import('../dist/core/keys.js');
+  const { issueRoot, issueLeaf } = await import('../dist/bundle/core-issue.js');
+  const { newKey } = await import('../dist/bundle/core-keys.js');
   const crypto = globalThis.crypto;
   const now = new Date();
   const caKeys = await newKey(caKey, crypto);

@@ -1,23 +1,38 @@
-// The bundled build that bin/pkictl.js runs: src/cli/main.ts and everything it imports (node_modules
-// included) in dist/bundle/, one file for start-up plus one chunk per lazily imported module.
-// Why: CI calls pkictl once per file, and resolving + reading ~60 files from dist/ and node_modules
-// cost more than the code itself (numbers: npm run bench:cold). `tsc` still emits dist/ per file
-// (typecheck, and scripts that import dist/core/*). Run by `npm run build` after tsc.
+// The one build: esbuild bundles src/ (node_modules included) into dist/bundle/. `tsc` only
+// typechecks (noEmit). Entries:
+//   main.js        src/cli/main.ts: what bin/pkictl.js runs
+//   store-lock.js  src/store/lock.ts: test/store/lock.test.ts holds the lock from another process
+//   core-verify.js src/core/verify.ts, core-x509.js src/core/x509.ts: test/conformance/limbo-shim.mjs
+//   core-issue.js  src/core/issue.ts, core-keys.js src/core/keys.ts: bench/lib.mjs makes its trees
+// Code shared between entries lands in chunks, so every caller runs the same code as the CLI.
+// Why a bundle: CI calls pkictl once per file, and resolving + reading ~60 files from a per-file
+// build and node_modules cost more than the code itself (numbers: npm run bench:cold).
+// The version comes from package.json (PKICTL_VERSION in src/cli/main.ts). Run by `npm run build`.
 import { build } from 'esbuild';
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = join(root, 'dist', 'bundle');
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const entries = {
+  main: 'src/cli/main.ts',
+  'store-lock': 'src/store/lock.ts',
+  'core-verify': 'src/core/verify.ts',
+  'core-x509': 'src/core/x509.ts',
+  'core-issue': 'src/core/issue.ts',
+  'core-keys': 'src/core/keys.ts',
+};
 const result = await build({
   absWorkingDir: root,
-  entryPoints: ['src/cli/main.ts'],
+  entryPoints: entries,
   outdir,
   write: false,
   bundle: true,
+  define: { PKICTL_VERSION: JSON.stringify(version) },
   // Chunks keep the lazy import() boundaries: --version does not parse x509, zod or cli-progress.
-  // Every chunk stays in dist/bundle/, two levels below the package root like dist/store/:
+  // Every file stays in dist/bundle/, two levels below the package root as in src/store/:
   // templates.ts finds ../../templates from its own import.meta.url.
   splitting: true,
   format: 'esm',
@@ -32,10 +47,11 @@ const result = await build({
 });
 
 // Rebuilding while pkictl runs (tests, other shells) must not break a running process: every file
-// is renamed into place whole, chunks (content-hashed names) before main.js, and chunks of earlier
-// builds stay a while for processes that loaded the old main.js and import lazily.
+// is renamed into place whole, chunks (content-hashed names) before the entries, and chunks of
+// earlier builds stay a while for processes that loaded an older entry and import lazily.
 mkdirSync(outdir, { recursive: true });
-const files = [...result.outputFiles].sort((a, b) => Number(basename(a.path) === 'main.js') - Number(basename(b.path) === 'main.js'));
+const isEntry = (file) => Object.hasOwn(entries, basename(file.path, '.js'));
+const files = [...result.outputFiles].sort((a, b) => Number(isEntry(a)) - Number(isEntry(b)));
 for (const file of files) {
   const temp = join(outdir, `.${basename(file.path)}.${process.pid}.tmp`);
   writeFileSync(temp, file.contents);

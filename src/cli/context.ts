@@ -10,7 +10,7 @@ import { CertStore } from '../store/cert-store.js';
  * key generation runs on the libuv pool (parallel) and it loads ~140 ms faster (numbers: bench/provider.mjs).
  * PKICTL_CRYPTO_PROVIDER=peculiar selects @peculiar/webcrypto, e.g. to compare results across providers.
  */
-export async function cryptoProvider(name = process.env.PKICTL_CRYPTO_PROVIDER ?? 'node'): Promise<CryptoProvider> {
+async function cryptoProvider(name = process.env.PKICTL_CRYPTO_PROVIDER ?? 'node'): Promise<CryptoProvider> {
   if (name === 'node') return globalThis.crypto;
   if (name === 'peculiar') {
     const { Crypto } = await import('@peculiar/webcrypto');

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { z } from 'zod';
 import type { OpContext } from '../ops/context.js';
-import { EXIT_OK } from './exit-codes.js';
 
 /** What a command hands back for printing: data on stdout, talk on stderr. */
 export interface Rendered {
@@ -51,5 +50,3 @@ export function addCommand<Schema extends z.ZodType, Result>(parent: Command, sp
   });
   return command;
 }
-
-export const ok = (stdout?: string, stderr?: string): Rendered => ({ stdout, stderr, exitCode: EXIT_OK });

@@ -4,21 +4,23 @@ import { addCommand, type CommandSpec, type Runner } from './define-command.js';
 import { initCommand } from './commands/init.js';
 import { issueClientCommand } from './commands/issue-client.js';
 import { issueServerCommand } from './commands/issue-server.js';
-import { verifyCommand, verifyRunner } from './commands/verify.js';
+import { verifyCommand } from './commands/verify.js';
 import { rotateCommand } from './commands/rotate.js';
 import { revokeCommand } from './commands/revoke.js';
 import { crlCommand } from './commands/crl.js';
 import { auditLogVerifyCommand } from './commands/audit-log.js';
-import { inspectCommand, inspectRunner } from './commands/inspect.js';
+import { inspectCommand } from './commands/inspect.js';
 import { listCommand } from './commands/list.js';
 import { auditCommand } from './commands/audit.js';
 import { flagName, renderError } from './render/error.js';
+import { colorFor } from './render/text.js';
 
-const VERSION = '0.1.0';
+/** package.json's version, put in by scripts/bundle.mjs (esbuild `define`). */
+declare const PKICTL_VERSION: string;
 
-const colorFor = (stream: NodeJS.WriteStream) => !('NO_COLOR' in process.env) && stream.isTTY === true;
-
+/** Every command runs here: flags through its zod schema, one context, its renderer, its exit code. */
 const runCommand: Runner = async (spec: CommandSpec<z.ZodType, unknown>, input) => {
+  // zod and the context are loaded only once a command runs: --help and usage errors never pay for them.
   const [{ z }, { makeContext }, { inputError }] = await Promise.all([import('zod'), import('./context.js'), import('../core/errors.js')]);
   const parsed = spec.schema(z).safeParse(input);
   if (!parsed.success) {
@@ -34,26 +36,25 @@ const runCommand: Runner = async (spec: CommandSpec<z.ZodType, unknown>, input) 
   process.exitCode = out.exitCode ?? 0;
 };
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('pkictl')
     .description('Private CA for the gateway <-> connector mutual-TLS link')
-    .version(VERSION)
+    .version(PKICTL_VERSION)
     .option('--debug', 'show stack traces of unexpected errors')
     .showSuggestionAfterError()
+    // Subcommands inherit exitOverride when they are created, so a usage error becomes exit 2 in one place.
     .exitOverride();
   addCommand(program, initCommand, runCommand);
   const issue = program.command('issue').description('issue the gateway server certificate or tenant client certificates');
-  issue.exitOverride();
   addCommand(issue, issueServerCommand, runCommand);
   addCommand(issue, issueClientCommand, runCommand);
-  addCommand(program, verifyCommand, verifyRunner(runCommand));
+  addCommand(program, verifyCommand, runCommand);
   addCommand(program, rotateCommand, runCommand);
   addCommand(program, revokeCommand, runCommand);
   addCommand(program, crlCommand, runCommand);
   const auditLog = program.command('audit-log').description('the hash-chained audit log in certs/audit.log');
-  auditLog.exitOverride();
   addCommand(auditLog, auditLogVerifyCommand, runCommand);
-  addCommand(program, inspectCommand, inspectRunner(runCommand));
+  addCommand(program, inspectCommand, runCommand);
   addCommand(program, listCommand, runCommand);
   addCommand(program, auditCommand, runCommand);
   program.addHelpText('after', `
@@ -65,8 +66,6 @@ Examples:
   $ pkictl rotate --dry-run                  # what is due for renewal
   $ pkictl list --check                      # exit 1 when anything is expiring, expired or invalid
 `);
-  // Subcommands inherit exitOverride so a usage error becomes exit 2 in one place.
-  for (const command of program.commands) command.exitOverride();
   return program;
 }
 

@@ -1,6 +1,10 @@
 import { Option, type Command } from 'commander';
 import type { z } from 'zod';
 import { KEY_TYPES } from '../core/keys.js';
+import { REVOCATION_REASONS } from '../core/revocation.js';
+
+/** For a repeatable flag: each use adds its value to the list. */
+export const collect = (value: string, list: string[] = []) => [...list, value];
 
 export const dirOption = (c: Command) => c.option('--dir <dir>', 'CA directory (the certs/ tree)', './certs');
 export const jsonOption = (c: Command) => c.option('--json', 'print one JSON document on stdout');
@@ -11,6 +15,21 @@ export const daysOption = (c: Command) => c.option('--days <n>', 'validity in da
 export const templateOption = (c: Command, file: string) => c.option('--template <file>', `issuance profile (default templates/${file})`);
 export const passphraseOption = (c: Command) =>
   c.option('--passphrase-file <file>', 'file whose first line is the CA key passphrase (or set PKICTL_CA_PASSPHRASE)');
+export const actorOption = (c: Command) => c.option('--actor <name>', 'who is acting, for the audit log (default PKICTL_ACTOR, else user@host)');
+export const reasonOption = (c: Command) => c.option('--reason <reason>', `RFC 5280 reason: ${REVOCATION_REASONS.join(', ')} (default unspecified)`);
+
+/** A flag holding a whole number (commander hands over strings), then checked against `range`. */
+export const wholeNumberSchema = <Range extends z.ZodType<unknown, number>>(zod: typeof z, range: Range, message = 'must be a whole number') =>
+  zod.string().regex(/^\d+$/, message).transform(Number).pipe(range);
+
+/** A number of days, 1 to `max`: validity (--days), CRL lifetime (crl --days, revoke --crl-days). */
+const daysSchema = (zod: typeof z, max: number) => wholeNumberSchema(zod, zod.number().int().min(1).max(max), 'must be a whole number of days');
+
+/** Days until a CRL's nextUpdate; a week unless told otherwise. */
+export const crlDaysSchema = (zod: typeof z) => daysSchema(zod, 3650).default(7);
+
+/** --concurrency of the bulk commands. */
+export const concurrencySchema = (zod: typeof z) => wholeNumberSchema(zod, zod.number().int().min(1).max(256));
 
 /** zod fragments matching the flags above (commander hands over strings). */
 export const sharedSchema = (zod: typeof z) => ({
@@ -19,13 +38,12 @@ export const sharedSchema = (zod: typeof z) => ({
   template: zod.string().min(1).optional(),
   passphraseFile: zod.string().min(1).optional(),
   key: zod.enum(KEY_TYPES).optional(),
-  days: zod
-    .string()
-    .regex(/^\d+$/, 'must be a whole number of days')
-    .transform(Number)
-    .pipe(zod.number().int().min(1).max(36500))
-    .optional(),
+  days: daysSchema(zod, 36500).optional(),
 });
+
+export const actorSchema = (zod: typeof z) => zod.string().min(1).optional();
+
+export const reasonSchema = (zod: typeof z) => zod.enum(REVOCATION_REASONS, { message: `options are ${REVOCATION_REASONS.join(', ')}` }).default('unspecified');
 
 /** A real calendar day: 2027-02-30 is refused instead of rolling over into March. */
 const isCalendarDate = (text: string) => {

@@ -1,24 +1,13 @@
 import { smallInteger, toPem } from './der-write.js';
 import type { CertificateAuthority } from './issue.js';
 import { signingAlgorithmOf } from './keys.js';
+import type { RevocationReason } from './revocation.js';
 import { x509, type CryptoProvider } from './x509.js';
-
-/** RFC 5280 §5.3.1 reason codes pkictl offers (certificateHold/removeFromCRL are not: no suspension). */
-export const CRL_REASONS = {
-  unspecified: x509.X509CrlReason.unspecified,
-  keyCompromise: x509.X509CrlReason.keyCompromise,
-  cACompromise: x509.X509CrlReason.cACompromise,
-  affiliationChanged: x509.X509CrlReason.affiliationChanged,
-  superseded: x509.X509CrlReason.superseded,
-  cessationOfOperation: x509.X509CrlReason.cessationOfOperation,
-  privilegeWithdrawn: x509.X509CrlReason.privilegeWithdrawn,
-} as const;
-export type CrlReasonName = keyof typeof CRL_REASONS;
 
 export interface RevokedEntry {
   serial: string;
   revokedAt: Date;
-  reason: CrlReasonName;
+  reason: RevocationReason;
 }
 
 export interface CrlRequest {
@@ -54,7 +43,7 @@ export async function buildCrl(request: CrlRequest, ca: CertificateAuthority, cr
         .map((e) => ({
           serialNumber: e.serial,
           revocationDate: e.revokedAt,
-          ...(e.reason !== 'unspecified' && { reason: CRL_REASONS[e.reason] }),
+          ...(e.reason !== 'unspecified' && { reason: x509.X509CrlReason[e.reason] }),
         })),
     },
     crypto,

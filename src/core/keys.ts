@@ -71,12 +71,15 @@ function importAlgorithm(keyObject: KeyObject): RsaHashedImportParams | EcKeyImp
   throw inputError('KEY_UNSUPPORTED', `unsupported key type ${keyObject.asymmetricKeyType ?? 'unknown'}${details?.namedCurve ? ` (${details.namedCurve})` : ''}`);
 }
 
+/** A passphrase-protected PEM key: encrypted PKCS#8, or legacy PKCS#1 with a Proc-Type header. */
+export const isEncryptedKeyPem = (pem: string) => /-----BEGIN (ENCRYPTED PRIVATE KEY|RSA PRIVATE KEY-----\r?\nProc-Type: 4,ENCRYPTED)/.test(pem);
+
 /**
  * Reads a private key in any PEM form OpenSSL writes (PKCS#8, encrypted PKCS#8, PKCS#1 "RSA PRIVATE KEY",
  * SEC1 "EC PRIVATE KEY"), so a CA made with the platform's old openssl recipe can be adopted as is.
  */
 export async function importPrivateKeyPem(pem: string, crypto: CryptoProvider, passphrase?: string): Promise<CryptoKey> {
-  const encrypted = /-----BEGIN (ENCRYPTED PRIVATE KEY|RSA PRIVATE KEY-----\r?\nProc-Type: 4,ENCRYPTED)/.test(pem);
+  const encrypted = isEncryptedKeyPem(pem);
   if (encrypted && passphrase === undefined) {
     throw inputError('PASSPHRASE_REQUIRED', 'the key is encrypted and no passphrase was given', 'pass --passphrase-file FILE or set PKICTL_CA_PASSPHRASE');
   }

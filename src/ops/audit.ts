@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readCertificates } from '../core/cert-input.js';
 import { PkiError } from '../core/errors.js';
 import { summarize, type CertSummary } from '../core/inspect.js';
+import { isEncryptedKeyPem } from '../core/keys.js';
 import { needsRenewal, type RenewThreshold } from '../core/renewal.js';
 import { tenantIdProblem } from '../core/tenant-id.js';
 import { verifyChain, type Purpose } from '../core/verify.js';
@@ -96,7 +97,7 @@ function unreadable(path: string, read: Extract<FileRead, { ok: false }>): Audit
 
 /** Does the private key in `pem` belong to `cert`? undefined when it cannot be told (encrypted, no passphrase). */
 function keyMatches(pem: string, cert: x509.X509Certificate, passphrase: string | undefined): boolean | undefined {
-  const encrypted = /-----BEGIN (ENCRYPTED PRIVATE KEY|RSA PRIVATE KEY-----\r?\nProc-Type: 4,ENCRYPTED)/.test(pem);
+  const encrypted = isEncryptedKeyPem(pem);
   if (encrypted && passphrase === undefined) return undefined;
   // createPublicKey also accepts a certificate or a public key: a key file holding one of those is
   // not a private key, whatever it matches.

@@ -98,7 +98,6 @@ export function concurrencyFor(key: string): number {
 }
 
 export async function issueClients(request: IssueClientsRequest, ctx: OpContext): Promise<IssueClientsResult> {
-  if (request.force && request.skipExisting) throw inputError('USAGE', "flag '--force' is incompatible with '--skip-existing'");
   validateTenants(request.tenants, request.tenantIdPattern);
   const store = ctx.openStore(request.dir);
   const ca = await store.loadCa(request.passphrase, ctx.crypto);

@@ -36,9 +36,6 @@ function normalizeSerial(text: string): string {
  * and nothing is written.
  */
 export async function revoke(request: RevokeRequest, ctx: OpContext): Promise<RevokeResult> {
-  if (request.serials.length > 0 === request.tenants.length > 0) {
-    throw inputError('USAGE', 'give either serials or --tenant, not both and not neither');
-  }
   for (const t of request.tenants) assertTenantId(t, request.tenantIdPattern);
   const serials = request.serials.map(normalizeSerial);
   for (const [i, s] of serials.entries()) {

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { certificateBytes, firstElement } from '../core/cert-peek.js';
-import { inputError } from '../core/errors.js';
 import { checkLeafSignatureInBackground, verifyModels, type ModelResult, type Purpose, type VerifyFailure } from '../core/verify.js';
 import { modelOf, modelOfDer, NamesUnavailable, useX509, type CertModel } from '../core/verify/cert-model.js';
 import type { x509 } from '../core/x509.js';
@@ -128,8 +127,6 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
   // The tree is only opened when it is read: files checked against a --ca need no store.
   let opened: CertStore | undefined;
   const store = () => (opened ??= ctx.openStore(request.dir));
-  if (request.all && request.files.length) throw inputError('USAGE', '--all verifies the whole --dir; give either --all or files, not both');
-  if (!request.all && request.files.length === 0) throw inputError('USAGE', 'give at least one certificate file, or --all');
   const caFiles = request.ca.length ? request.ca : [store().layout.caCert];
   const roots = (await Promise.all(caFiles.map((p) => certsOf(p)))).flat();
   const pool = (await Promise.all(request.untrusted.map((p) => certsOf(p)))).flat();

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { failure } from '../core/errors.js';
+import type { RevocationReason } from '../core/revocation.js';
 import { cutTornTail, type AuditHead } from './audit-log.js';
 import { appendDurably } from './group-commit.js';
 
@@ -15,16 +16,7 @@ import { appendDurably } from './group-commit.js';
 export type IndexKind = 'ca' | 'server' | 'client';
 export type IndexStatus = 'valid' | 'superseded' | 'revoked';
 
-export const REVOCATION_REASONS = [
-  'unspecified',
-  'keyCompromise',
-  'cACompromise',
-  'affiliationChanged',
-  'superseded',
-  'cessationOfOperation',
-  'privilegeWithdrawn',
-] as const;
-export type RevocationReason = (typeof REVOCATION_REASONS)[number];
+export type { RevocationReason };
 
 export interface IndexEntry {
   /** Lowercase hex, as `openssl x509 -serial` prints it (without leading zero bytes stripped). */

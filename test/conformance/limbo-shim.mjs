@@ -1,8 +1,8 @@
 // In-process shim for ../shared/limbo's pkictl-module adapter: the core validator without a process per
 // case (the whole suite in well under a minute). The CLI adapter (npm run conformance) is the reference.
 //   PKICTL_LIMBO_MODULE=test/conformance/limbo-shim.mjs node ../shared/limbo/run-limbo.mjs --adapter pkictl-module
-import { verifyChainSync } from '../../dist/core/verify.js';
-import { x509 } from '../../dist/core/x509.js';
+import { verifyChainSync } from '../../dist/bundle/core-verify.js';
+import { x509 } from '../../dist/bundle/core-x509.js';
 
 /** Feature classes pkictl deliberately does not support (see README "Conformance"). */
 export const SKIP_FEATURES = (process.env.PKICTL_SKIP_FEATURES ?? 'pedantic-public-suffix-wildcard,pedantic-rfc5280').split(',').filter(Boolean);

@@ -8,7 +8,7 @@ import { BIN } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { cli, clientPaths, initCa, uuids } from './fixture.js';
 
-const LOCK_JS = fileURLToPath(new URL('../../dist/store/lock.js', import.meta.url));
+const LOCK_JS = fileURLToPath(new URL('../../dist/bundle/store-lock.js', import.meta.url));
 
 /** A separate process that takes the directory lock and holds it until its stdin closes. */
 function holdLock(dir: string): Promise<{ release(): Promise<void>; pid: number }> {

@@ -3,13 +3,10 @@ import type { CrlResult } from '../../ops/crl.js';
 import type { CommandSpec } from '../define-command.js';
 import { toJson } from '../render/json.js';
 import { renderCrl } from '../render/lifecycle.js';
-import { dirOption, jsonOption, passphraseOption } from '../shared-options.js';
-
-const days = (zod: typeof z) =>
-  zod.string().regex(/^\d+$/, 'must be a whole number of days').transform(Number).pipe(zod.number().int().min(1).max(3650)).default(7);
+import { actorOption, actorSchema, crlDaysSchema, dirOption, jsonOption, passphraseOption } from '../shared-options.js';
 
 const schema = (zod: typeof z) =>
-  zod.object({ dir: zod.string().min(1), json: zod.boolean().default(false), passphraseFile: zod.string().min(1).optional(), actor: zod.string().min(1).optional(), days: days(zod) });
+  zod.object({ dir: zod.string().min(1), json: zod.boolean().default(false), passphraseFile: zod.string().min(1).optional(), actor: actorSchema(zod), days: crlDaysSchema(zod) });
 
 export const crlCommand: CommandSpec<ReturnType<typeof schema>, CrlResult> = {
   name: 'crl',
@@ -24,7 +21,7 @@ export const crlCommand: CommandSpec<ReturnType<typeof schema>, CrlResult> = {
     dirOption(c);
     c.option('--days <n>', 'days until nextUpdate (default 7)');
     passphraseOption(c);
-    c.option('--actor <name>', 'who is acting, for the audit log (default PKICTL_ACTOR, else user@host)');
+    actorOption(c);
     jsonOption(c);
   },
   schema,

@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import type { z } from 'zod';
 import type { InspectResult } from '../../ops/inspect.js';
-import type { CommandSpec, Runner } from '../define-command.js';
+import type { CommandSpec } from '../define-command.js';
 import { INSPECT_FIELDS, renderInspect } from '../render/inspect.js';
 import { jsonOption } from '../shared-options.js';
 
@@ -34,21 +34,3 @@ export const inspectCommand: CommandSpec<ReturnType<typeof schema>, InspectResul
   },
   render: renderInspect,
 };
-
-/**
- * `inspect --field cn FILE` runs once per file in CI, so its start-up must stay close to bare node:
- * this runner skips zod (commander's .choices() has already checked --field) and the crypto context,
- * and hands every other invocation to the normal runner.
- */
-export const inspectRunner =
-  (fallback: Runner): Runner =>
-  async (spec, input) => {
-    const { field, json, args } = input as { field?: (typeof INSPECT_FIELDS)[number]; json?: boolean; args?: string[] };
-    if (field === undefined || json === true || !Array.isArray(args) || args.length === 0 || args.some((a) => typeof a !== 'string' || a === '')) {
-      return fallback(spec, input);
-    }
-    const { inspectFiles } = await import('../../ops/inspect.js');
-    const out = renderInspect(await inspectFiles({ files: args, field, now: new Date() }), { json: false, color: false });
-    if (out.stdout) process.stdout.write(out.stdout);
-    process.exitCode = out.exitCode ?? 0;
-  };

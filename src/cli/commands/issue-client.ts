@@ -1,13 +1,10 @@
 import type { z } from 'zod';
 import type { IssueClientsResult } from '../../ops/issue-clients.js';
 import type { CommandSpec } from '../define-command.js';
-import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js';
 import { toJson } from '../render/json.js';
 import { renderIssueSummary, withBulkProgress } from '../render/progress.js';
-import { daysOption, dirOption, forceOption, jsonOption, keyOption, passphraseOption, sharedSchema, templateOption } from '../shared-options.js';
-
-/** 128 + SIGINT, what shells report for a command stopped by Ctrl-C. */
-const EXIT_INTERRUPTED = 130;
+import { concurrencySchema, daysOption, dirOption, forceOption, jsonOption, keyOption, passphraseOption, sharedSchema, templateOption } from '../shared-options.js';
 
 const schema = (zod: typeof z) =>
   zod
@@ -16,12 +13,7 @@ const schema = (zod: typeof z) =>
       force: zod.boolean().default(false),
       skipExisting: zod.boolean().default(false),
       from: zod.string().min(1).optional(),
-      concurrency: zod
-        .string()
-        .regex(/^\d+$/, 'must be a whole number')
-        .transform(Number)
-        .pipe(zod.number().int().min(1).max(256))
-        .optional(),
+      concurrency: concurrencySchema(zod).optional(),
       args: zod.array(zod.string()).default([]),
     })
     .refine((o) => o.args.length > 0 || o.from !== undefined, { message: 'give at least one tenant id, or --from FILE', path: ['args'] })
@@ -43,7 +35,7 @@ export const issueClientCommand: CommandSpec<ReturnType<typeof schema>, IssueCli
     '0    issued (or skipped as already issued)',
     '1    a tenant failed unexpectedly; the others issued so far are complete',
     '2    bad tenant id (every bad line is listed) or flag, no CA, or a tenant already has a pair without --force/--skip-existing (nothing written)',
-    '130  interrupted (Ctrl-C): finished tenants are complete, the rest untouched',
+    `${EXIT_INTERRUPTED}  interrupted (Ctrl-C): finished tenants are complete, the rest untouched`,
   ],
   options(c) {
     dirOption(c);

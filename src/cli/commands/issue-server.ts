@@ -3,7 +3,7 @@ import type { IssuedPair } from '../../ops/context.js';
 import type { CommandSpec } from '../define-command.js';
 import { toJson } from '../render/json.js';
 import { renderIssued } from '../render/text.js';
-import { daysOption, dirOption, forceOption, jsonOption, keyOption, passphraseOption, sharedSchema, templateOption } from '../shared-options.js';
+import { collect, daysOption, dirOption, forceOption, jsonOption, keyOption, passphraseOption, sharedSchema, templateOption } from '../shared-options.js';
 
 const schema = (zod: typeof z) =>
   zod.object({ ...sharedSchema(zod), force: zod.boolean().default(false), san: zod.array(zod.string()).optional(), cn: zod.string().optional() });
@@ -20,7 +20,7 @@ export const issueServerCommand: CommandSpec<ReturnType<typeof schema>, IssuedPa
   options(c) {
     dirOption(c);
     c.option('--san <type:value>', 'subject alternative name, DNS:name or IP:address; repeatable; replaces the template\'s list',
-      (value: string, list: string[] = []) => [...list, value]);
+      collect);
     c.option('--cn <name>', 'subject CN (default from the template)');
     daysOption(c);
     keyOption(c, 'server');

@@ -3,9 +3,7 @@ import type { RevokeResult } from '../../ops/revoke.js';
 import type { CommandSpec } from '../define-command.js';
 import { toJson } from '../render/json.js';
 import { renderRevoke } from '../render/lifecycle.js';
-import { dirOption, jsonOption, passphraseOption, templateOption } from '../shared-options.js';
-
-const REASONS = ['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'privilegeWithdrawn'] as const;
+import { actorOption, actorSchema, collect, crlDaysSchema, dirOption, jsonOption, passphraseOption, reasonOption, reasonSchema, templateOption } from '../shared-options.js';
 
 const schema = (zod: typeof z) =>
   zod
@@ -14,10 +12,10 @@ const schema = (zod: typeof z) =>
       json: zod.boolean().default(false),
       passphraseFile: zod.string().min(1).optional(),
       template: zod.string().min(1).optional(),
-      actor: zod.string().min(1).optional(),
+      actor: actorSchema(zod),
       tenant: zod.array(zod.string()).default([]),
-      reason: zod.enum(REASONS, { message: `options are ${REASONS.join(', ')}` }).default('unspecified'),
-      crlDays: zod.string().regex(/^\d+$/, 'must be a whole number of days').transform(Number).pipe(zod.number().int().min(1).max(3650)).default(7),
+      reason: reasonSchema(zod),
+      crlDays: crlDaysSchema(zod),
       args: zod.array(zod.string()).default([]),
     })
     .refine((o) => o.args.length > 0 !== o.tenant.length > 0, { message: 'give serials or --tenant (not both)', path: ['args'] });
@@ -35,12 +33,12 @@ export const revokeCommand: CommandSpec<ReturnType<typeof schema>, RevokeResult>
   options(c) {
     dirOption(c);
     c.option('--tenant <id>', 'revoke every live certificate of this tenant (current and superseded, not yet expired); repeatable',
-      (value: string, list: string[] = []) => [...list, value]);
-    c.option('--reason <reason>', `RFC 5280 reason: ${REASONS.join(', ')} (default unspecified)`);
+      collect);
+    reasonOption(c);
     c.option('--crl-days <n>', 'days until nextUpdate of the regenerated CRL (default 7)');
     templateOption(c, 'client.json');
     passphraseOption(c);
-    c.option('--actor <name>', 'who is acting, for the audit log (default PKICTL_ACTOR, else user@host)');
+    actorOption(c);
     jsonOption(c);
   },
   schema,

@@ -1,13 +1,11 @@
 import type { z } from 'zod';
 import type { RotateResult } from '../../ops/rotate.js';
 import type { CommandSpec } from '../define-command.js';
-import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js';
 import { toJson } from '../render/json.js';
 import { renderPlan, renderRotate } from '../render/lifecycle.js';
-import { atSchema, daysOption, dirOption, jsonOption, passphraseOption, sharedSchema } from '../shared-options.js';
-
-/** 128 + SIGINT, as for issue client. */
-const EXIT_INTERRUPTED = 130;
+import { renewBeforeSchema } from '../../core/renewal.js';
+import { actorOption, actorSchema, atSchema, collect, concurrencySchema, daysOption, dirOption, jsonOption, passphraseOption, sharedSchema } from '../shared-options.js';
 
 const schema = (zod: typeof z) =>
   zod
@@ -15,16 +13,16 @@ const schema = (zod: typeof z) =>
       ...sharedSchema(zod),
       tenant: zod.array(zod.string()).default([]),
       all: zod.boolean().default(false),
-      renewBefore: zod.string().optional(),
       at: atSchema(zod).optional(),
       dryRun: zod.boolean().default(false),
       reuseKey: zod.boolean().default(false),
       includeServer: zod.boolean().default(false),
       exec: zod.string().min(1).optional(),
-      actor: zod.string().min(1).optional(),
+      actor: actorSchema(zod),
       clientTemplate: zod.string().min(1).optional(),
       serverTemplate: zod.string().min(1).optional(),
-      concurrency: zod.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(zod.number().int().min(1).max(256)).optional(),
+      concurrency: concurrencySchema(zod).optional(),
+      renewBefore: renewBeforeSchema(zod).optional(),
     })
     .refine((o) => !(o.reuseKey && o.key !== undefined), { message: "flag '--reuse-key' is incompatible with '--key'", path: ['reuseKey'] });
 
@@ -43,11 +41,11 @@ export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult>
     '0    every due pair rotated (or nothing due)',
     '1    a pair failed to rotate or an --exec command failed (the others are done; rerun to retry)',
     '2    bad flag, unknown tenant, no CA (nothing written)',
-    '130  interrupted: every pair is complete; rerun to finish',
+    `${EXIT_INTERRUPTED}  interrupted: every pair is complete; rerun to finish`,
   ],
   options(c) {
     dirOption(c);
-    c.option('--tenant <id>', 'only this tenant; repeatable', (value: string, list: string[] = []) => [...list, value]);
+    c.option('--tenant <id>', 'only this tenant; repeatable', collect);
     c.option('--all', 'rotate every selected pair whatever its remaining lifetime (revoked ones are still skipped)');
     c.option('--renew-before <when>', 'renew when less than this is left: a share of the lifetime (33%) or a duration (30d, 12h); default one third of the lifetime');
     c.option('--at <time>', 'evaluate the renewal window as of this ISO 8601 time instead of now');
@@ -56,25 +54,23 @@ export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult>
     c.option('--key <type>', 'key type of the new keys: rsa-2048, rsa-3072, rsa-4096, ec-p256, ec-p384 (default: the type of the key being replaced)');
     daysOption(c);
     c.option('--include-server', 'also renew server.crt with the same subject and SANs');
-    c.option('--exec <cmd>', 'run after each new pair is in place (sh -c), with PKICTL_KIND, PKICTL_TENANT_ID, PKICTL_CERT, PKICTL_KEY, PKICTL_SERIAL, PKICTL_OLD_SERIAL');
+    c.option('--exec <cmd>', 'run after each new pair is in place (sh -c), with PKICTL_KIND, PKICTL_TENANT_ID, PKICTL_CERT, PKICTL_KEY, PKICTL_SERIAL, PKICTL_OLD_SERIAL, PKICTL_NOT_AFTER and PKICTL_DIR');
     c.option('--client-template <file>', 'client profile (default templates/client.json)');
     c.option('--server-template <file>', 'server profile (default templates/server.json)');
     c.option('--concurrency <n>', 'pairs in flight at once (default: one per CPU core, at least 2)');
     passphraseOption(c);
-    c.option('--actor <name>', 'who is acting, for the audit log (default PKICTL_ACTOR, else user@host)');
+    actorOption(c);
     jsonOption(c);
   },
   schema,
   async run(o, ctx) {
-    const [{ rotate }, { loadProfile }, { readPassphrase }, { parseRenewBefore, DEFAULT_RENEW_BEFORE }, { withBulkProgress }] = await Promise.all([
+    const [{ rotate }, { loadProfile }, { readPassphrase }, { DEFAULT_RENEW_BEFORE }, { withBulkProgress }] = await Promise.all([
       import('../../ops/rotate.js'),
       import('../../store/templates.js'),
       import('../passphrase.js'),
       import('../../core/renewal.js'),
       import('../render/progress.js'),
     ]);
-    // Default: one third of the lifetime left (cert-manager's and step's convention), exactly 1/3.
-    const renewBefore = o.renewBefore !== undefined ? parseRenewBefore(o.renewBefore) : DEFAULT_RENEW_BEFORE;
     const [client, server] = await Promise.all([loadProfile('client', o.clientTemplate), loadProfile('server', o.serverTemplate)]);
     const passphrase = o.dryRun ? undefined : await readPassphrase(o.passphraseFile);
     const note = 'interrupted: finishing the pairs in flight, starting no more (Ctrl-C again to quit now; every pair stays complete)';
@@ -85,7 +81,7 @@ export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult>
           actor: o.actor,
           tenants: o.tenant,
           all: o.all,
-          renewBefore,
+          renewBefore: o.renewBefore ?? DEFAULT_RENEW_BEFORE,
           at: o.at,
           dryRun: o.dryRun,
           reuseKey: o.reuseKey,

@@ -1,16 +1,10 @@
 import type { z } from 'zod';
-import type { Purpose } from '../../core/verify.js';
 import type { VerifyReport } from '../../ops/verify-files.js';
-import type { OpContext } from '../../ops/context.js';
-import type { CommandSpec, Runner } from '../define-command.js';
+import type { CommandSpec } from '../define-command.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 import { toJson } from '../render/json.js';
 import { renderVerify } from '../render/verify.js';
-import { atSchema, dirOption, jsonOption } from '../shared-options.js';
-
-const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
-
-// RFC 3339 with a zone: 2024-03-01T00:00:00Z, 2024-03-01T00:00:00.5+01:00
+import { atSchema, collect, dirOption, jsonOption, wholeNumberSchema } from '../shared-options.js';
 
 const schema = (zod: typeof z) =>
   zod
@@ -26,7 +20,7 @@ const schema = (zod: typeof z) =>
       ip: zod.ipv4().or(zod.ipv6()).optional(),
       email: zod.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be an email address').optional(),
       at: atSchema(zod).optional(),
-      maxDepth: zod.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(zod.number().int().max(100_000)).optional(),
+      maxDepth: wholeNumberSchema(zod, zod.number().int().max(100_000)).optional(),
       expectCn: zod.string().min(1).optional(),
       args: zod.array(zod.string()).default([]),
     })
@@ -70,7 +64,6 @@ export const verifyCommand: CommandSpec<ReturnType<typeof schema>, VerifyReport>
   },
   schema,
   async run(o, ctx) {
-    await tuneForFiles(o.args.length);
     const { verifyFiles } = await import('../../ops/verify-files.js');
     return verifyFiles({ ...o, files: o.args, chain: o.json }, ctx);
   },
@@ -79,54 +72,3 @@ export const verifyCommand: CommandSpec<ReturnType<typeof schema>, VerifyReport>
     exitCode: report.ok ? EXIT_OK : EXIT_FAILED,
   }),
 };
-
-/**
- * For a batch of files (not one, not tens of thousands) V8's optimizing compiler costs more than it
- * saves: pkictl exits before much compiled code runs, and the compiler threads take the second core
- * that checks the signatures. Measured with 1,000 RSA-4096-signed files (bench/verify.mjs, load ~1):
- * 424 ms wall and 106 ms of CPU off the main thread without it, 524 ms and 325 ms with it. With 10,000
- * files the two are even (1.72 s vs 1.75 s), so from there on V8 keeps its defaults. Only this process.
- */
-async function tuneForFiles(count: number): Promise<void> {
-  if (count < 64 || count >= 10_000) return;
-  const { setFlagsFromString } = await import('node:v8');
-  setFlagsFromString('--no-opt');
-}
-
-const PURPOSES = new Set(['server', 'client', 'any']);
-const names = (v: unknown) => v === undefined || (Array.isArray(v) && v.every((s) => typeof s === 'string' && s !== ''));
-const text = (v: unknown) => v === undefined || (typeof v === 'string' && v !== '');
-
-/**
- * `pkictl verify [--ca F] [--untrusted F] [--crl F] [--purpose P] [--hostname H] [--expect-cn CN] FILE…`
- * (text output) skips zod and the crypto context, so checking one file starts about as fast as node.
- * It accepts only inputs the schema would accept unchanged; everything else (--json, --all, --at, --ip,
- * --email, --max-depth, odd values) goes to the normal runner, which validates and reports as before.
- */
-export const verifyRunner =
-  (fallback: Runner): Runner =>
-  async (spec, input) => {
-    const o = input as Record<string, unknown>;
-    const args = o.args;
-    const simple =
-      o.json === undefined && o.all === undefined && o.at === undefined && o.ip === undefined && o.email === undefined && o.maxDepth === undefined &&
-      typeof o.dir === 'string' && o.dir !== '' && typeof o.purpose === 'string' && PURPOSES.has(o.purpose) &&
-      names(o.ca) && names(o.untrusted) && names(o.crl) && text(o.hostname) && text(o.expectCn) &&
-      Array.isArray(args) && args.length > 0 && args.every((a) => typeof a === 'string');
-    if (!simple) return fallback(spec, input);
-    await tuneForFiles((args as string[]).length);
-    const [{ verifyFiles }, { processContext }] = await Promise.all([import('../../ops/verify-files.js'), import('../context.js')]);
-    // verifyFiles checks signatures with node:crypto itself: no WebCrypto provider to set up.
-    const ctx: OpContext = { crypto: undefined as unknown as OpContext['crypto'], ...processContext((message) => void process.stderr.write(`${message}\n`)) };
-    const report = await verifyFiles(
-      {
-        files: args as string[], dir: o.dir as string, ca: (o.ca as string[]) ?? [], untrusted: (o.untrusted as string[]) ?? [], crl: (o.crl as string[]) ?? [],
-        purpose: o.purpose as Purpose, hostname: o.hostname as string | undefined, expectCn: o.expectCn as string | undefined, all: false, chain: false,
-      },
-      ctx,
-    );
-    const out = verifyCommand.render(report, { json: false, color: !('NO_COLOR' in process.env) && process.stderr.isTTY === true });
-    if (out.stdout) process.stdout.write(out.stdout);
-    if (out.stderr) process.stderr.write(out.stderr);
-    process.exitCode = out.exitCode ?? 0;
-  };

@@ -2,7 +2,7 @@ import { CommanderError } from 'commander';
 import { PkiError } from '../../core/errors.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
 
-export interface RenderedError {
+interface RenderedError {
   lines: string[];
   exitCode: number;
 }

@@ -1,9 +1,9 @@
 import type { BulkProgress } from '../../ops/bulk.js';
 import type { IssueClientsResult } from '../../ops/issue-clients.js';
-import { renderIssued, painter } from './text.js';
+import { colorFor, renderIssued, painter } from './text.js';
 
 /** What a bulk command drives while it runs; a no-op off a TTY, where only the summary is printed. */
-export interface ProgressDisplay {
+interface ProgressDisplay {
   start(total: number, skipped: number): void;
   update(progress: BulkProgress): void;
   /** Prints one line above the bar (or plainly when there is none). */
@@ -18,7 +18,7 @@ const perSecond = (count: number, ms: number) => (ms > 0 ? (count * 1000) / ms :
  * redraw throttling, terminal width and ETA smoothing; it is loaded only here, so commands that
  * never show a bar (and every non-TTY run) do not pay for it.
  */
-export async function progressDisplay(stream: NodeJS.WriteStream, label: string, color: boolean): Promise<ProgressDisplay> {
+async function progressDisplay(stream: NodeJS.WriteStream, label: string, color: boolean): Promise<ProgressDisplay> {
   const plain: ProgressDisplay = { start() {}, update() {}, note: (message) => void stream.write(`${message}\n`), stop() {} };
   if (stream.isTTY !== true) return plain;
   const { default: cliProgress } = await import('cli-progress');
@@ -104,7 +104,7 @@ export interface BulkHooks {
  */
 export async function withBulkProgress<T>(label: string, interruptedNote: string, run: (hooks: BulkHooks) => Promise<T>): Promise<T> {
   const { interruptSignal } = await import('../interrupt.js');
-  const color = !('NO_COLOR' in process.env) && process.stderr.isTTY === true;
+  const color = colorFor(process.stderr);
   const progress = await progressDisplay(process.stderr, label, color);
   const interrupt = interruptSignal(() => progress.note(interruptedNote));
   try {

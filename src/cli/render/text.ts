@@ -3,6 +3,9 @@ import type { IssuedPair } from '../../ops/context.js';
 
 export const painter = (color: boolean) => new Chalk({ level: color ? 1 : 0 });
 
+/** Colour only on a terminal, and never when NO_COLOR is set (no-color.org: whatever its value). */
+export const colorFor = (stream: NodeJS.WriteStream) => !('NO_COLOR' in process.env) && stream.isTTY === true;
+
 const what: Record<IssuedPair['kind'], string> = { ca: 'root CA', server: 'server certificate', client: 'client certificate' };
 
 /** mkcert-style: what was made, where it is, when it expires. */
