@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-dir.js';
-import { cli, initCa, issueClients, uuids } from '../store/fixture.js';
+import { cli, clientPaths, EC, initCa, issueClients, serialOf, uuids } from '../store/fixture.js';
 
 describe('pkictl audit-log verify', () => {
   let pristine: string;
@@ -51,12 +52,7 @@ describe('pkictl audit-log verify', () => {
   it('detects an edited line whose hash was recomputed, at the next line', async () => {
     const dir = await copy();
     const all = await lines(dir);
-    const { createHash } = await import('node:crypto');
-    const line = JSON.parse(all[1]!);
-    line.actor = 'mallory@evil';
-    delete line.hash;
-    line.hash = createHash('sha256').update(JSON.stringify(line)).digest('hex');
-    all[1] = JSON.stringify(line);
+    all[1] = rehash({ ...JSON.parse(all[1]!), actor: 'mallory@evil' });
     await writeFile(join(dir, 'audit.log'), all.join('\n') + '\n');
     const r = await cli(['audit-log', 'verify', '--dir', dir]);
     expect(r.code).toBe(1);
@@ -110,5 +106,118 @@ describe('pkictl audit-log verify', () => {
     expect(after).toHaveLength(7);
     expect(after[5]).toBe(all[5]);
     expect((await cli(['audit-log', 'verify', '--dir', dir])).code).toBe(0);
+  });
+});
+
+/** A line's text with its hash recomputed the way pkictl computes it (over the JSON without `hash`). */
+function rehash(line: Record<string, unknown>): string {
+  const { hash: _hash, ...rest } = line;
+  return JSON.stringify({ ...rest, hash: createHash('sha256').update(JSON.stringify(rest)).digest('hex') });
+}
+
+/**
+ * Every line of a real log tampered with, one at a time, so that only the `prev` link or the
+ * index's recorded head can catch it. Some index transactions carry several audit lines (a bulk
+ * issuance, a multi-serial revoke), so the lines of one group are tampered with too.
+ */
+describe('pkictl audit-log verify: every line of a log with multi-line groups', () => {
+  let root: string;
+  let pristine: string;
+  let log: string[];
+  let groups: number[];
+
+  beforeAll(async () => {
+    root = await tempDir('pkictl-audit-chain-');
+    pristine = join(root, 'pristine');
+    await initCa(pristine);
+    expect((await cli(['issue', 'server', '--dir', pristine, ...EC])).code).toBe(0);
+    const first = uuids(4);
+    await writeFile(join(root, 'first.txt'), first.join('\n') + '\n');
+    await issueClients(pristine, [], ['--from', join(root, 'first.txt')]);
+    const serials = await Promise.all(first.slice(0, 2).map((id) => serialOf(clientPaths(pristine, id).cert)));
+    const revoke = await cli(['revoke', '--dir', pristine, '--reason', 'keyCompromise', ...serials]);
+    expect(revoke.code, revoke.stderr).toBe(0);
+    await writeFile(join(root, 'last.txt'), uuids(3).join('\n') + '\n');
+    await issueClients(pristine, [], ['--from', join(root, 'last.txt')]);
+    log = (await readFile(join(pristine, 'audit.log'), 'utf8')).split('\n').filter(Boolean);
+    const index = (await readFile(join(pristine, 'index.jsonl'), 'utf8')).split('\n').filter(Boolean);
+    groups = index.map((l) => (JSON.parse(l) as { audit: string[] }).audit.length);
+    expect((await cli(['audit-log', 'verify', '--dir', pristine])).code).toBe(0);
+  });
+
+  it('the log is what these tests need: 12 lines, the index head at the last, multi-line groups', () => {
+    expect(log).toHaveLength(12);
+    expect(groups.reduce((a, b) => a + b, 0)).toBe(12);
+    expect(groups.filter((n) => n > 1).length, `audit lines per index transaction: ${groups}`).toBeGreaterThanOrEqual(2);
+  });
+
+  let n = 0;
+  /** `pkictl audit-log verify` on a copy of the log where `edit` rewrote the lines. */
+  async function verifyEdited(edit: (lines: string[]) => string[]) {
+    const dir = join(root, `t${n++}`);
+    await cp(pristine, dir, { recursive: true, verbatimSymlinks: true });
+    await writeFile(join(dir, 'audit.log'), edit([...log]).map((l) => `${l}\n`).join(''));
+    const r = await cli(['audit-log', 'verify', '--dir', dir]);
+    return { code: r.code, said: r.stderr.trim() };
+  }
+  const lineNumbers = () => Array.from({ length: log.length }, (_, i) => i + 1);
+  const said = (k: number, message: string) => expect.stringMatching(new RegExp(`: line ${k}: ${message}`));
+
+  it('a line edited with its hash recomputed: named at the next line, or at the index head for the last line', async () => {
+    const results = await Promise.all(lineNumbers().map((k) => verifyEdited((lines) => {
+      lines[k - 1] = rehash({ ...JSON.parse(lines[k - 1]!), actor: 'mallory@evil' });
+      return lines;
+    })));
+    const N = log.length;
+    expect(results).toEqual(lineNumbers().map((k) => ({
+      code: 1,
+      said: k < N ? said(k + 1, `it does not follow line ${k}:`) : said(N, 'it is not the line the index recorded as the latest'),
+    })));
+  });
+
+  it('a line whose `prev` link was rewritten and every later line re-chained: named at that line', async () => {
+    const results = await Promise.all(lineNumbers().map((k) => verifyEdited((lines) => {
+      let prev = createHash('sha256').update('forged').digest('hex');
+      for (let i = k - 1; i < lines.length; i++) {
+        lines[i] = rehash({ ...JSON.parse(lines[i]!), prev });
+        prev = JSON.parse(lines[i]!).hash;
+      }
+      return lines;
+    })));
+    expect(results).toEqual(lineNumbers().map((k) => ({ code: 1, said: said(k, `it does not follow line ${k - 1}:`) })));
+  });
+
+  it('a line edited without recomputing its hash: named at that line', async () => {
+    const results = await Promise.all(lineNumbers().map((k) => verifyEdited((lines) => {
+      lines[k - 1] = lines[k - 1]!.replace(/"actor":"[^"]*"/, '"actor":"mallory@evil"');
+      return lines;
+    })));
+    expect(results).toEqual(lineNumbers().map((k) => ({ code: 1, said: said(k, 'its content does not match its hash') })));
+  });
+
+  // Removals and insertions go through the same checks: a few positions (the first lines, one inside a
+  // group, the one before the index head) keep the run short.
+  const some = () => [1, 2, 7, log.length - 1];
+
+  it('a line removed and the rest re-chained without renumbering: named where the numbering breaks', async () => {
+    const results = await Promise.all(some().map((k) => verifyEdited((lines) => {
+      lines.splice(k - 1, 1);
+      let prev = k === 1 ? '0'.repeat(64) : JSON.parse(lines[k - 2]!).hash;
+      for (let i = k - 1; i < lines.length; i++) {
+        lines[i] = rehash({ ...JSON.parse(lines[i]!), prev });
+        prev = JSON.parse(lines[i]!).hash;
+      }
+      return lines;
+    })));
+    expect(results).toEqual(some().map((k) => ({ code: 1, said: said(k, `it says it is line ${k + 1}`) })));
+  });
+
+  it('a line removed, or a copy of it inserted after it: named', async () => {
+    const removed = await Promise.all(some().map((k) => verifyEdited((lines) => lines.filter((_, i) => i !== k - 1))));
+    expect(removed).toEqual(some().map((k) => ({ code: 1, said: said(k, `it does not follow line ${k - 1}:`) })));
+    const copied = await Promise.all(some().map((k) => verifyEdited((lines) => [...lines.slice(0, k), lines[k - 1]!, ...lines.slice(k)])));
+    expect(copied).toEqual(some().map((k) => ({ code: 1, said: said(k + 1, `it does not follow line ${k}:`) })));
+    // The last line alone missing is what a run killed between the index and the log leaves: not tampering.
+    expect(await verifyEdited((lines) => lines.slice(0, -1))).toEqual({ code: 0, said: expect.stringMatching(/interrupted run/) });
   });
 });

@@ -1,6 +1,7 @@
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { openssl } from '../helpers/openssl.js';
 import { runCli } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -86,9 +87,17 @@ describe('pkictl list', () => {
   });
 
   it('expired certificates: status expired, negative days, --check exits 1', async () => {
-    const r = await runCli(['list', '--dir', dir, '--at', at(31), '--check']);
+    // Days left = whole days from --at to the certificate's real notAfter (whole seconds, set when it
+    // was issued, after issuedAt): -1 or -2 depending on the clock, so read it rather than assume it.
+    const end = await openssl(['x509', '-in', join(dir, 'clients', SHORT[0]!, 'client.crt'), '-noout', '-enddate', '-dateopt', 'iso_8601']);
+    expect(end.code, end.stderr).toBe(0);
+    const notAfter = Date.parse(end.stdout.trim().replace(/^notAfter=/, '').replace(' ', 'T'));
+    const when = at(31);
+    const days = Math.floor((notAfter - Date.parse(when)) / DAY);
+    expect(days).toBeLessThan(0);
+    const r = await runCli(['list', '--dir', dir, '--at', when, '--check']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(new RegExp(`${SHORT[0]} .* -1 +expired`));
+    expect(r.stdout).toMatch(new RegExp(`${SHORT[0]} .* ${days} +expired`));
     expect(r.stderr).toMatch(/2 expired/);
   });
 

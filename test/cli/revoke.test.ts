@@ -4,12 +4,48 @@ import { openssl } from '../helpers/openssl.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { cli, clientPaths, initCa, issueClients, readIndex, serialOf, treeDigest, uuids } from '../store/fixture.js';
 
+/** openssl's names of the RFC 5280 §5.3.1 reason codes pkictl writes. */
+const REASON_NAMES: Record<string, string> = {
+  'Key Compromise': 'keyCompromise',
+  'CA Compromise': 'cACompromise',
+  'Affiliation Changed': 'affiliationChanged',
+  Superseded: 'superseded',
+  'Cessation Of Operation': 'cessationOfOperation',
+  'Privilege Withdrawn': 'privilegeWithdrawn',
+};
+
+/** crl.pem as openssl reads it: serial (lowercase hex) → reason; no reason code = unspecified (§5.3.1). */
+async function crlEntries(dir: string): Promise<Record<string, string>> {
+  const r = await openssl(['crl', '-in', join(dir, 'crl.pem'), '-noout', '-text']);
+  expect(r.code, r.stderr).toBe(0);
+  const entries: Record<string, string> = {};
+  for (const block of r.stdout.split(/^\s*Serial Number: /m).slice(1)) {
+    const reason = /CRL Reason Code:\s*\n\s*(.+)/.exec(block)?.[1]?.trim();
+    entries[block.split('\n')[0]!.trim().toLowerCase()] = reason === undefined ? 'unspecified' : (REASON_NAMES[reason] ?? `unknown: ${reason}`);
+  }
+  return entries;
+}
+
+/** The index's revoked certificates: serial → reason. */
+async function indexRevoked(dir: string): Promise<Record<string, string>> {
+  const revoked = [...(await readIndex(dir))].filter(([, e]) => e.status === 'revoked');
+  return Object.fromEntries(revoked.map(([serial, e]) => [serial, e.reason ?? 'unspecified']));
+}
+
 describe('pkictl revoke and pkictl crl, end to end with openssl', () => {
   let dir: string;
   let gone: string;
   let stays: string;
   let other: string;
   let oldSerial: string;
+  let staysFirst: string;
+
+  /** The CRL lists exactly the index's revoked serials, each with the reason the index records. */
+  async function expectCrlMatchesIndex(): Promise<Record<string, string>> {
+    const crl = await crlEntries(dir);
+    expect(crl).toEqual(await indexRevoked(dir));
+    return crl;
+  }
 
   beforeAll(async () => {
     dir = join(await tempDir('pkictl-revoke-'), 'certs');
@@ -17,6 +53,7 @@ describe('pkictl revoke and pkictl crl, end to end with openssl', () => {
     [gone, stays, other] = uuids(3) as [string, string, string];
     await issueClients(dir, [gone, stays, other]);
     oldSerial = await serialOf(clientPaths(dir, gone).cert);
+    staysFirst = await serialOf(clientPaths(dir, stays).cert);
     // A rotation leaves a superseded certificate that still authenticates until notAfter.
     const r = await cli(['rotate', '--dir', dir, '--tenant', gone, '--all']);
     expect(r.code, r.stderr).toBe(0);
@@ -41,6 +78,7 @@ describe('pkictl revoke and pkictl crl, end to end with openssl', () => {
     const index = await readIndex(dir);
     expect(index.get(current)?.status).toBe('revoked');
     expect(index.get(oldSerial)?.status).toBe('revoked');
+    expect(await expectCrlMatchesIndex()).toEqual({ [current]: 'cessationOfOperation', [oldSerial]: 'cessationOfOperation' });
   });
 
   it('writes a v2 CRL with CRL number, AKI and reason codes that openssl crl -verify accepts', async () => {
@@ -60,6 +98,7 @@ describe('pkictl revoke and pkictl crl, end to end with openssl', () => {
     expect(JSON.parse(r.stdout).crl.number).toBe(2);
     const text = await openssl(['crl', '-in', join(dir, 'crl.pem'), '-noout', '-text']);
     expect(text.stdout).toMatch(/Key Compromise/);
+    expect((await expectCrlMatchesIndex())[serial]).toBe('keyCompromise');
     const again = await cli(['revoke', '--dir', dir, serial, '--json']);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout).alreadyRevoked).toEqual([serial]);
@@ -91,5 +130,31 @@ describe('pkictl revoke and pkictl crl, end to end with openssl', () => {
     expect(doc.skipped.find((p: { tenantId?: string }) => p.tenantId === gone).why).toMatch(/revoked/);
     expect(doc.rotated.map((x: { tenantId: string }) => x.tenantId)).toEqual([stays]);
     expect(await serialOf(clientPaths(dir, gone).cert)).toBe(before);
+  });
+
+  it('keeps the CRL equal to the index through revocations of superseded and current certificates, each with its reason', async () => {
+    // stays was rotated above: its first certificate is superseded and still live until notAfter.
+    const superseded = await cli(['revoke', '--dir', dir, staysFirst, '--reason', 'superseded']);
+    expect(superseded.code, superseded.stderr).toBe(0);
+    const [late] = uuids(1) as [string];
+    await issueClients(dir, [late]);
+    const serials = [await serialOf(clientPaths(dir, late).cert)];
+    for (let i = 0; i < 2; i++) {
+      const r = await cli(['rotate', '--dir', dir, '--tenant', late, '--all']);
+      expect(r.code, r.stderr).toBe(0);
+      serials.push(await serialOf(clientPaths(dir, late).cert));
+    }
+    const [first, second, current] = serials as [string, string, string];
+    for (const [serial, reason] of [[second, 'affiliationChanged'], [first, 'privilegeWithdrawn']]) {
+      const r = await cli(['revoke', '--dir', dir, serial!, '--reason', reason!]);
+      expect(r.code, r.stderr).toBe(0);
+      expect((await expectCrlMatchesIndex())[serial!]).toBe(reason);
+    }
+    const rest = await cli(['revoke', '--dir', dir, '--tenant', late]); // what is left live: the current one, default reason
+    expect(rest.code, rest.stderr).toBe(0);
+    const crl = await expectCrlMatchesIndex();
+    expect(crl).toMatchObject({ [staysFirst]: 'superseded', [first]: 'privilegeWithdrawn', [second]: 'affiliationChanged', [current]: 'unspecified' });
+    expect(Object.keys(crl)).toHaveLength(7);
+    expect(crl).not.toHaveProperty(await serialOf(clientPaths(dir, stays).cert));
   });
 });

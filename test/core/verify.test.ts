@@ -98,6 +98,13 @@ describe('verifyChain: CA rules', () => {
     const c = await codes(l.cert, { intermediates: [notCa.cert] });
     expect(c).toContain('NOT_A_CA');
   });
+  it('rejects a cA:FALSE issuer on basicConstraints alone (no keyUsage extension to trip over)', async () => {
+    const notCa = await make({ cn: 'Not A CA, no KU', issuer: root, ca: false, ku: null, eku: null });
+    const l = await make({ cn: 'l', issuer: notCa });
+    const r = await verifyChain(l.cert, opts({ intermediates: [notCa.cert] }), crypto);
+    expect(r.failures).toMatchObject([{ code: 'NOT_A_CA', depth: 1, message: 'issuer has basicConstraints cA:FALSE' }]);
+    expect(r.failures).toHaveLength(1);
+  });
   it('rejects an intermediate without basicConstraints', async () => {
     const bare = await make({ cn: 'Bare ICA', issuer: root, noBc: true, ku: KU.keyCertSign });
     const l = await make({ cn: 'l', issuer: bare });

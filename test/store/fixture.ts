@@ -66,17 +66,25 @@ export async function serialOf(cert: string): Promise<string> {
 
 export interface IndexTxn {
   add?: Array<{ serial: string; kind: string; tenantId?: string; status: string }>;
-  set?: Array<{ serial: string; status: string }>;
+  set?: Array<{ serial: string; status: string; reason?: string }>;
 }
 
-/** The index folded the way the store does: serial → {kind, tenantId, status}. */
-export async function readIndex(dir: string): Promise<Map<string, { kind: string; tenantId?: string; status: string }>> {
+export interface IndexRecord {
+  kind: string;
+  tenantId?: string;
+  status: string;
+  /** The revocation reason, for status 'revoked'. */
+  reason?: string;
+}
+
+/** The index folded the way the store does: serial → {kind, tenantId, status, reason}. */
+export async function readIndex(dir: string): Promise<Map<string, IndexRecord>> {
   const text = await readFile(join(dir, 'index.jsonl'), 'utf8');
-  const map = new Map<string, { kind: string; tenantId?: string; status: string }>();
+  const map = new Map<string, IndexRecord>();
   for (const line of text.split('\n').filter(Boolean)) {
     const txn = JSON.parse(line) as IndexTxn;
     for (const e of txn.add ?? []) map.set(e.serial, { kind: e.kind, tenantId: e.tenantId, status: e.status });
-    for (const s of txn.set ?? []) map.get(s.serial)!.status = s.status;
+    for (const s of txn.set ?? []) Object.assign(map.get(s.serial)!, { status: s.status }, s.reason && { reason: s.reason });
   }
   return map;
 }
