@@ -14,6 +14,9 @@ export interface RenderOptions {
   color: boolean;
 }
 
+/** What a schema is built from: the part of zod that src/cli/zod.ts re-exports. */
+export type Zod = typeof import('./zod.js');
+
 export interface CommandSpec<Schema extends z.ZodType, Result> {
   name: string;
   summary: string;
@@ -23,7 +26,7 @@ export interface CommandSpec<Schema extends z.ZodType, Result> {
   exitCodes?: string[];
   options(command: Command): void;
   /** Built on first use so that zod is only loaded by commands that run. */
-  schema(zod: typeof z): Schema;
+  schema(zod: Zod): Schema;
   run(options: z.output<Schema>, ctx: OpContext): Promise<Result>;
   render(result: Result, options: RenderOptions): Rendered;
 }

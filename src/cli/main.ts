@@ -21,8 +21,8 @@ declare const PKICTL_VERSION: string;
 /** Every command runs here: flags through its zod schema, one context, its renderer, its exit code. */
 const runCommand: Runner = async (spec: CommandSpec<z.ZodType, unknown>, input) => {
   // zod and the context are loaded only once a command runs: --help and usage errors never pay for them.
-  const [{ z }, { makeContext }, { inputError }] = await Promise.all([import('zod'), import('./context.js'), import('../core/errors.js')]);
-  const parsed = spec.schema(z).safeParse(input);
+  const [zod, { makeContext }, { inputError }] = await Promise.all([import('./zod.js'), import('./context.js'), import('../core/errors.js')]);
+  const parsed = spec.schema(zod).safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw inputError('USAGE', `invalid value for ${flagName(String(issue.path[0] ?? 'argument'))}: ${issue.message}`);

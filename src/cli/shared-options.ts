@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { z } from 'zod';
+import type { Zod } from './define-command.js';
 import { KEY_TYPES } from '../core/keys.js';
 import { REVOCATION_REASONS } from '../core/revocation.js';
 
@@ -19,20 +20,20 @@ export const actorOption = (c: Command) => c.option('--actor <name>', 'who is ac
 export const reasonOption = (c: Command) => c.option('--reason <reason>', `RFC 5280 reason: ${REVOCATION_REASONS.join(', ')} (default unspecified)`);
 
 /** A flag holding a whole number (commander hands over strings), then checked against `range`. */
-export const wholeNumberSchema = <Range extends z.ZodType<unknown, number>>(zod: typeof z, range: Range, message = 'must be a whole number') =>
+export const wholeNumberSchema = <Range extends z.ZodType<unknown, number>>(zod: Zod, range: Range, message = 'must be a whole number') =>
   zod.string().regex(/^\d+$/, message).transform(Number).pipe(range);
 
 /** A number of days, 1 to `max`: validity (--days), CRL lifetime (crl --days, revoke --crl-days). */
-const daysSchema = (zod: typeof z, max: number) => wholeNumberSchema(zod, zod.number().int().min(1).max(max), 'must be a whole number of days');
+const daysSchema = (zod: Zod, max: number) => wholeNumberSchema(zod, zod.number().int().min(1).max(max), 'must be a whole number of days');
 
 /** Days until a CRL's nextUpdate; a week unless told otherwise. */
-export const crlDaysSchema = (zod: typeof z) => daysSchema(zod, 3650).default(7);
+export const crlDaysSchema = (zod: Zod) => daysSchema(zod, 3650).default(7);
 
 /** --concurrency of the bulk commands. */
-export const concurrencySchema = (zod: typeof z) => wholeNumberSchema(zod, zod.number().int().min(1).max(256));
+export const concurrencySchema = (zod: Zod) => wholeNumberSchema(zod, zod.number().int().min(1).max(256));
 
 /** zod fragments matching the flags above (commander hands over strings). */
-export const sharedSchema = (zod: typeof z) => ({
+export const sharedSchema = (zod: Zod) => ({
   dir: zod.string().min(1),
   json: zod.boolean().default(false),
   template: zod.string().min(1).optional(),
@@ -41,9 +42,9 @@ export const sharedSchema = (zod: typeof z) => ({
   days: daysSchema(zod, 36500).optional(),
 });
 
-export const actorSchema = (zod: typeof z) => zod.string().min(1).optional();
+export const actorSchema = (zod: Zod) => zod.string().min(1).optional();
 
-export const reasonSchema = (zod: typeof z) => zod.enum(REVOCATION_REASONS, { message: `options are ${REVOCATION_REASONS.join(', ')}` }).default('unspecified');
+export const reasonSchema = (zod: Zod) => zod.enum(REVOCATION_REASONS, { message: `options are ${REVOCATION_REASONS.join(', ')}` }).default('unspecified');
 
 /** A real calendar day: 2027-02-30 is refused instead of rolling over into March. */
 const isCalendarDate = (text: string) => {
@@ -53,7 +54,7 @@ const isCalendarDate = (text: string) => {
 };
 
 /** --at: RFC 3339 (2027-01-01T00:00:00Z, offsets allowed) or a plain UTC date (2027-01-01). */
-export const atSchema = (zod: typeof z) =>
+export const atSchema = (zod: Zod) =>
   zod
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/i, 'use an RFC 3339 time such as 2027-01-01T00:00:00Z, or a date such as 2027-01-01')

@@ -81,7 +81,7 @@ export function parseDuration(text: string, flag = '--expiring-within'): number 
 }
 
 /** zod fragment (zod is passed in so core never loads it): string → RenewThreshold with a clear issue. */
-export const renewBeforeSchema = (zod: typeof z) =>
+export const renewBeforeSchema = (zod: Pick<typeof z, 'string' | 'NEVER'>) =>
   zod.string().transform((text, ctx) => {
     const parsed = tryParseRenewBefore(text);
     if (parsed.ok) return parsed.value;
@@ -90,7 +90,7 @@ export const renewBeforeSchema = (zod: typeof z) =>
   });
 
 /** zod fragment: "30d" → milliseconds. */
-export const durationSchema = (zod: typeof z) =>
+export const durationSchema = (zod: Pick<typeof z, 'string' | 'NEVER'>) =>
   zod.string().transform((text, ctx) => {
     const parsed = tryParseDuration(text);
     if (parsed.ok) return parsed.value;
@@ -152,7 +152,7 @@ export function formatSpan(ms: number): string {
 }
 
 /** zod fragment: "30d" → a duration threshold (for --expiring-within), keeping the text for display. */
-export const durationThresholdSchema = (zod: typeof z) =>
+export const durationThresholdSchema = (zod: Pick<typeof z, 'string' | 'NEVER'>) =>
   zod.string().transform((text, ctx): RenewThreshold => {
     const parsed = tryParseDuration(text);
     if (parsed.ok) return { kind: 'duration', ms: parsed.value, text: text.trim() };

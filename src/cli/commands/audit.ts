@@ -1,11 +1,10 @@
-import type { z } from 'zod';
 import { renewBeforeSchema } from '../../core/renewal.js';
 import type { AuditResult } from '../../ops/audit.js';
-import type { CommandSpec } from '../define-command.js';
+import type { CommandSpec, Zod } from '../define-command.js';
 import { renderAudit } from '../render/audit.js';
 import { atSchema, dirOption, jsonOption, passphraseOption, templateOption } from '../shared-options.js';
 
-const schema = (zod: typeof z) =>
+const schema = (zod: Zod) =>
   zod.object({
     dir: zod.string().min(1),
     json: zod.boolean().default(false),

@@ -1,11 +1,10 @@
-import type { z } from 'zod';
 import type { CrlResult } from '../../ops/crl.js';
-import type { CommandSpec } from '../define-command.js';
+import type { CommandSpec, Zod } from '../define-command.js';
 import { toJson } from '../render/json.js';
 import { renderCrl } from '../render/lifecycle.js';
 import { actorOption, actorSchema, crlDaysSchema, dirOption, jsonOption, passphraseOption } from '../shared-options.js';
 
-const schema = (zod: typeof z) =>
+const schema = (zod: Zod) =>
   zod.object({ dir: zod.string().min(1), json: zod.boolean().default(false), passphraseFile: zod.string().min(1).optional(), actor: actorSchema(zod), days: crlDaysSchema(zod) });
 
 export const crlCommand: CommandSpec<ReturnType<typeof schema>, CrlResult> = {

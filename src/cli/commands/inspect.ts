@@ -1,11 +1,10 @@
 import { Option } from 'commander';
-import type { z } from 'zod';
 import type { InspectResult } from '../../ops/inspect.js';
-import type { CommandSpec } from '../define-command.js';
+import type { CommandSpec, Zod } from '../define-command.js';
 import { INSPECT_FIELDS, renderInspect } from '../render/inspect.js';
 import { jsonOption } from '../shared-options.js';
 
-const schema = (zod: typeof z) =>
+const schema = (zod: Zod) =>
   zod.object({
     json: zod.boolean().default(false),
     field: zod.enum(INSPECT_FIELDS).optional(),

@@ -1,12 +1,11 @@
-import type { z } from 'zod';
 import type { IssueClientsResult } from '../../ops/issue-clients.js';
-import type { CommandSpec } from '../define-command.js';
+import type { CommandSpec, Zod } from '../define-command.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js';
 import { toJson } from '../render/json.js';
 import { renderIssueSummary, withBulkProgress } from '../render/progress.js';
 import { concurrencySchema, daysOption, dirOption, forceOption, jsonOption, keyOption, passphraseOption, sharedSchema, templateOption } from '../shared-options.js';
 
-const schema = (zod: typeof z) =>
+const schema = (zod: Zod) =>
   zod
     .object({
       ...sharedSchema(zod),

@@ -1,11 +1,10 @@
-import type { z } from 'zod';
 import type { IssuedPair } from '../../ops/context.js';
-import type { CommandSpec } from '../define-command.js';
+import type { CommandSpec, Zod } from '../define-command.js';
 import { toJson } from '../render/json.js';
 import { renderIssued } from '../render/text.js';
 import { collect, daysOption, dirOption, forceOption, jsonOption, keyOption, passphraseOption, sharedSchema, templateOption } from '../shared-options.js';
 
-const schema = (zod: typeof z) =>
+const schema = (zod: Zod) =>
   zod.object({ ...sharedSchema(zod), force: zod.boolean().default(false), san: zod.array(zod.string()).optional(), cn: zod.string().optional() });
 
 export const issueServerCommand: CommandSpec<ReturnType<typeof schema>, IssuedPair> = {

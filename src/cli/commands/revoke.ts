@@ -1,11 +1,10 @@
-import type { z } from 'zod';
 import type { RevokeResult } from '../../ops/revoke.js';
-import type { CommandSpec } from '../define-command.js';
+import type { CommandSpec, Zod } from '../define-command.js';
 import { toJson } from '../render/json.js';
 import { renderRevoke } from '../render/lifecycle.js';
 import { actorOption, actorSchema, collect, crlDaysSchema, dirOption, jsonOption, passphraseOption, reasonOption, reasonSchema, templateOption } from '../shared-options.js';
 
-const schema = (zod: typeof z) =>
+const schema = (zod: Zod) =>
   zod
     .object({
       dir: zod.string().min(1),

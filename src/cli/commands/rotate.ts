@@ -1,13 +1,12 @@
-import type { z } from 'zod';
 import type { RotateResult } from '../../ops/rotate.js';
-import type { CommandSpec } from '../define-command.js';
+import type { CommandSpec, Zod } from '../define-command.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js';
 import { toJson } from '../render/json.js';
 import { renderPlan, renderRotate } from '../render/lifecycle.js';
 import { renewBeforeSchema } from '../../core/renewal.js';
 import { actorOption, actorSchema, atSchema, collect, concurrencySchema, daysOption, dirOption, jsonOption, passphraseOption, sharedSchema } from '../shared-options.js';
 
-const schema = (zod: typeof z) =>
+const schema = (zod: Zod) =>
   zod
     .object({
       ...sharedSchema(zod),

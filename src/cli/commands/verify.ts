@@ -1,12 +1,11 @@
-import type { z } from 'zod';
 import type { VerifyReport } from '../../ops/verify-files.js';
-import type { CommandSpec } from '../define-command.js';
+import type { CommandSpec, Zod } from '../define-command.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 import { toJson } from '../render/json.js';
 import { renderVerify } from '../render/verify.js';
 import { atSchema, collect, dirOption, jsonOption, wholeNumberSchema } from '../shared-options.js';
 
-const schema = (zod: typeof z) =>
+const schema = (zod: Zod) =>
   zod
     .object({
       dir: zod.string().min(1),
