@@ -4,7 +4,7 @@ import type { IssuedPair } from '../../ops/context.js';
 import { toJson } from '../render/json.js';
 import { renderIssued } from '../render/text.js';
 
-const schema = (zod: Zod) => zod.object({ ...sharedSchema(zod), subject: zod.string().optional() });
+const schema = (zod: Zod) => zod.object({ ...sharedSchema(zod), subject: zod.optional(zod.string()) });
 
 export const initCommand: CommandSpec<ReturnType<typeof schema>, IssuedPair> = {
   name: 'init',
