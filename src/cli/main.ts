@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import { addCommand, type CommandSpec, type Runner } from './define-command.js';
 import { initCommand } from './commands/init.js';
 import { issueClientCommand } from './commands/issue-client.js';
@@ -19,10 +19,10 @@ import { colorFor } from './render/text.js';
 declare const PKICTL_VERSION: string;
 
 /** Every command runs here: flags through its zod schema, one context, its renderer, its exit code. */
-const runCommand: Runner = async (spec: CommandSpec<z.ZodType, unknown>, input) => {
+const runCommand: Runner = async (spec: CommandSpec<z.ZodMiniType, unknown>, input) => {
   // zod and the context are loaded only once a command runs: --help and usage errors never pay for them.
-  const [{ z }, { makeContext }, { inputError }] = await Promise.all([import('zod'), import('./context.js'), import('../core/errors.js')]);
-  const parsed = spec.schema(z).safeParse(input);
+  const [zod, { makeContext }, { inputError }] = await Promise.all([import('./zod.js'), import('./context.js'), import('../core/errors.js')]);
+  const parsed = spec.schema(zod).safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw inputError('USAGE', `invalid value for ${flagName(String(issue.path[0] ?? 'argument'))}: ${issue.message}`);

@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander';
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
+import type { Zod } from './define-command.js';
 import { KEY_TYPES } from '../core/keys.js';
+import { tryParseDuration, tryParseRenewBefore, type RenewThreshold } from '../core/renewal.js';
 import { REVOCATION_REASONS } from '../core/revocation.js';
 
 /** For a repeatable flag: each use adds its value to the list. */
@@ -18,32 +20,65 @@ export const passphraseOption = (c: Command) =>
 export const actorOption = (c: Command) => c.option('--actor <name>', 'who is acting, for the audit log (default PKICTL_ACTOR, else user@host)');
 export const reasonOption = (c: Command) => c.option('--reason <reason>', `RFC 5280 reason: ${REVOCATION_REASONS.join(', ')} (default unspecified)`);
 
-/** A flag holding a whole number (commander hands over strings), then checked against `range`. */
-export const wholeNumberSchema = <Range extends z.ZodType<unknown, number>>(zod: typeof z, range: Range, message = 'must be a whole number') =>
-  zod.string().regex(/^\d+$/, message).transform(Number).pipe(range);
+/** A non-empty string (commander hands every value over as a string). */
+export const textSchema = (zod: Zod) => zod.string().check(zod.minLength(1));
+
+/** A boolean flag: false when absent. */
+export const switchSchema = (zod: Zod) => zod._default(zod.boolean(), false);
+
+/** Repeatable flags and positional arguments: an empty list when absent. */
+export const listSchema = <Item extends z.ZodMiniType<string, string>>(zod: Zod, item: Item) => zod._default(zod.array(item), []);
+
+/** A flag holding a whole number, then checked against `range`. */
+export const wholeNumberSchema = <Range extends z.ZodMiniType<number, number>>(zod: Zod, range: Range, message = 'must be a whole number') =>
+  zod.pipe(zod.pipe(zod.string().check(zod.regex(/^\d+$/, message)), zod.transform(Number)), range);
 
 /** A number of days, 1 to `max`: validity (--days), CRL lifetime (crl --days, revoke --crl-days). */
-const daysSchema = (zod: typeof z, max: number) => wholeNumberSchema(zod, zod.number().int().min(1).max(max), 'must be a whole number of days');
+const daysSchema = (zod: Zod, max: number) => wholeNumberSchema(zod, zod.int().check(zod.minimum(1), zod.maximum(max)), 'must be a whole number of days');
 
 /** Days until a CRL's nextUpdate; a week unless told otherwise. */
-export const crlDaysSchema = (zod: typeof z) => daysSchema(zod, 3650).default(7);
+export const crlDaysSchema = (zod: Zod) => zod._default(daysSchema(zod, 3650), 7);
 
 /** --concurrency of the bulk commands. */
-export const concurrencySchema = (zod: typeof z) => wholeNumberSchema(zod, zod.number().int().min(1).max(256));
+export const concurrencySchema = (zod: Zod) => zod.optional(wholeNumberSchema(zod, zod.int().check(zod.minimum(1), zod.maximum(256))));
 
-/** zod fragments matching the flags above (commander hands over strings). */
-export const sharedSchema = (zod: typeof z) => ({
-  dir: zod.string().min(1),
-  json: zod.boolean().default(false),
-  template: zod.string().min(1).optional(),
-  passphraseFile: zod.string().min(1).optional(),
-  key: zod.enum(KEY_TYPES).optional(),
-  days: daysSchema(zod, 36500).optional(),
+/** zod fragments matching the flags above. */
+export const sharedSchema = (zod: Zod) => ({
+  dir: textSchema(zod),
+  json: switchSchema(zod),
+  template: zod.optional(textSchema(zod)),
+  passphraseFile: zod.optional(textSchema(zod)),
+  key: zod.optional(zod.enum(KEY_TYPES)),
+  days: zod.optional(daysSchema(zod, 36500)),
 });
 
-export const actorSchema = (zod: typeof z) => zod.string().min(1).optional();
+export const actorSchema = (zod: Zod) => zod.optional(textSchema(zod));
 
-export const reasonSchema = (zod: typeof z) => zod.enum(REVOCATION_REASONS, { message: `options are ${REVOCATION_REASONS.join(', ')}` }).default('unspecified');
+export const reasonSchema = (zod: Zod) => zod._default(zod.enum(REVOCATION_REASONS, { message: `options are ${REVOCATION_REASONS.join(', ')}` }), 'unspecified');
+
+/** A zod transform from a parser that says what is wrong instead of throwing. */
+const parsedBy = <T>(zod: Zod, parse: (text: string) => { ok: true; value: T } | { ok: false; message: string }) =>
+  zod.pipe(
+    zod.string(),
+    zod.transform((text: string, ctx) => {
+      const parsed = parse(text);
+      if (parsed.ok) return parsed.value;
+      ctx.issues.push({ code: 'custom', message: parsed.message, input: text });
+      return zod.NEVER;
+    }),
+  );
+
+/** --renew-before: a share of the lifetime left ("33%") or a duration before notAfter ("30d"). */
+export const renewBeforeSchema = (zod: Zod) => zod.optional(parsedBy(zod, tryParseRenewBefore));
+
+/** --expiring-within: a duration ("30d"), as a threshold that keeps its text for display. */
+export const expiringWithinSchema = (zod: Zod) =>
+  zod.optional(
+    parsedBy(zod, (text): { ok: true; value: RenewThreshold } | { ok: false; message: string } => {
+      const parsed = tryParseDuration(text);
+      return parsed.ok ? { ok: true, value: { kind: 'duration', ms: parsed.value, text: text.trim() } } : parsed;
+    }),
+  );
 
 /** A real calendar day: 2027-02-30 is refused instead of rolling over into March. */
 const isCalendarDate = (text: string) => {
@@ -53,10 +88,15 @@ const isCalendarDate = (text: string) => {
 };
 
 /** --at: RFC 3339 (2027-01-01T00:00:00Z, offsets allowed) or a plain UTC date (2027-01-01). */
-export const atSchema = (zod: typeof z) =>
-  zod
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/i, 'use an RFC 3339 time such as 2027-01-01T00:00:00Z, or a date such as 2027-01-01')
-    .refine(isCalendarDate, 'not a real date')
-    .transform((text) => new Date(/T|\s/i.test(text) ? text : `${text}T00:00:00Z`))
-    .refine((date) => !Number.isNaN(date.getTime()), 'not a real date');
+export const atSchema = (zod: Zod) =>
+  zod.optional(
+    zod
+      .pipe(
+        zod.string().check(
+          zod.regex(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/i, 'use an RFC 3339 time such as 2027-01-01T00:00:00Z, or a date such as 2027-01-01'),
+          zod.refine(isCalendarDate, 'not a real date'),
+        ),
+        zod.transform((text: string) => new Date(/T|\s/i.test(text) ? text : `${text}T00:00:00Z`)),
+      )
+      .check(zod.refine((date: Date) => !Number.isNaN(date.getTime()), 'not a real date')),
+  );

@@ -1,34 +1,39 @@
-import { z } from 'zod';
+// zod/mini, the API the CLI's flag schemas use too (src/cli/zod.ts): functions instead of methods, so
+// that the bundle holds only the zod code in use, which every command loads before it runs.
+import * as z from 'zod/mini';
 import { KEY_TYPES } from './keys.js';
 import { parseSan, type San } from './san.js';
 import { SUBJECT_ATTRIBUTES, checkSubjectValue, type Subject } from './subject.js';
 
 const subjectValue = (attribute: (typeof SUBJECT_ATTRIBUTES)[number]) =>
-  z.string().superRefine((value, ctx) => {
-    const problem = checkSubjectValue(attribute, value);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
+  z.string().check(
+    z.superRefine((value, ctx) => {
+      const problem = checkSubjectValue(attribute, value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  );
 
-export const SubjectSchema = z.strictObject(
-  Object.fromEntries(SUBJECT_ATTRIBUTES.map((a) => [a, subjectValue(a).optional()])) as Record<
+const SubjectSchema = z.strictObject(
+  Object.fromEntries(SUBJECT_ATTRIBUTES.map((a) => [a, z.optional(subjectValue(a))])) as Record<
     (typeof SUBJECT_ATTRIBUTES)[number],
-    z.ZodOptional<z.ZodString>
+    z.ZodMiniOptional<z.ZodMiniString>
   >,
-) satisfies z.ZodType<Subject>;
+) satisfies z.ZodMiniType<Subject>;
 
-export const SanSchema = z.string().transform((text, ctx): San => {
-  try {
-    return parseSan(text);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
-    return z.NEVER;
-  }
-});
-
-export const DaysSchema = z.number().int().min(1).max(36500);
+const SanSchema = z.pipe(
+  z.string(),
+  z.transform((text: string, ctx): San => {
+    try {
+      return parseSan(text);
+    } catch (error) {
+      ctx.issues.push({ code: 'custom', message: (error as Error).message, input: text });
+      return z.NEVER;
+    }
+  }),
+);
 
 const base = {
-  days: DaysSchema,
+  days: z.number().check(z.int(), z.minimum(1), z.maximum(36500)),
   key: z.enum(KEY_TYPES),
   subject: SubjectSchema,
 };
@@ -36,17 +41,16 @@ const base = {
 /** An issuance profile: templates/{root,server,client}.json. The role fixes the extensions. */
 export const ProfileSchema = z.discriminatedUnion('profile', [
   z.strictObject({ profile: z.literal('root'), ...base }),
-  z.strictObject({ profile: z.literal('server'), ...base, sans: z.array(SanSchema).min(1) }),
+  z.strictObject({ profile: z.literal('server'), ...base, sans: z.array(SanSchema).check(z.minLength(1)) }),
   z.strictObject({
     profile: z.literal('client'),
     ...base,
     // The CN is always the tenant id; a template cannot set it.
-    subject: SubjectSchema.refine((s) => s.CN === undefined, { message: 'a client template cannot set CN: the CN is the tenant id' }),
+    subject: SubjectSchema.check(z.refine((s) => s.CN === undefined, { message: 'a client template cannot set CN: the CN is the tenant id' })),
     /** Widens the accepted tenant ids (default: lowercase UUID); the hard path-safety rules still apply. */
-    tenantIdPattern: z
-      .string()
-      .refine((p) => { try { new RegExp(p, 'u'); return true; } catch { return false; } }, { message: 'not a valid regular expression' })
-      .optional(),
+    tenantIdPattern: z.optional(
+      z.string().check(z.refine((p) => { try { new RegExp(p, 'u'); return true; } catch { return false; } }, { message: 'not a valid regular expression' })),
+    ),
   }),
 ]);
 

@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import { inputError } from './errors.js';
 
 /**
@@ -80,24 +79,6 @@ export function parseDuration(text: string, flag = '--expiring-within'): number 
   return parsed.value;
 }
 
-/** zod fragment (zod is passed in so core never loads it): string → RenewThreshold with a clear issue. */
-export const renewBeforeSchema = (zod: typeof z) =>
-  zod.string().transform((text, ctx) => {
-    const parsed = tryParseRenewBefore(text);
-    if (parsed.ok) return parsed.value;
-    ctx.addIssue({ code: 'custom', message: parsed.message });
-    return zod.NEVER;
-  });
-
-/** zod fragment: "30d" → milliseconds. */
-export const durationSchema = (zod: typeof z) =>
-  zod.string().transform((text, ctx) => {
-    const parsed = tryParseDuration(text);
-    if (parsed.ok) return parsed.value;
-    ctx.addIssue({ code: 'custom', message: parsed.message });
-    return zod.NEVER;
-  });
-
 /** How long before notAfter the threshold starts, for this certificate's lifetime. */
 export function renewWindowMs(validity: Validity, threshold: RenewThreshold): number {
   if (threshold.kind === 'duration') return threshold.ms;
@@ -150,12 +131,3 @@ export function formatSpan(ms: number): string {
   if (abs >= 2 * UNIT_MS.m) return plural(Math.floor(abs / UNIT_MS.m), 'minute');
   return plural(Math.floor(abs / 1000), 'second');
 }
-
-/** zod fragment: "30d" → a duration threshold (for --expiring-within), keeping the text for display. */
-export const durationThresholdSchema = (zod: typeof z) =>
-  zod.string().transform((text, ctx): RenewThreshold => {
-    const parsed = tryParseDuration(text);
-    if (parsed.ok) return { kind: 'duration', ms: parsed.value, text: text.trim() };
-    ctx.addIssue({ code: 'custom', message: parsed.message });
-    return zod.NEVER;
-  });

@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { expiringWithinSchema, renewBeforeSchema } from '../../src/cli/shared-options.js';
+import * as zod from '../../src/cli/zod.js';
 import { PkiError } from '../../src/core/errors.js';
 import {
   daysLeft,
   DEFAULT_RENEW_BEFORE,
-  durationSchema,
   expiryStatus,
   needsRenewal,
   parseDuration,
   parseRenewBefore,
-  renewBeforeSchema,
   tryParseRenewBefore,
 } from '../../src/core/renewal.js';
 
@@ -45,10 +44,10 @@ describe('parseRenewBefore', () => {
     expect((error as PkiError).message).not.toContain('\n');
   });
   it('works as a zod fragment with a readable issue', () => {
-    const schema = z.object({ renewBefore: renewBeforeSchema(z), within: durationSchema(z) });
+    const schema = zod.object({ renewBefore: renewBeforeSchema(zod), within: expiringWithinSchema(zod) });
     expect(schema.parse({ renewBefore: '33%', within: '30d' })).toEqual({
       renewBefore: { kind: 'fraction', fraction: 0.33, text: '33%' },
-      within: 30 * DAY,
+      within: { kind: 'duration', ms: 30 * DAY, text: '30d' },
     });
     const bad = schema.safeParse({ renewBefore: 'soon', within: '30d' });
     expect(bad.success).toBe(false);

@@ -1,12 +1,11 @@
-import type { z } from 'zod';
 import type { AuditVerifyReport } from '../../ops/audit-log.js';
-import type { CommandSpec } from '../define-command.js';
+import type { CommandSpec, Zod } from '../define-command.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 import { toJson } from '../render/json.js';
 import { renderAuditVerify } from '../render/lifecycle.js';
-import { dirOption, jsonOption } from '../shared-options.js';
+import { dirOption, jsonOption, switchSchema, textSchema } from '../shared-options.js';
 
-const schema = (zod: typeof z) => zod.object({ dir: zod.string().min(1), json: zod.boolean().default(false) });
+const schema = (zod: Zod) => zod.object({ dir: textSchema(zod), json: switchSchema(zod) });
 
 /** `pkictl audit-log verify`, registered under an `audit-log` group in main.ts. */
 export const auditLogVerifyCommand: CommandSpec<ReturnType<typeof schema>, AuditVerifyReport> = {

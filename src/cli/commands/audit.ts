@@ -1,18 +1,16 @@
-import type { z } from 'zod';
-import { renewBeforeSchema } from '../../core/renewal.js';
 import type { AuditResult } from '../../ops/audit.js';
-import type { CommandSpec } from '../define-command.js';
+import type { CommandSpec, Zod } from '../define-command.js';
 import { renderAudit } from '../render/audit.js';
-import { atSchema, dirOption, jsonOption, passphraseOption, templateOption } from '../shared-options.js';
+import { atSchema, dirOption, jsonOption, passphraseOption, renewBeforeSchema, switchSchema, templateOption, textSchema } from '../shared-options.js';
 
-const schema = (zod: typeof z) =>
+const schema = (zod: Zod) =>
   zod.object({
-    dir: zod.string().min(1),
-    json: zod.boolean().default(false),
-    at: atSchema(zod).optional(),
-    renewBefore: renewBeforeSchema(zod).optional(),
-    passphraseFile: zod.string().min(1).optional(),
-    template: zod.string().min(1).optional(),
+    dir: textSchema(zod),
+    json: switchSchema(zod),
+    at: atSchema(zod),
+    renewBefore: renewBeforeSchema(zod),
+    passphraseFile: zod.optional(textSchema(zod)),
+    template: zod.optional(textSchema(zod)),
   });
 
 export const auditCommand: CommandSpec<ReturnType<typeof schema>, AuditResult> = {

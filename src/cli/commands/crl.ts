@@ -1,12 +1,11 @@
-import type { z } from 'zod';
 import type { CrlResult } from '../../ops/crl.js';
-import type { CommandSpec } from '../define-command.js';
+import type { CommandSpec, Zod } from '../define-command.js';
 import { toJson } from '../render/json.js';
 import { renderCrl } from '../render/lifecycle.js';
-import { actorOption, actorSchema, crlDaysSchema, dirOption, jsonOption, passphraseOption } from '../shared-options.js';
+import { actorOption, actorSchema, crlDaysSchema, dirOption, jsonOption, passphraseOption, switchSchema, textSchema } from '../shared-options.js';
 
-const schema = (zod: typeof z) =>
-  zod.object({ dir: zod.string().min(1), json: zod.boolean().default(false), passphraseFile: zod.string().min(1).optional(), actor: actorSchema(zod), days: crlDaysSchema(zod) });
+const schema = (zod: Zod) =>
+  zod.object({ dir: textSchema(zod), json: switchSchema(zod), passphraseFile: zod.optional(textSchema(zod)), actor: actorSchema(zod), days: crlDaysSchema(zod) });
 
 export const crlCommand: CommandSpec<ReturnType<typeof schema>, CrlResult> = {
   name: 'crl',

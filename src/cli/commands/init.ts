@@ -1,11 +1,10 @@
-import type { CommandSpec } from '../define-command.js';
+import type { CommandSpec, Zod } from '../define-command.js';
 import { daysOption, dirOption, jsonOption, keyOption, passphraseOption, sharedSchema, templateOption } from '../shared-options.js';
 import type { IssuedPair } from '../../ops/context.js';
 import { toJson } from '../render/json.js';
 import { renderIssued } from '../render/text.js';
-import type { z } from 'zod';
 
-const schema = (zod: typeof z) => zod.object({ ...sharedSchema(zod), subject: zod.string().optional() });
+const schema = (zod: Zod) => zod.object({ ...sharedSchema(zod), subject: zod.optional(zod.string()) });
 
 export const initCommand: CommandSpec<ReturnType<typeof schema>, IssuedPair> = {
   name: 'init',

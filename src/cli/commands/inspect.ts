@@ -1,15 +1,14 @@
 import { Option } from 'commander';
-import type { z } from 'zod';
 import type { InspectResult } from '../../ops/inspect.js';
-import type { CommandSpec } from '../define-command.js';
+import type { CommandSpec, Zod } from '../define-command.js';
 import { INSPECT_FIELDS, renderInspect } from '../render/inspect.js';
-import { jsonOption } from '../shared-options.js';
+import { jsonOption, switchSchema } from '../shared-options.js';
 
-const schema = (zod: typeof z) =>
+const schema = (zod: Zod) =>
   zod.object({
-    json: zod.boolean().default(false),
-    field: zod.enum(INSPECT_FIELDS).optional(),
-    args: zod.array(zod.string().min(1, 'a file name cannot be empty')).min(1, "give at least one file, or '-' for stdin"),
+    json: switchSchema(zod),
+    field: zod.optional(zod.enum(INSPECT_FIELDS)),
+    args: zod.array(zod.string().check(zod.minLength(1, 'a file name cannot be empty'))).check(zod.minLength(1, "give at least one file, or '-' for stdin")),
   });
 
 export const inspectCommand: CommandSpec<ReturnType<typeof schema>, InspectResult> = {

@@ -1,23 +1,24 @@
-import type { z } from 'zod';
 import type { IssueClientsResult } from '../../ops/issue-clients.js';
-import type { CommandSpec } from '../define-command.js';
+import type { CommandSpec, Zod } from '../define-command.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js';
 import { toJson } from '../render/json.js';
 import { renderIssueSummary, withBulkProgress } from '../render/progress.js';
-import { concurrencySchema, daysOption, dirOption, forceOption, jsonOption, keyOption, passphraseOption, sharedSchema, templateOption } from '../shared-options.js';
+import { concurrencySchema, daysOption, dirOption, forceOption, jsonOption, keyOption, listSchema, passphraseOption, sharedSchema, switchSchema, templateOption, textSchema } from '../shared-options.js';
 
-const schema = (zod: typeof z) =>
+const schema = (zod: Zod) =>
   zod
     .object({
       ...sharedSchema(zod),
-      force: zod.boolean().default(false),
-      skipExisting: zod.boolean().default(false),
-      from: zod.string().min(1).optional(),
-      concurrency: concurrencySchema(zod).optional(),
-      args: zod.array(zod.string()).default([]),
+      force: switchSchema(zod),
+      skipExisting: switchSchema(zod),
+      from: zod.optional(textSchema(zod)),
+      concurrency: concurrencySchema(zod),
+      args: listSchema(zod, zod.string()),
     })
-    .refine((o) => o.args.length > 0 || o.from !== undefined, { message: 'give at least one tenant id, or --from FILE', path: ['args'] })
-    .refine((o) => !(o.force && o.skipExisting), { message: "flag '--force' is incompatible with '--skip-existing'", path: ['skipExisting'] });
+    .check(
+      zod.refine((o) => o.args.length > 0 || o.from !== undefined, { message: 'give at least one tenant id, or --from FILE', path: ['args'] }),
+      zod.refine((o) => !(o.force && o.skipExisting), { message: "flag '--force' is incompatible with '--skip-existing'", path: ['skipExisting'] }),
+    );
 
 export const issueClientCommand: CommandSpec<ReturnType<typeof schema>, IssueClientsResult> = {
   name: 'client',

@@ -1,12 +1,11 @@
-import type { z } from 'zod';
 import type { IssuedPair } from '../../ops/context.js';
-import type { CommandSpec } from '../define-command.js';
+import type { CommandSpec, Zod } from '../define-command.js';
 import { toJson } from '../render/json.js';
 import { renderIssued } from '../render/text.js';
-import { collect, daysOption, dirOption, forceOption, jsonOption, keyOption, passphraseOption, sharedSchema, templateOption } from '../shared-options.js';
+import { collect, daysOption, dirOption, forceOption, jsonOption, keyOption, passphraseOption, sharedSchema, switchSchema, templateOption } from '../shared-options.js';
 
-const schema = (zod: typeof z) =>
-  zod.object({ ...sharedSchema(zod), force: zod.boolean().default(false), san: zod.array(zod.string()).optional(), cn: zod.string().optional() });
+const schema = (zod: Zod) =>
+  zod.object({ ...sharedSchema(zod), force: switchSchema(zod), san: zod.optional(zod.array(zod.string())), cn: zod.optional(zod.string()) });
 
 export const issueServerCommand: CommandSpec<ReturnType<typeof schema>, IssuedPair> = {
   name: 'server',

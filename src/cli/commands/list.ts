@@ -1,20 +1,16 @@
-import type { z } from 'zod';
-// renewal.ts is pure and tiny (it imports only errors.js, which main.ts loads anyway), so its zod
-// fragments are imported directly instead of duplicating the threshold grammar here.
-import { durationThresholdSchema, renewBeforeSchema } from '../../core/renewal.js';
 import type { ListResult } from '../../ops/list.js';
-import type { CommandSpec } from '../define-command.js';
+import type { CommandSpec, Zod } from '../define-command.js';
 import { renderList } from '../render/list.js';
-import { atSchema, dirOption, jsonOption } from '../shared-options.js';
+import { atSchema, dirOption, expiringWithinSchema, jsonOption, renewBeforeSchema, switchSchema, textSchema } from '../shared-options.js';
 
-const schema = (zod: typeof z) =>
+const schema = (zod: Zod) =>
   zod.object({
-    dir: zod.string().min(1),
-    json: zod.boolean().default(false),
-    check: zod.boolean().default(false),
-    at: atSchema(zod).optional(),
-    renewBefore: renewBeforeSchema(zod).optional(),
-    expiringWithin: durationThresholdSchema(zod).optional(),
+    dir: textSchema(zod),
+    json: switchSchema(zod),
+    check: switchSchema(zod),
+    at: atSchema(zod),
+    renewBefore: renewBeforeSchema(zod),
+    expiringWithin: expiringWithinSchema(zod),
   });
 
 export const listCommand: CommandSpec<ReturnType<typeof schema>, ListResult & { check: boolean }> = {

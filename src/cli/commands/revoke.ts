@@ -1,24 +1,23 @@
-import type { z } from 'zod';
 import type { RevokeResult } from '../../ops/revoke.js';
-import type { CommandSpec } from '../define-command.js';
+import type { CommandSpec, Zod } from '../define-command.js';
 import { toJson } from '../render/json.js';
 import { renderRevoke } from '../render/lifecycle.js';
-import { actorOption, actorSchema, collect, crlDaysSchema, dirOption, jsonOption, passphraseOption, reasonOption, reasonSchema, templateOption } from '../shared-options.js';
+import { actorOption, actorSchema, collect, crlDaysSchema, dirOption, jsonOption, listSchema, passphraseOption, reasonOption, reasonSchema, switchSchema, templateOption, textSchema } from '../shared-options.js';
 
-const schema = (zod: typeof z) =>
+const schema = (zod: Zod) =>
   zod
     .object({
-      dir: zod.string().min(1),
-      json: zod.boolean().default(false),
-      passphraseFile: zod.string().min(1).optional(),
-      template: zod.string().min(1).optional(),
+      dir: textSchema(zod),
+      json: switchSchema(zod),
+      passphraseFile: zod.optional(textSchema(zod)),
+      template: zod.optional(textSchema(zod)),
       actor: actorSchema(zod),
-      tenant: zod.array(zod.string()).default([]),
+      tenant: listSchema(zod, zod.string()),
       reason: reasonSchema(zod),
       crlDays: crlDaysSchema(zod),
-      args: zod.array(zod.string()).default([]),
+      args: listSchema(zod, zod.string()),
     })
-    .refine((o) => o.args.length > 0 !== o.tenant.length > 0, { message: 'give serials or --tenant (not both)', path: ['args'] });
+    .check(zod.refine((o) => o.args.length > 0 !== o.tenant.length > 0, { message: 'give serials or --tenant (not both)', path: ['args'] }));
 
 export const revokeCommand: CommandSpec<ReturnType<typeof schema>, RevokeResult> = {
   name: 'revoke',

@@ -1,30 +1,28 @@
-import type { z } from 'zod';
 import type { RotateResult } from '../../ops/rotate.js';
-import type { CommandSpec } from '../define-command.js';
+import type { CommandSpec, Zod } from '../define-command.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js';
 import { toJson } from '../render/json.js';
 import { renderPlan, renderRotate } from '../render/lifecycle.js';
-import { renewBeforeSchema } from '../../core/renewal.js';
-import { actorOption, actorSchema, atSchema, collect, concurrencySchema, daysOption, dirOption, jsonOption, passphraseOption, sharedSchema } from '../shared-options.js';
+import { actorOption, actorSchema, atSchema, collect, concurrencySchema, daysOption, dirOption, jsonOption, listSchema, passphraseOption, renewBeforeSchema, sharedSchema, switchSchema, textSchema } from '../shared-options.js';
 
-const schema = (zod: typeof z) =>
+const schema = (zod: Zod) =>
   zod
     .object({
       ...sharedSchema(zod),
-      tenant: zod.array(zod.string()).default([]),
-      all: zod.boolean().default(false),
-      at: atSchema(zod).optional(),
-      dryRun: zod.boolean().default(false),
-      reuseKey: zod.boolean().default(false),
-      includeServer: zod.boolean().default(false),
-      exec: zod.string().min(1).optional(),
+      tenant: listSchema(zod, zod.string()),
+      all: switchSchema(zod),
+      at: atSchema(zod),
+      dryRun: switchSchema(zod),
+      reuseKey: switchSchema(zod),
+      includeServer: switchSchema(zod),
+      exec: zod.optional(textSchema(zod)),
       actor: actorSchema(zod),
-      clientTemplate: zod.string().min(1).optional(),
-      serverTemplate: zod.string().min(1).optional(),
-      concurrency: concurrencySchema(zod).optional(),
-      renewBefore: renewBeforeSchema(zod).optional(),
+      clientTemplate: zod.optional(textSchema(zod)),
+      serverTemplate: zod.optional(textSchema(zod)),
+      concurrency: concurrencySchema(zod),
+      renewBefore: renewBeforeSchema(zod),
     })
-    .refine((o) => !(o.reuseKey && o.key !== undefined), { message: "flag '--reuse-key' is incompatible with '--key'", path: ['reuseKey'] });
+    .check(zod.refine((o) => !(o.reuseKey && o.key !== undefined), { message: "flag '--reuse-key' is incompatible with '--key'", path: ['reuseKey'] }));
 
 export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult> = {
   name: 'rotate',

@@ -1,35 +1,36 @@
-import type { z } from 'zod';
 import type { VerifyReport } from '../../ops/verify-files.js';
-import type { CommandSpec } from '../define-command.js';
+import type { CommandSpec, Zod } from '../define-command.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 import { toJson } from '../render/json.js';
 import { renderVerify } from '../render/verify.js';
-import { atSchema, collect, dirOption, jsonOption, wholeNumberSchema } from '../shared-options.js';
+import { atSchema, collect, dirOption, jsonOption, listSchema, switchSchema, textSchema, wholeNumberSchema } from '../shared-options.js';
 
-const schema = (zod: typeof z) =>
+const schema = (zod: Zod) =>
   zod
     .object({
-      dir: zod.string().min(1),
-      json: zod.boolean().default(false),
-      all: zod.boolean().default(false),
-      ca: zod.array(zod.string().min(1)).default([]),
-      untrusted: zod.array(zod.string().min(1)).default([]),
-      crl: zod.array(zod.string().min(1)).default([]),
-      purpose: zod.enum(['server', 'client', 'any']).default('any'),
-      hostname: zod.string().min(1).optional(),
-      ip: zod.ipv4().or(zod.ipv6()).optional(),
-      email: zod.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be an email address').optional(),
-      at: atSchema(zod).optional(),
-      maxDepth: wholeNumberSchema(zod, zod.number().int().max(100_000)).optional(),
-      expectCn: zod.string().min(1).optional(),
-      args: zod.array(zod.string()).default([]),
+      dir: textSchema(zod),
+      json: switchSchema(zod),
+      all: switchSchema(zod),
+      ca: listSchema(zod, textSchema(zod)),
+      untrusted: listSchema(zod, textSchema(zod)),
+      crl: listSchema(zod, textSchema(zod)),
+      purpose: zod._default(zod.enum(['server', 'client', 'any']), 'any'),
+      hostname: zod.optional(textSchema(zod)),
+      ip: zod.optional(zod.union([zod.ipv4(), zod.ipv6()])),
+      email: zod.optional(zod.string().check(zod.regex(/^[^@\s]+@[^@\s]+$/, 'must be an email address'))),
+      at: atSchema(zod),
+      maxDepth: zod.optional(wholeNumberSchema(zod, zod.int().check(zod.maximum(100_000)))),
+      expectCn: zod.optional(textSchema(zod)),
+      args: listSchema(zod, zod.string()),
     })
-    .refine((o) => !(o.all && o.args.length), { message: 'give either --all or certificate files, not both', path: ['all'] })
-    .refine((o) => o.all || o.args.length > 0, { message: 'give at least one certificate file (or --all)', path: ['args'] })
-    .refine((o) => !(o.all && (o.hostname || o.ip || o.email || o.expectCn)), {
-      message: '--all takes the names from the tree; it cannot be combined with --hostname, --ip, --email or --expect-cn',
-      path: ['all'],
-    });
+    .check(
+      zod.refine((o) => !(o.all && o.args.length), { message: 'give either --all or certificate files, not both', path: ['all'] }),
+      zod.refine((o) => o.all || o.args.length > 0, { message: 'give at least one certificate file (or --all)', path: ['args'] }),
+      zod.refine((o) => !(o.all && (o.hostname || o.ip || o.email || o.expectCn)), {
+        message: '--all takes the names from the tree; it cannot be combined with --hostname, --ip, --email or --expect-cn',
+        path: ['all'],
+      }),
+    );
 
 export const verifyCommand: CommandSpec<ReturnType<typeof schema>, VerifyReport> = {
   name: 'verify',
