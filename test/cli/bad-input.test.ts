@@ -105,6 +105,39 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
     expectInputError(await unchanged(['issue', 'client', '--dir', dir, '--template', template, TENANT]), /field subject: a client template cannot set CN/);
   });
 
+  describe("a template's tenantIdPattern", () => {
+    let wide: string;
+    beforeAll(async () => {
+      // A pattern that matches anything: only the hard rules (one visible path segment, a valid CN) stand.
+      wide = join(base, 'any-tenant.json');
+      await writeFile(wide, JSON.stringify({ profile: 'client', subject: { O: 'Luzzi' }, days: 30, key: 'ec-p256', tenantIdPattern: '^[\\s\\S]*$' }));
+    });
+
+    it.each([
+      ['a parent directory', '../x', /invalid tenant id '\.\.\/x': it contains '\/' or '\\'/],
+      ['a slash', 'a/b', /invalid tenant id 'a\/b': it contains '\/' or '\\'/],
+      ['a dot file', '.hidden', /invalid tenant id '\.hidden': it starts with '\.'/],
+      ['too long', 'a'.repeat(65), /longer than 64 characters/],
+    ])('still refuses %s', async (_what, id, message) => {
+      expectInputError(await unchanged(['issue', 'client', '--dir', dir, '--template', wide, id]), message);
+    });
+
+    it('still refuses a NUL byte (only possible through --from)', async () => {
+      const from = join(base, 'nul-tenant.txt');
+      await writeFile(from, 'ab\0cd\n');
+      expectInputError(await unchanged(['issue', 'client', '--dir', dir, '--template', wide, '--from', from]), /nul-tenant\.txt:1: invalid tenant id 'ab\\u0000cd': it contains a control character/);
+    });
+
+    it('accepts an id the default refuses, which is refused again without the template', async () => {
+      expectInputError(await unchanged(['issue', 'client', '--dir', dir, 'tenant-1']), /invalid tenant id 'tenant-1': it is not a UUID/);
+      const r = await runCli(['issue', 'client', '--dir', dir, '--template', wide, 'tenant-1']);
+      expect(r.code, r.stderr).toBe(0);
+      const subject = await openssl(['x509', '-in', join(dir, 'clients', 'tenant-1', 'client.crt'), '-noout', '-subject']);
+      expect(subject.stdout.trim()).toBe('subject=O = Luzzi, CN = tenant-1');
+      expectInputError(await unchanged(['issue', 'client', '--dir', dir, 'tenant-2']), /invalid tenant id 'tenant-2': it is not a UUID/);
+    });
+  });
+
   it('says where the CA is missing', async () => {
     const empty = join(base, 'empty');
     await mkdir(empty);
@@ -149,7 +182,9 @@ describe('an encrypted CA key', () => {
     const pem = await readFile(join(dir, 'ca.key'), 'utf8');
     expect(pem.split('\n')[0]).toBe(`-----BEGIN ENCRYPTED ${PKCS8_LABEL}-----`);
     expect((await openssl(['pkey', '-in', join(dir, 'ca.key'), '-passin', `file:${passFile}`, '-noout'])).code).toBe(0);
-    expect((await openssl(['pkey', '-in', join(dir, 'ca.key'), '-passin', 'pass:wrong', '-noout'])).code).not.toBe(0);
+    const wrong = await openssl(['pkey', '-in', join(dir, 'ca.key'), '-passin', 'pass:wrong', '-noout']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/bad decrypt/);
   });
 
   it('signs with the passphrase from the file or from PKICTL_CA_PASSPHRASE', async () => {

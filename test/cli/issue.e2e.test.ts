@@ -78,7 +78,8 @@ describe.each([
       expect(client.stdout.trim()).toBe(`${file}: OK`);
       // A client certificate is not a server certificate, and the other way round.
       const wrong = await openssl(['verify', '-x509_strict', '-CAfile', ca, '-purpose', 'sslserver', file]);
-      expect(wrong.code).not.toBe(0);
+      expect(wrong.code).toBe(2);
+      expect(wrong.stdout + wrong.stderr).toMatch(/unsuitable certificate purpose/);
     }
   });
 

@@ -27,10 +27,11 @@ describe('pkictl list', () => {
   let dir: string;
   let issuedAt: number;
   const at = (days: number) => new Date(issuedAt + days * DAY).toISOString();
-  const list = async (...args: string[]) => {
+  /** `list --json` that must exit with `code` (1 only with --check and something to report). */
+  const list = async (code: 0 | 1, ...args: string[]) => {
     const r = await runCli(['list', '--dir', dir, '--json', ...args]);
-    expect([0, 1], r.stderr).toContain(r.code);
-    return { code: r.code, doc: JSON.parse(r.stdout) as { certificates: Row[]; counts: Record<string, number>; sources: string[]; schemaVersion: number } };
+    expect(r.code, r.stderr).toBe(code);
+    return JSON.parse(r.stdout) as { certificates: Row[]; counts: Record<string, number>; sources: string[]; schemaVersion: number };
   };
 
   beforeAll(async () => {
@@ -55,7 +56,7 @@ describe('pkictl list', () => {
   });
 
   it('--json: stable schema, one row per certificate, tenants by directory', async () => {
-    const { doc } = await list();
+    const doc = await list(0);
     expect(doc.schemaVersion).toBe(1);
     expect(doc.sources).toEqual(['tree', 'index']);
     expect(doc.certificates.map((r) => r.tenant ?? r.kind)).toEqual(['ca', 'server', ...SHORT, LONG]);
@@ -67,23 +68,20 @@ describe('pkictl list', () => {
   });
 
   it('default window = one third of the lifetime: 30-day certificates are expiring 21 days in, not 19', async () => {
-    const before = await list('--at', at(19), '--check');
-    expect(before.code).toBe(0);
-    expect(before.doc.counts).toMatchObject({ valid: 5, expiring: 0 });
-    const after = await list('--at', at(21), '--check');
-    expect(after.code).toBe(1);
-    expect(after.doc.certificates.filter((r) => r.status === 'expiring').map((r) => r.tenant)).toEqual(SHORT);
+    const before = await list(0, '--at', at(19), '--check');
+    expect(before.counts).toMatchObject({ valid: 5, expiring: 0 });
+    const after = await list(1, '--at', at(21), '--check');
+    expect(after.certificates.filter((r) => r.status === 'expiring').map((r) => r.tenant)).toEqual(SHORT);
   });
 
   it('--expiring-within and --renew-before filter to what needs attention', async () => {
-    const within = await list('--expiring-within', '40d');
-    expect(within.doc.certificates.map((r) => r.tenant)).toEqual(SHORT);
-    expect(within.doc.certificates.every((r) => r.status === 'expiring')).toBe(true);
-    const fraction = await list('--renew-before', '99.99%', '--at', at(1));
-    expect(fraction.doc.certificates.map((r) => r.kind)).toEqual(['ca', 'server', 'client', 'client', 'client']);
-    const none = await list('--renew-before', '10%', '--check');
-    expect(none.code).toBe(0);
-    expect(none.doc.certificates).toEqual([]);
+    const within = await list(0, '--expiring-within', '40d');
+    expect(within.certificates.map((r) => r.tenant)).toEqual(SHORT);
+    expect(within.certificates.every((r) => r.status === 'expiring')).toBe(true);
+    const fraction = await list(0, '--renew-before', '99.99%', '--at', at(1));
+    expect(fraction.certificates.map((r) => r.kind)).toEqual(['ca', 'server', 'client', 'client', 'client']);
+    const none = await list(0, '--renew-before', '10%', '--check');
+    expect(none.certificates).toEqual([]);
   });
 
   it('expired certificates: status expired, negative days, --check exits 1', async () => {
@@ -142,11 +140,14 @@ describe('pkictl list', () => {
     expect(row.problems[0]).toMatch(/^revoked \(keyCompromise\)/);
     // Without the index (a tree copied without it), the CRL alone still marks it.
     await rm(join(copy, 'index.jsonl'));
-    const crlOnly = JSON.parse((await runCli(['list', '--dir', copy, '--json'])).stdout) as { certificates: Row[]; sources: string[] };
+    const crlOnlyRun = await runCli(['list', '--dir', copy, '--json']);
+    expect(crlOnlyRun.code, crlOnlyRun.stderr).toBe(0); // without --check, problems are reported, not an exit code
+    const crlOnly = JSON.parse(crlOnlyRun.stdout) as { certificates: Row[]; sources: string[] };
     expect(crlOnly.sources).toEqual(['tree', 'crl']);
     expect(crlOnly.certificates.find((x) => x.tenant === SHORT[0])!.problems[0]).toMatch(/^listed in crl\.pem/);
     // The CRL lives 7 days: stale in its last third, expired after nextUpdate (and then --check fails).
     const stale = await runCli(['list', '--dir', copy, '--at', at(5)]);
+    expect(stale.code).toBe(0);
     expect(stale.stderr).toMatch(/^warning: crl\.pem reaches its nextUpdate/m);
     const expired = await runCli(['list', '--dir', copy, '--at', at(8), '--expiring-within', '1d', '--check']);
     expect(expired.stderr).toMatch(/^warning: crl\.pem passed its nextUpdate/m);
@@ -161,7 +162,9 @@ describe('pkictl list', () => {
     expect((await runCli(['issue', 'client', '--dir', foreign, ...ec, LONG])).code).toBe(0);
     await rm(join(copy, 'clients', LONG), { recursive: true });
     await cp(join(foreign, 'clients', LONG), join(copy, 'clients', LONG), { recursive: true, verbatimSymlinks: true });
-    const rows = (JSON.parse((await runCli(['list', '--dir', copy, '--json'])).stdout) as { certificates: Row[] }).certificates;
+    const r = await runCli(['list', '--dir', copy, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = (JSON.parse(r.stdout) as { certificates: Row[] }).certificates;
     expect(rows.find((x) => x.tenant === LONG)).toMatchObject({ status: 'invalid', problems: ['not issued by ca.crt (authority key id differs)'] });
   });
 

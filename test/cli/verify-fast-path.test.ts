@@ -6,16 +6,19 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { make } from '../core/verify-pki.js';
 import { runCli } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const ec = ['--key', 'ec-p256'];
 const A = 'bf935f05-bf2e-4138-bfec-f4baaf99fecc';
 const B = '0d1c1b8e-6a49-4a6e-9f5e-2f5d0a3b9c11';
+const GONE = '5b0e1c57-3f0a-4f4e-8d7c-0c3e6f1a2b3c';
 
 describe('pkictl verify: fast path = full path', () => {
   let dir: string;
   let other: string;
+  let expired: { ca: string; leaf: string };
   const client = (id: string) => join(dir, 'clients', id, 'client.crt');
 
   beforeAll(async () => {
@@ -25,19 +28,30 @@ describe('pkictl verify: fast path = full path', () => {
     expect((await runCli(['init', '--dir', dir, ...ec])).code).toBe(0);
     expect((await runCli(['init', '--dir', other, ...ec])).code).toBe(0);
     expect((await runCli(['issue', 'server', '--dir', dir, ...ec])).code).toBe(0);
-    const r = await runCli(['issue', 'client', '--dir', dir, ...ec, A, B]);
+    const r = await runCli(['issue', 'client', '--dir', dir, ...ec, A, B, GONE]);
     expect(r.code, r.stderr).toBe(0);
+    const revoked = await runCli(['revoke', '--dir', dir, '--tenant', GONE, '--reason', 'keyCompromise']);
+    expect(revoked.code, revoked.stderr).toBe(0);
     await writeFile(join(base, 'junk.crt'), 'not a certificate\n');
+    // The fast path takes no --at (it checks at the current time): a certificate that expired in 2020.
+    const root = await make({ cn: 'Old Test Root', ca: true, notBefore: new Date('2019-01-01T00:00:00Z'), notAfter: new Date('2045-01-01T00:00:00Z') });
+    const leaf = await make({ cn: 'expired.example', issuer: root, notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2020-02-01T00:00:00Z') });
+    expired = { ca: join(base, 'old-root.pem'), leaf: join(base, 'expired.pem') };
+    await writeFile(expired.ca, root.cert.toString('pem'));
+    await writeFile(expired.leaf, leaf.cert.toString('pem'));
   });
 
-  const cases: [string, () => string[], number][] = [
-    ['OK, many files', () => ['--dir', dir, '--purpose', 'client', client(A), client(B)], 0],
-    ['another CA (UNKNOWN_ISSUER, names the subject)', () => ['--ca', join(other, 'ca.crt'), client(A)], 1],
-    ['wrong purpose, one good file before it', () => ['--dir', dir, '--purpose', 'server', join(dir, 'server.crt'), client(A)], 1],
-    ['--expect-cn mismatch', () => ['--dir', dir, '--expect-cn', B, client(A)], 1],
-    ['--hostname not in the SANs', () => ['--dir', dir, '--hostname', 'nowhere.example', join(dir, 'server.crt')], 1],
-    ['missing file: input error', () => ['--dir', dir, client(A), join(dir, 'nope.crt')], 2],
-    ['junk file: input error', () => ['--dir', dir, join(dir, '..', 'junk.crt')], 2],
+  /** [name, arguments, exit code, what it must say: the failure code (exit 1) or the error line (exit 2)] */
+  const cases: [string, () => string[], 0 | 1 | 2, string | RegExp | null][] = [
+    ['OK, many files', () => ['--dir', dir, '--purpose', 'client', client(A), client(B)], 0, null],
+    ['another CA (UNKNOWN_ISSUER, names the subject)', () => ['--ca', join(other, 'ca.crt'), client(A)], 1, 'UNKNOWN_ISSUER'],
+    ['wrong purpose, one good file before it', () => ['--dir', dir, '--purpose', 'server', join(dir, 'server.crt'), client(A)], 1, 'EKU_MISMATCH'],
+    ['--expect-cn mismatch', () => ['--dir', dir, '--expect-cn', B, client(A)], 1, 'CN_MISMATCH'],
+    ['--hostname not in the SANs', () => ['--dir', dir, '--hostname', 'nowhere.example', join(dir, 'server.crt')], 1, 'HOSTNAME_MISMATCH'],
+    ['expired', () => ['--ca', expired.ca, expired.leaf], 1, 'EXPIRED'],
+    ['revoked (--crl), one good file before it', () => ['--dir', dir, '--crl', join(dir, 'crl.pem'), client(A), client(GONE)], 1, 'REVOKED'],
+    ['missing file: input error', () => ['--dir', dir, client(A), join(dir, 'nope.crt')], 2, /^error: .*nope\.crt: no such file$/],
+    ['junk file: input error', () => ['--dir', dir, join(dir, '..', 'junk.crt')], 2, /^error: .*junk\.crt: not a certificate/],
   ];
 
   // From 64 files on, verify checks leaf signatures on the thread pool and turns V8's optimizing
@@ -58,12 +72,22 @@ describe('pkictl verify: fast path = full path', () => {
     expect(lines[35]).toMatch(/FAILED: UNKNOWN_ISSUER: .*\(depth 0, subject .*CN=/);
   });
 
-  it.each(cases)('%s', async (_name, args, code) => {
+  it.each(cases)('%s', async (_name, args, code, says) => {
     const [fast, full] = await Promise.all([runCli(['verify', ...args()]), runCli(['verify', '--max-depth', '100', ...args()])]);
     expect(fast.code, fast.stderr).toBe(code);
     expect(fast.stdout).toBe(full.stdout);
     expect(fast.stderr).toBe(full.stderr);
     expect(fast.code).toBe(full.code);
-    if (code === 1) expect(fast.stdout).toMatch(/FAILED: [A-Z_]+: .*\(depth \d+, subject .*CN=/);
+    const lines = fast.stdout.trimEnd().split('\n');
+    if (code === 0) expect(lines.every((l) => l.endsWith(': OK'))).toBe(true);
+    if (code === 1) {
+      // The last file is the one that fails, with exactly this code; any before it verified.
+      expect(lines.at(-1)).toMatch(new RegExp(`: FAILED: ${String(says)}: .*\\(depth \\d+, subject .*CN=`));
+      expect(lines.slice(0, -1).every((l) => l.endsWith(': OK'))).toBe(true);
+    }
+    if (code === 2) {
+      expect(fast.stderr.trim().split('\n')).toEqual([expect.stringMatching(says as RegExp)]);
+      expect(fast.stdout).toBe('');
+    }
   });
 });

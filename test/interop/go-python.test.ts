@@ -27,9 +27,13 @@ describe.skipIf(!hasGo || !hasPython)('the Go gateway and the Python connector o
 
   function connector(host: string, root: string, id: string, registerAs = id): Promise<{ code: number; out: string }> {
     const client = join(root, 'clients', id);
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       execFile('python3', [join(PEERS, 'connector.py'), String(port), host, join(dir, 'ca.crt'), join(client, 'client.crt'), join(client, 'client.key'), registerAs],
-        (error, stdout) => resolve({ code: error ? Number(error.code ?? 1) : 0, out: stdout.trim() }));
+        (error, stdout) => {
+          // A connector that did not run (spawn error, signal) must not pass for a refused connection.
+          if (error && typeof error.code !== 'number') reject(new Error(`connector.py did not run to an exit code: ${error.message}`));
+          else resolve({ code: error ? (error.code as number) : 0, out: stdout.trim() });
+        });
     });
   }
 
@@ -71,7 +75,8 @@ describe.skipIf(!hasGo || !hasPython)('the Go gateway and the Python connector o
 
   it('cannot connect with a certificate from another CA', async () => {
     const r = await connector('localhost', otherDir, TENANT_A);
-    expect(r.out).not.toMatch(/^ok/);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^error: /);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(gatewayLog.some((l) => /^rejected: .*(unknown authority|certificate)/.test(l))).toBe(true);
   });

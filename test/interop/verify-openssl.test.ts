@@ -14,7 +14,8 @@ const san = (host: string) => [{ type: 'dns' as const, value: host }];
 
 interface Case {
   name: string;
-  expectOk: boolean;
+  /** pkictl's verdict: OK, or the failure codes it must give (openssl's exit code follows: 0 or 2). */
+  want: 'OK' | string[];
   leaf: x509.X509Certificate;
   roots: x509.X509Certificate[];
   untrusted: x509.X509Certificate[];
@@ -36,25 +37,25 @@ describe('interop: pkictl verify agrees with openssl verify -x509_strict', () =>
     const notCa = await make({ cn: 'not-a-ca.example.com', issuer: ica, sans: san('not-a-ca.example.com'), eku: SERVER });
     const base = { roots: [root.cert], untrusted: [ica.cert] };
     cases.push(
-      { name: 'good chain via an untrusted intermediate', expectOk: true, leaf: good.cert, ...base, hostname: 'good.example.com' },
-      { name: 'missing intermediate', expectOk: false, leaf: good.cert, roots: [root.cert], untrusted: [] },
-      { name: 'wrong CA', expectOk: false, leaf: good.cert, roots: [other.cert], untrusted: [ica.cert] },
-      { name: 'expired leaf', expectOk: false, leaf: (await make({ cn: 'old', issuer: ica, sans: san('old.example.com'), eku: SERVER, notAfter: new Date('2026-01-01T00:00:00Z') })).cert, ...base },
-      { name: 'not yet valid leaf', expectOk: false, leaf: (await make({ cn: 'new', issuer: ica, sans: san('new.example.com'), eku: SERVER, notBefore: new Date('2027-01-01T00:00:00Z') })).cert, ...base },
-      { name: 'client-only EKU for a server', expectOk: false, leaf: (await make({ cn: 'c', issuer: ica, sans: san('c.example.com'), eku: [x509.ExtendedKeyUsage.clientAuth] })).cert, ...base },
-      { name: 'pathLen exceeded', expectOk: false, leaf: (await make({ cn: 'deep', issuer: sub, sans: san('deep.example.com'), eku: SERVER })).cert, roots: [root.cert], untrusted: [ica.cert, sub.cert] },
-      { name: 'CA without keyCertSign', expectOk: false, leaf: (await make({ cn: 'ns', issuer: noSign, sans: san('ns.example.com'), eku: SERVER })).cert, roots: [root.cert], untrusted: [noSign.cert] },
-      { name: 'leaf acting as CA', expectOk: false, leaf: (await make({ cn: 'child', issuer: notCa, sans: san('child.example.com'), eku: SERVER })).cert, roots: [root.cert], untrusted: [ica.cert, notCa.cert] },
-      { name: 'tampered signature', expectOk: false, leaf: tamper(good.cert), ...base },
-      { name: 'host name mismatch', expectOk: false, leaf: good.cert, ...base, hostname: 'evil.example.com' },
-      { name: 'unknown critical extension', expectOk: false, leaf: (await make({ cn: 'x', issuer: ica, sans: san('x.example.com'), eku: SERVER, extra: [new x509.Extension('1.3.6.1.4.1.55738.666.1', true, Uint8Array.from([5, 0]))] })).cert, ...base },
+      { name: 'good chain via an untrusted intermediate', want: 'OK', leaf: good.cert, ...base, hostname: 'good.example.com' },
+      { name: 'missing intermediate', want: ['UNKNOWN_ISSUER'], leaf: good.cert, roots: [root.cert], untrusted: [] },
+      { name: 'wrong CA', want: ['UNKNOWN_ISSUER'], leaf: good.cert, roots: [other.cert], untrusted: [ica.cert] },
+      { name: 'expired leaf', want: ['EXPIRED'], leaf: (await make({ cn: 'old', issuer: ica, sans: san('old.example.com'), eku: SERVER, notAfter: new Date('2026-01-01T00:00:00Z') })).cert, ...base },
+      { name: 'not yet valid leaf', want: ['NOT_YET_VALID'], leaf: (await make({ cn: 'new', issuer: ica, sans: san('new.example.com'), eku: SERVER, notBefore: new Date('2027-01-01T00:00:00Z') })).cert, ...base },
+      { name: 'client-only EKU for a server', want: ['EKU_MISMATCH'], leaf: (await make({ cn: 'c', issuer: ica, sans: san('c.example.com'), eku: [x509.ExtendedKeyUsage.clientAuth] })).cert, ...base },
+      { name: 'pathLen exceeded', want: ['PATH_LEN_EXCEEDED'], leaf: (await make({ cn: 'deep', issuer: sub, sans: san('deep.example.com'), eku: SERVER })).cert, roots: [root.cert], untrusted: [ica.cert, sub.cert] },
+      { name: 'CA without keyCertSign', want: ['KEY_USAGE'], leaf: (await make({ cn: 'ns', issuer: noSign, sans: san('ns.example.com'), eku: SERVER })).cert, roots: [root.cert], untrusted: [noSign.cert] },
+      { name: 'leaf acting as CA', want: ['NOT_A_CA', 'KEY_USAGE', 'PATH_LEN_EXCEEDED'], leaf: (await make({ cn: 'child', issuer: notCa, sans: san('child.example.com'), eku: SERVER })).cert, roots: [root.cert], untrusted: [ica.cert, notCa.cert] },
+      { name: 'tampered signature', want: ['BAD_SIGNATURE'], leaf: tamper(good.cert), ...base },
+      { name: 'host name mismatch', want: ['HOSTNAME_MISMATCH'], leaf: good.cert, ...base, hostname: 'evil.example.com' },
+      { name: 'unknown critical extension', want: ['UNKNOWN_CRITICAL_EXTENSION'], leaf: (await make({ cn: 'x', issuer: ica, sans: san('x.example.com'), eku: SERVER, extra: [new x509.Extension('1.3.6.1.4.1.55738.666.1', true, Uint8Array.from([5, 0]))] })).cert, ...base },
     );
   });
 
-  it('same verdict on every case', { timeout: 180_000 }, async () => {
+  it('same verdict on every case, with the exit codes and failure codes of that verdict', { timeout: 180_000 }, async () => {
     const at = String(Math.floor(NOW.getTime() / 1000));
     const pem = (certs: x509.X509Certificate[]) => certs.map((x) => x.toString('pem')).join('\n') + '\n';
-    const openslVerdicts: boolean[] = [];
+    const opensslCodes: number[] = [];
     // pkictl takes the intermediates after the leaf in its file, so cases sharing roots and host name
     // go through one process (what CI does with many files).
     const groups = new Map<string, { roots: string; hostname?: string; files: Array<{ i: number; file: string }> }>();
@@ -70,23 +71,27 @@ describe('interop: pkictl verify agrees with openssl verify -x509_strict', () =>
       const args = ['verify', '-x509_strict', '-purpose', 'sslserver', '-attime', at, '-CAfile', roots];
       if (c.untrusted.length) args.push('-untrusted', untrusted);
       if (c.hostname) args.push('-verify_hostname', c.hostname);
-      openslVerdicts.push((await openssl([...args, leaf])).code === 0);
+      opensslCodes.push((await openssl([...args, leaf])).code);
       const key = `${pem(c.roots)}|${c.hostname ?? ''}`;
       if (!groups.has(key)) groups.set(key, { roots, hostname: c.hostname, files: [] });
       groups.get(key)!.files.push({ i, file: bundle });
     }
-    const ours = new Array<boolean>(cases.length);
+    const ours = new Array<'OK' | string[]>(cases.length);
     for (const g of groups.values()) {
       const args = ['verify', '--ca', g.roots, '--purpose', 'server', '--at', NOW.toISOString(), '--json'];
       if (g.hostname) args.push('--hostname', g.hostname);
       const r = await runCli([...args, ...g.files.map((f) => f.file)]);
-      expect([0, 1], r.stderr).toContain(r.code);
-      const doc = JSON.parse(r.stdout) as { files: Array<{ ok: boolean }> };
-      g.files.forEach((f, k) => (ours[f.i] = doc.files[k]!.ok));
+      // Exit 0 only when every file of the run verified, 1 when one failed (README "Exit codes").
+      expect(r.code, r.stderr).toBe(g.files.every((f) => cases[f.i]!.want === 'OK') ? 0 : 1);
+      const doc = JSON.parse(r.stdout) as { files: Array<{ ok: boolean; failures: Array<{ code: string }> }> };
+      g.files.forEach((f, k) => {
+        const file = doc.files[k]!;
+        ours[f.i] = file.ok && file.failures.length === 0 ? 'OK' : file.failures.map((x) => x.code);
+      });
     }
-    const show = (ok: boolean) => (ok ? 'OK' : 'FAIL');
-    const got = cases.map((c, i) => `${c.name}: openssl=${show(openslVerdicts[i]!)} pkictl=${show(ours[i]!)}`);
-    const want = cases.map((c) => `${c.name}: openssl=${show(c.expectOk)} pkictl=${show(c.expectOk)}`);
+    // openssl verify exits 0 on success and 2 when a certificate fails verification.
+    const got = cases.map((c, i) => `${c.name}: openssl exit ${opensslCodes[i]}, pkictl ${ours[i]}`);
+    const want = cases.map((c) => `${c.name}: openssl exit ${c.want === 'OK' ? 0 : 2}, pkictl ${c.want}`);
     expect(got).toEqual(want);
   });
 });
