@@ -12,8 +12,10 @@ import { cli, clientPaths, readIndex } from './fixture.js';
 
 export interface PairReport {
   tenants: number;
+  /** One line per failing tenant: "<tenant>: <what is wrong>". */
   problems: string[];
-  serials: string[];
+  /** The serial on disk of each tenant whose certificate could be read. */
+  serials: Array<{ tenant: string; serial: string }>;
 }
 
 /** Reads every tenant's pair by its contract paths: key matches certificate, signed by the CA, CN = tenant. */
@@ -21,7 +23,7 @@ export async function checkAllPairs(dir: string): Promise<PairReport> {
   const ca = new X509Certificate(await readFile(join(dir, 'ca.crt')));
   const ids = (await readdir(join(dir, 'clients'))).filter((n) => !n.startsWith('.'));
   const problems: string[] = [];
-  const serials: string[] = [];
+  const serials: PairReport['serials'] = [];
   for (const id of ids) {
     const { cert, key } = clientPaths(dir, id);
     try {
@@ -30,7 +32,7 @@ export async function checkAllPairs(dir: string): Promise<PairReport> {
       if (!x.publicKey.export({ type: 'spki', format: 'der' }).equals(pub)) problems.push(`${id}: key does not match certificate`);
       if (!x.verify(ca.publicKey)) problems.push(`${id}: certificate not signed by the CA`);
       if (!x.subject.includes(`CN=${id}`)) problems.push(`${id}: CN is not the tenant id`);
-      serials.push(x.serialNumber.toLowerCase());
+      serials.push({ tenant: id, serial: x.serialNumber.toLowerCase() });
     } catch (error) {
       problems.push(`${id}: ${(error as Error).message}`);
     }
@@ -38,35 +40,49 @@ export async function checkAllPairs(dir: string): Promise<PairReport> {
   return { tenants: ids.length, problems, serials };
 }
 
+/** "serial S is on disk for tenants A, B" for every serial that more than one tenant holds. */
+function duplicateSerials(pairs: PairReport): string[] {
+  const holders = new Map<string, string[]>();
+  for (const { tenant, serial } of pairs.serials) holders.set(serial, [...(holders.get(serial) ?? []), tenant]);
+  return [...holders].filter(([, tenants]) => tenants.length > 1).map(([serial, tenants]) => `serial ${serial} is on disk for tenants ${tenants.join(', ')}`);
+}
+
+/** The failing line `audit-log verify` names, or nothing when the chain is intact. */
+async function auditProblems(dir: string): Promise<string[]> {
+  const r = await cli(['audit-log', 'verify', '--dir', dir]);
+  return r.code === 0 ? [] : [`audit-log verify (exit ${r.code}): ${r.stderr.trim()}`];
+}
+
 export interface ParallelIssueReport {
   tenants: number;
-  uniqueSerials: number;
   clientIndexEntries: number;
-  uniqueIndexSerials: number;
   auditLines: number;
-  auditOk: boolean;
-  pairProblems: string[];
   exitCodes: Array<number | null>;
+  /** One line per failing item: a run (its tenants), a tenant, a serial, the audit log's first bad line. */
+  problems: string[];
 }
 
 /** `processes` CLI processes at once, each issuing `perProcess` distinct tenants into one CA directory. */
 export async function parallelIssue(dir: string, processes: number, perProcess: number, ids: (n: number) => string[]): Promise<ParallelIssueReport> {
   const batches = Array.from({ length: processes }, () => ids(perProcess));
   const results = await Promise.all(batches.map((batch) => cli(['issue', 'client', '--dir', dir, '--key', 'ec-p256', ...batch])));
+  const problems = results.flatMap((r, i) => (r.code === 0 ? [] : [`run ${i + 1} (tenants ${batches[i]!.join(', ')}) exited ${r.code}: ${r.stderr.trim()}`]));
   const pairs = await checkAllPairs(dir);
+  problems.push(...pairs.problems, ...duplicateSerials(pairs));
+  // Each tenant: one index entry, the serial on disk, and one audit line recording its issuance.
   const index = await readIndex(dir);
-  const clientEntries = [...index.values()].filter((e) => e.kind === 'client');
-  const audit = await cli(['audit-log', 'verify', '--dir', dir, '--json']);
-  return {
-    tenants: pairs.tenants,
-    uniqueSerials: new Set(pairs.serials).size,
-    clientIndexEntries: clientEntries.length,
-    uniqueIndexSerials: new Set([...index.keys()]).size,
-    auditLines: JSON.parse(audit.stdout).auditLog.lines,
-    auditOk: audit.code === 0,
-    pairProblems: [...pairs.problems, ...results.filter((r) => r.code !== 0).map((r) => r.stderr)],
-    exitCodes: results.map((r) => r.code),
-  };
+  const clientEntries = [...index].filter(([, e]) => e.kind === 'client');
+  const onDisk = new Map(pairs.serials.map((p) => [p.tenant, p.serial]));
+  const auditText = await readFile(join(dir, 'audit.log'), 'utf8').catch(() => '');
+  const auditLines = auditText.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { action: string; tenant?: string; serial?: string });
+  for (const tenant of batches.flat()) {
+    const indexed = clientEntries.filter(([, e]) => e.tenantId === tenant).map(([serial]) => serial);
+    if (indexed.length !== 1 || indexed[0] !== onDisk.get(tenant)) problems.push(`tenant ${tenant}: serial on disk ${onDisk.get(tenant) ?? 'none'}, in the index [${indexed.join(', ')}]`);
+    const recorded = auditLines.filter((l) => l.action === 'issue' && l.tenant === tenant).length;
+    if (recorded !== 1) problems.push(`tenant ${tenant}: ${recorded} issue lines in the audit log`);
+  }
+  problems.push(...(await auditProblems(dir)));
+  return { tenants: pairs.tenants, clientIndexEntries: clientEntries.length, auditLines: auditLines.length, exitCodes: results.map((r) => r.code), problems };
 }
 
 export interface CrashReport {
@@ -74,12 +90,23 @@ export interface CrashReport {
   kills: number;
   killedAfterMs: number[];
   rotatedBeforeFinal: number;
+  /** "after kill N: " and the failing tenant, serial or audit line. */
   problemsAfterKills: string[];
   finalRotated: number;
-  afterFinal: { due: number; problems: string[]; auditOk: boolean; duplicateSerials: number };
+  /** After the final run: tenants still due for rotation, and every failing item. */
+  afterFinal: { due: string[]; problems: string[] };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Every failing item of the tree: pairs, duplicate serials, certificates not in the index, the audit chain. */
+async function treeProblems(dir: string): Promise<string[]> {
+  const pairs = await checkAllPairs(dir);
+  // Recorded before written: whatever a kill interrupts, every certificate on disk is in the index.
+  const index = await readIndex(dir);
+  const unrecorded = pairs.serials.filter((p) => !index.has(p.serial)).map((p) => `tenant ${p.tenant}: serial ${p.serial} is on disk but not in the index`);
+  return [...pairs.problems, ...duplicateSerials(pairs), ...unrecorded, ...(await auditProblems(dir))];
+}
 
 /**
  * Tenants hold 1-day certificates; `rotate --renew-before 30d --days 90` makes them all due.
@@ -88,7 +115,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Then one run without a kill must finish the job, leaving nothing due.
  */
 export async function crashRotate(dir: string, kills: number, maxDelayMs: number, random = Math.random): Promise<CrashReport> {
-  const report: CrashReport = { runs: 0, kills: 0, killedAfterMs: [], rotatedBeforeFinal: 0, problemsAfterKills: [], finalRotated: 0, afterFinal: { due: 0, problems: [], auditOk: false, duplicateSerials: 0 } };
+  const report: CrashReport = { runs: 0, kills: 0, killedAfterMs: [], rotatedBeforeFinal: 0, problemsAfterKills: [], finalRotated: 0, afterFinal: { due: [], problems: [] } };
   const args = [BIN, 'rotate', '--dir', dir, '--renew-before', '30d', '--days', '90', '--json'];
   const indexLines = async () => (await readFile(join(dir, 'index.jsonl'), 'utf8')).split('\n').length;
   for (let i = 0; i < kills; i++) {
@@ -108,29 +135,21 @@ export async function crashRotate(dir: string, kills: number, maxDelayMs: number
       report.killedAfterMs.push(delay);
     }
     await exit;
-    const pairs = await checkAllPairs(dir);
-    report.problemsAfterKills.push(...pairs.problems.map((p) => `after kill ${i + 1}: ${p}`));
-    if (new Set(pairs.serials).size !== pairs.serials.length) report.problemsAfterKills.push(`after kill ${i + 1}: duplicate serials on disk`);
-    // Recorded before written: whatever a kill interrupts, every certificate on disk is in the index.
-    const index = await readIndex(dir);
-    const unrecorded = pairs.serials.filter((serial) => !index.has(serial));
-    if (unrecorded.length > 0) report.problemsAfterKills.push(`after kill ${i + 1}: ${unrecorded.length} certificate(s) on disk not in the index`);
-    const audit = await cli(['audit-log', 'verify', '--dir', dir]);
-    if (audit.code !== 0) report.problemsAfterKills.push(`after kill ${i + 1}: audit-log verify: ${audit.stderr.trim()}`);
+    report.problemsAfterKills.push(...(await treeProblems(dir)).map((p) => `after kill ${i + 1}: ${p}`));
   }
-  const before = await cli(['rotate', '--dir', dir, '--renew-before', '30d', '--dry-run', '--json']);
-  const due = JSON.parse(before.stdout).rotation.plan.filter((p: { action: string }) => p.action === 'rotate').length;
-  report.rotatedBeforeFinal = JSON.parse(before.stdout).rotation.plan.length - due; // not due any more: rotated by a killed run
+  type Plan = Array<{ action: string; tenantId?: string; kind: string }>;
+  const duePlan = async () => {
+    const r = await cli(['rotate', '--dir', dir, '--renew-before', '30d', '--dry-run', '--json']);
+    return (JSON.parse(r.stdout) as { rotation: { plan: Plan } }).rotation.plan;
+  };
+  const before = await duePlan();
+  report.rotatedBeforeFinal = before.filter((p) => p.action !== 'rotate').length; // not due any more: rotated by a killed run
   const final = await cli(['rotate', '--dir', dir, '--renew-before', '30d', '--days', '90', '--json']);
   report.runs++;
   if (final.code !== 0) throw new Error(`the rerun failed (exit ${final.code}): ${final.stderr}`);
   report.finalRotated = JSON.parse(final.stdout).rotation.rotated.length;
-  const after = await cli(['rotate', '--dir', dir, '--renew-before', '30d', '--dry-run', '--json']);
-  report.afterFinal.due = JSON.parse(after.stdout).rotation.plan.filter((p: { action: string }) => p.action === 'rotate').length;
-  const pairs = await checkAllPairs(dir);
-  report.afterFinal.problems = pairs.problems;
-  report.afterFinal.duplicateSerials = pairs.serials.length - new Set(pairs.serials).size;
-  report.afterFinal.auditOk = (await cli(['audit-log', 'verify', '--dir', dir])).code === 0;
+  report.afterFinal.due = (await duePlan()).filter((p) => p.action === 'rotate').map((p) => p.tenantId ?? p.kind);
+  report.afterFinal.problems = await treeProblems(dir);
   return report;
 }
 
@@ -153,17 +172,17 @@ while not os.path.exists(stop):
             load(i)
         except FileNotFoundError as e:
             stats['missing'] += 1
-            stats['errors'].append(str(e))
+            stats['errors'].append(f'{i}: missing: {e}')
         except (ssl.SSLError, OSError) as e:
             stats['straddled'] += 1
             try:
                 load(i)
             except FileNotFoundError as e2:
                 stats['missing'] += 1
-                stats['errors'].append(str(e2))
+                stats['errors'].append(f'{i}: missing: {e2}')
             except Exception as e2:
                 stats['failedTwice'] += 1
-                stats['errors'].append(str(e2))
+                stats['errors'].append(f'{i}: failed twice: {e2}')
 print(json.dumps(stats))
 `;
 
@@ -208,17 +227,18 @@ func main() {
 			if err := load(id); err != nil {
 				if errors.Is(err, fs.ErrNotExist) {
 					missing++
-					errs = append(errs, err.Error())
+					errs = append(errs, id+": missing: "+err.Error())
 					continue
 				}
 				straddled++
 				if err2 := load(id); err2 != nil {
 					if errors.Is(err2, fs.ErrNotExist) {
 						missing++
+						errs = append(errs, id+": missing: "+err2.Error())
 					} else {
 						failedTwice++
+						errs = append(errs, id+": failed twice: "+err2.Error())
 					}
-					errs = append(errs, err2.Error())
 				}
 			}
 		}
@@ -234,6 +254,7 @@ export interface ReaderReport {
   straddled: number;
   failedTwice: number;
   missing: number;
+  /** "<tenant>: missing: …" or "<tenant>: failed twice: …", one per failed load. */
   errors: string[];
   rotated: number;
 }

@@ -13,10 +13,10 @@ describe('guarantees at full size', () => {
     const started = Date.now();
     const r = await parallelIssue(dir, env('STRESS_PROCS', 8), env('STRESS_PER_PROC', 50), uuids);
     const n = env('STRESS_PROCS', 8) * env('STRESS_PER_PROC', 50);
-    console.log(`parallel issue: ${JSON.stringify({ ...r, pairProblems: r.pairProblems.length, seconds: (Date.now() - started) / 1000 })}`);
+    console.log(`parallel issue: ${JSON.stringify({ ...r, problems: r.problems.length, seconds: (Date.now() - started) / 1000 })}`);
+    expect(r.problems.slice(0, 20)).toEqual([]);
+    expect(r).toMatchObject({ tenants: n, clientIndexEntries: n, auditLines: n + 1 });
     expect(r.exitCodes.every((c) => c === 0)).toBe(true);
-    expect(r.pairProblems).toEqual([]);
-    expect(r).toMatchObject({ tenants: n, uniqueSerials: n, clientIndexEntries: n, uniqueIndexSerials: n + 1, auditLines: n + 1, auditOk: true });
   });
 
   it('SIGKILL during rotate over a few hundred tenants, several runs: every pair matching after each kill; a rerun completes', async () => {
@@ -29,8 +29,8 @@ describe('guarantees at full size', () => {
     console.log(`crash rotate: ${JSON.stringify({ tenants, ...r })}`);
     expect(r.kills).toBeGreaterThan(0);
     expect(r.rotatedBeforeFinal).toBeGreaterThan(0);
-    expect(r.problemsAfterKills).toEqual([]);
-    expect(r.afterFinal).toEqual({ due: 0, problems: [], auditOk: true, duplicateSerials: 0 });
+    expect(r.problemsAfterKills.slice(0, 20)).toEqual([]);
+    expect({ due: r.afterFinal.due.slice(0, 20), problems: r.afterFinal.problems.slice(0, 20) }).toEqual({ due: [], problems: [] });
   });
 
   it('a Python connector loading every pair during rotations of 200 tenants never fails twice and never misses a file', async () => {
@@ -39,8 +39,8 @@ describe('guarantees at full size', () => {
     await issueClients(dir, uuids(env('STRESS_SWAP_TENANTS', 200)));
     const r = await swapUnderReader(dir, env('STRESS_SWAP_ROUNDS', 3));
     console.log(`swap under reader: ${JSON.stringify({ ...r, errors: r.errors.slice(0, 5) })}`);
-    expect(r.failedTwice).toBe(0);
-    expect(r.missing).toBe(0);
+    expect(r.errors.slice(0, 20)).toEqual([]);
+    expect(r).toMatchObject({ failedTwice: 0, missing: 0 });
   });
 
   it('a Go reader (tls.LoadX509KeyPair) during rotations of 200 tenants never fails twice and never misses a file', async () => {
@@ -49,7 +49,7 @@ describe('guarantees at full size', () => {
     await issueClients(dir, uuids(env('STRESS_SWAP_TENANTS', 200)));
     const r = await swapUnderReader(dir, env('STRESS_SWAP_ROUNDS', 3), 'go');
     console.log(`swap under Go reader: ${JSON.stringify({ ...r, errors: r.errors.slice(0, 5) })}`);
-    expect(r.failedTwice).toBe(0);
-    expect(r.missing).toBe(0);
+    expect(r.errors.slice(0, 20)).toEqual([]);
+    expect(r).toMatchObject({ failedTwice: 0, missing: 0 });
   });
 });
