@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import type { z } from 'zod/mini';
+import { inputError } from '../core/errors.js';
+import { makeContext } from './context.js';
 import { addCommand, type CommandSpec, type Runner } from './define-command.js';
 import { initCommand } from './commands/init.js';
 import { issueClientCommand } from './commands/issue-client.js';
@@ -20,8 +22,8 @@ declare const PKICTL_VERSION: string;
 
 /** Every command runs here: flags through its zod schema, one context, its renderer, its exit code. */
 const runCommand: Runner = async (spec: CommandSpec<z.ZodMiniType, unknown>, input) => {
-  // zod and the context are loaded only once a command runs: --help and usage errors never pay for them.
-  const [zod, { makeContext }, { inputError }] = await Promise.all([import('./zod.js'), import('./context.js'), import('../core/errors.js')]);
+  // zod is loaded only once a command runs: --help and usage errors never pay for it.
+  const zod = await import('./zod.js');
   const parsed = spec.schema(zod).safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
