@@ -2,8 +2,8 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { failure, inputError, PkiError } from '../core/errors.js';
-import { peekCertificate, pemCertificateDer } from '../core/cert-peek.js';
-import type { CertFacts } from '../core/inspect.js';
+import { readCertificatePem } from '../core/cert-input.js';
+import { certFacts, type CertFacts } from '../core/cert.js';
 import type { CertificateAuthority } from '../core/issue.js';
 import { importPrivateKeyPem, publicKeyOf } from '../core/keys.js';
 import type { CryptoProvider } from '../core/x509.js';
@@ -36,9 +36,8 @@ export async function readUserFile(path: string, what = path): Promise<string> {
   }
 }
 
-/** Facts of a certificate the caller did not describe (adopted from disk): the full parser, loaded on demand. */
+/** Facts of a certificate the caller did not describe (adopted from disk). */
 async function factsOf(certPem: string, what: string): Promise<CertFacts> {
-  const [{ certFacts }, { readCertificatePem }] = await Promise.all([import('../core/inspect.js'), import('../core/pem.js')]);
   return certFacts(readCertificatePem(certPem, what));
 }
 
@@ -285,7 +284,7 @@ export class CertStore {
     if (!(await exists(caCert))) {
       throw inputError('CA_MISSING', `no CA in ${this.layout.display(this.layout.root)} (${this.layout.display(caCert)} not found)`, 'create one with: pkictl init --dir ' + this.layout.display(this.layout.root));
     }
-    const der = pemCertificateDer(await readUserFile(caCert, this.layout.display(caCert)), this.layout.display(caCert));
+    const cert = readCertificatePem(await readUserFile(caCert, this.layout.display(caCert)), this.layout.display(caCert));
     let privateKey: CryptoKey;
     try {
       privateKey = await importPrivateKeyPem(await readUserFile(caKey, this.layout.display(caKey)), crypto, passphrase);
@@ -295,10 +294,10 @@ export class CertStore {
     }
     const publicKey = await publicKeyOf(privateKey, crypto);
     const spki = Buffer.from(await crypto.subtle.exportKey('spki', publicKey));
-    if (!spki.equals(peekCertificate(der).spkiDer)) {
+    if (!spki.equals(cert.spki)) {
       throw inputError('CA_KEY_MISMATCH', `${this.layout.display(caKey)} is not the key of ${this.layout.display(caCert)}`);
     }
-    return { der, privateKey };
+    return { der: cert.der, privateKey };
   }
 
   /** ensureDir for clients/ and the like, once per store rather than once per tenant of a bulk run. */
@@ -368,8 +367,8 @@ export class CertStore {
   }
 
   private versionOf(certPem: string, what: string): string {
-    const cert = peekCertificate(pemCertificateDer(certPem, what));
-    return versionName(cert.notBefore, cert.serial);
+    const cert = readCertificatePem(certPem, what);
+    return versionName(cert.notBefore, cert.serialHex);
   }
 
   async saveServer(pair: PemPair, options: SaveOptions = {}): Promise<PairPaths> {

@@ -1,0 +1,77 @@
+import { smallInteger, toPem } from './der-write.js';
+import type { CertificateAuthority } from './issue.js';
+import { signingAlgorithmOf } from './keys.js';
+import { x509, type CryptoProvider } from './x509.js';
+
+/** RFC 5280 §5.3.1 reason codes pkictl offers (certificateHold/removeFromCRL are not: no suspension). */
+export const CRL_REASONS = {
+  unspecified: x509.X509CrlReason.unspecified,
+  keyCompromise: x509.X509CrlReason.keyCompromise,
+  cACompromise: x509.X509CrlReason.cACompromise,
+  affiliationChanged: x509.X509CrlReason.affiliationChanged,
+  superseded: x509.X509CrlReason.superseded,
+  cessationOfOperation: x509.X509CrlReason.cessationOfOperation,
+  privilegeWithdrawn: x509.X509CrlReason.privilegeWithdrawn,
+} as const;
+export type CrlReasonName = keyof typeof CRL_REASONS;
+
+export interface RevokedEntry {
+  serial: string;
+  revokedAt: Date;
+  reason: CrlReasonName;
+}
+
+export interface CrlRequest {
+  entries: RevokedEntry[];
+  /** Monotonic CRL number (RFC 5280 §5.2.3); the caller keeps the counter. */
+  number: number;
+  thisUpdate: Date;
+  nextUpdate: Date;
+}
+
+/** OID of the cRLNumber extension (RFC 5280 §5.2.3); @peculiar/x509 has no class for it. */
+export const CRL_NUMBER_OID = '2.5.29.20';
+
+/**
+ * A v2 CRL signed by the CA: the CA's subject as issuer, cRLNumber and the Authority Key Identifier
+ * (both required of conforming CAs by RFC 5280 §5.2), one entry per revoked serial with its reason
+ * code (omitted for "unspecified", as §5.3.1 asks). Version 2 is implied by the extensions.
+ */
+export async function buildCrl(request: CrlRequest, ca: CertificateAuthority, crypto: CryptoProvider): Promise<x509.X509Crl> {
+  const caCert = new x509.X509Certificate(Buffer.from(ca.der));
+  const ski = caCert.getExtension(x509.SubjectKeyIdentifierExtension);
+  const aki = ski ? new x509.AuthorityKeyIdentifierExtension(ski.keyId) : await x509.AuthorityKeyIdentifierExtension.create(caCert, false, crypto);
+  return x509.X509CrlGenerator.create(
+    {
+      issuer: caCert.subjectName,
+      thisUpdate: request.thisUpdate,
+      nextUpdate: request.nextUpdate,
+      signingKey: ca.privateKey,
+      signingAlgorithm: signingAlgorithmOf(ca.privateKey),
+      extensions: [aki, new x509.Extension(CRL_NUMBER_OID, false, smallInteger(request.number))],
+      entries: [...request.entries]
+        .sort((a, b) => a.revokedAt.getTime() - b.revokedAt.getTime() || a.serial.localeCompare(b.serial))
+        .map((e) => ({
+          serialNumber: e.serial,
+          revocationDate: e.revokedAt,
+          ...(e.reason !== 'unspecified' && { reason: CRL_REASONS[e.reason] }),
+        })),
+    },
+    crypto,
+  );
+}
+
+/** PEM with the label OpenSSL, Go and Python expect ("X509 CRL", RFC 7468 §5); the library writes "CRL". */
+export function crlToPem(crl: x509.X509Crl): string {
+  return toPem(crl.rawData, 'X509 CRL');
+}
+
+/** The cRLNumber of a parsed CRL, or undefined. */
+export function crlNumberOf(crl: x509.X509Crl): number | undefined {
+  const ext = crl.extensions.find((e) => e.type === CRL_NUMBER_OID);
+  if (!ext) return undefined;
+  const der = new Uint8Array(ext.value);
+  let n = 0;
+  for (const b of der.subarray(2, 2 + der[1]!)) n = n * 256 + b;
+  return n;
+}
