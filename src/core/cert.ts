@@ -189,6 +189,7 @@ export class Certificate implements Signed {
   readonly #at: number;
   #sha256?: string;
   #structure?: Structure;
+  #extensions?: ExtensionList;
   #decoded = new Map<Extension, Decoded>();
   #commonName?: string | null;
   #key?: KeyObject | Error;
@@ -298,10 +299,13 @@ export class Certificate implements Signed {
     return this.#key;
   }
 
-  /** The decoded value of the last extension with `id` (as RFC 5280 readers do), undefined if absent or malformed. */
+  /**
+   * The decoded value of the last extension with `id`, undefined if absent or malformed. Read from the
+   * extensions field alone: a defect elsewhere (MALFORMED_CERTIFICATE in `problems`) does not hide it.
+   */
   #extension(id: string): unknown {
-    const { extensions: list, malformed } = this.#full();
-    if (malformed) return undefined;
+    const { extensions: list, error } = this.#extensionList();
+    if (error) return undefined;
     for (let i = list.length - 1; i >= 0; i--) {
       if (list[i]!.oid !== id) continue;
       const d = this.#decode(list[i]!);
@@ -326,7 +330,11 @@ export class Certificate implements Signed {
   }
 
   #full(): Structure {
-    return (this.#structure ??= structure(this.#outer, this.#fields, this.#at));
+    return (this.#structure ??= structure(this.#outer, this.#fields, this.#at, this.#extensionList()));
+  }
+
+  #extensionList(): ExtensionList {
+    return (this.#extensions ??= extensionList(this.#fields, this.#at));
   }
 }
 
@@ -351,7 +359,7 @@ interface Structure {
 }
 
 /** Everything past the outer structure, strictly; a defect ends the walk with MALFORMED_CERTIFICATE. */
-function structure(outer: Tlv[], f: Tlv[], at: number): Structure {
+function structure(outer: Tlv[], f: Tlv[], at: number, exts: ExtensionList): Structure {
   const s: Structure = {
     version: 1, outerSigAlg: EMPTY, tbsSigAlg: EMPTY, sigAlgOid: '', signature: EMPTY, issuerEmpty: true, subjectEmpty: true,
     subjectRdns: [], commonNames: [], subjectEmails: [], keyAlgOid: '', extensions: [], problems: [],
@@ -377,6 +385,32 @@ function structure(outer: Tlv[], f: Tlv[], at: number): Structure {
     const [keyOid, keyParams] = children(expect(keyAlg, 0x30, 'AlgorithmIdentifier'));
     s.keyAlgOid = oid(keyOid!);
     s.keyParams = keyParams;
+  } catch (error) {
+    s.problems.push({ code: 'MALFORMED_CERTIFICATE', message: `certificate structure: ${(error as Error).message}` });
+    s.malformed = true;
+    return s;
+  }
+  s.extensions = exts.extensions;
+  s.problems.push(...exts.problems);
+  if (exts.error) {
+    s.problems.push({ code: 'MALFORMED_CERTIFICATE', message: `certificate structure: ${exts.error}` });
+    s.malformed = true;
+  }
+  return s;
+}
+
+interface ExtensionList {
+  extensions: Extension[];
+  /** DUPLICATE_EXTENSION */
+  problems: Problem[];
+  /** why the list (or a field after subjectPublicKeyInfo) does not parse; the extensions read before are kept */
+  error?: string;
+}
+
+/** The extensions field alone (list needs two key ids of it, the validator all of the certificate). */
+function extensionList(f: Tlv[], at: number): ExtensionList {
+  const list: ExtensionList = { extensions: [], problems: [] };
+  try {
     const seen = new Set<string>();
     for (let i = at + 6; i < f.length; i++) {
       const t = f[i]!;
@@ -390,16 +424,15 @@ function structure(outer: Tlv[], f: Tlv[], at: number): Structure {
         let j = 1;
         if (parts[j]?.tag === 0x01) { critical = bool(parts[j]!); j++; }
         const value = content(expect(parts[j], 0x04, 'extnValue'));
-        if (seen.has(extOid)) s.problems.push({ code: 'DUPLICATE_EXTENSION', message: `extension ${extOid} appears twice (RFC 5280 §4.2)` });
+        if (seen.has(extOid)) list.problems.push({ code: 'DUPLICATE_EXTENSION', message: `extension ${extOid} appears twice (RFC 5280 §4.2)` });
         seen.add(extOid);
-        s.extensions.push({ oid: extOid, critical, value });
+        list.extensions.push({ oid: extOid, critical, value });
       }
     }
   } catch (error) {
-    s.problems.push({ code: 'MALFORMED_CERTIFICATE', message: `certificate structure: ${(error as Error).message}` });
-    s.malformed = true;
+    list.error = (error as Error).message;
   }
-  return s;
+  return list;
 }
 
 /** The facts every command reports about a certificate it wrote or read. */

@@ -3,11 +3,12 @@
 // signature verified, loops and depth bounded, alternatives tried until one path passes every rule.
 // The rules themselves live in verify/rules.ts, one named function each. State that lives for one run
 // (the issuer index, the signature and rule caches) sits on a Verifier, made by the caller per run.
-import type { Certificate } from './cert.js';
+import { Certificate } from './cert.js';
 import type { Crl } from './crl.js';
 import { equalBytes, hex } from './der.js';
 import { checkPath, type CertRuleCache, type Purpose, type RuleFailure } from './verify/rules.js';
 import { signatureAlgorithmProblem, Signatures } from './verify/signature.js';
+import type { CryptoProvider } from './x509.js';
 
 export type { Purpose } from './verify/rules.js';
 
@@ -91,7 +92,7 @@ function issuerIndex(roots: Certificate[], pool: Certificate[]): IssuerIndex {
 
 type Found = { path: Certificate[]; failures: RuleFailure[] };
 
-function search(s: Search, path: Certificate[], evaluate: (path: Certificate[]) => RuleFailure[]): Found | undefined {
+async function search(s: Search, path: Certificate[], evaluate: (path: Certificate[]) => RuleFailure[]): Promise<Found | undefined> {
   const current = path.at(-1)!;
   const depth = path.length - 1;
   const list = candidates(s, current);
@@ -109,7 +110,7 @@ function search(s: Search, path: Certificate[], evaluate: (path: Certificate[]) 
       noteDeadEnd(s, path.length, { code: 'UNKNOWN_ISSUER', message: 'only a loop back into the chain found', depth, subject: current.subject });
       continue;
     }
-    if (!s.signatures.signedBy(current, issuer)) {
+    if (!(await s.signatures.signedBy(current, issuer))) {
       const weak = signatureAlgorithmProblem(current);
       const otherKey = current.aki?.keyId && issuer.ski && !equalBytes(current.aki.keyId, issuer.ski);
       if (weak) noteDeadEnd(s, path.length, { ...weak, depth, subject: current.subject });
@@ -135,7 +136,7 @@ function search(s: Search, path: Certificate[], evaluate: (path: Certificate[]) 
       noteDeadEnd(s, next.length, { code: 'DEPTH_EXCEEDED', message: `no trust anchor within ${SEARCH_DEPTH_LIMIT} intermediates`, depth, subject: current.subject });
       continue;
     }
-    const found = search(s, next, evaluate);
+    const found = await search(s, next, evaluate);
     if (found) return found;
   }
   return undefined;
@@ -149,12 +150,14 @@ function search(s: Search, path: Certificate[], evaluate: (path: Certificate[]) 
 export class Verifier {
   readonly #roots: Certificate[];
   readonly #index: IssuerIndex;
-  readonly #signatures = new Signatures();
+  readonly #signatures: Signatures;
   readonly #caRules: CertRuleCache = new WeakMap();
 
-  constructor(roots: Certificate[], pool: Certificate[] = []) {
+  /** `crypto`: the run's provider (OpContext.crypto), which checks every signature; omitted: Node's own. */
+  constructor(roots: Certificate[], pool: Certificate[] = [], crypto?: CryptoProvider) {
     this.#roots = roots;
     this.#index = issuerIndex(roots, pool);
+    this.#signatures = new Signatures(crypto);
     this.pool = pool;
   }
 
@@ -166,8 +169,10 @@ export class Verifier {
    * `intermediates`, extra ones for this leaf only: the rest of its file). Failures are results, never
    * exceptions.
    */
-  verify(leaf: Certificate, options: VerifyOptions, intermediates: Certificate[] = []): VerifyResult {
+  async verify(leaf: Certificate, options: VerifyOptions, intermediates: Certificate[] = []): Promise<VerifyResult> {
     const index = intermediates.length ? issuerIndex(this.#roots, [...intermediates, ...this.pool]) : this.#index;
+    // The rules are synchronous: a CRL's signature is checked beforehand against every CA of its name.
+    for (const crl of options.crls ?? []) await this.#signatures.prepareCrl(crl, index.bySubject.get(hex(crl.issuerDer)) ?? []);
     const s: Search = { ...index, signatures: this.#signatures, steps: 0, paths: 0 };
     const ruleOptions = {
       purpose: options.purpose, at: options.at, hostname: options.hostname, ip: options.ip, email: options.email,
@@ -182,7 +187,7 @@ export class Verifier {
       found = failures.length === 0 ? { path: [leaf], failures } : undefined;
       if (!found) s.best = { path: [leaf], failures };
     } else {
-      found = search(s, [leaf], evaluate);
+      found = await search(s, [leaf], evaluate);
     }
     const describeAt = (path: Certificate[], f: RuleFailure): VerifyFailure => ({
       code: f.code,
@@ -196,9 +201,9 @@ export class Verifier {
     return { ok: false, path: [leaf], failures: [dead] };
   }
 
-  /** Does `issuer`'s key sign `signed` (a certificate, or a CRL)? Remembered for certificates. */
-  signedBy(signed: Certificate | Crl, issuer: Certificate): boolean {
-    return 'spki' in signed ? this.#signatures.signedBy(signed, issuer) : this.#signatures.check(signed, issuer);
+  /** Does `issuer`'s key sign `signed` (a certificate, or a CRL), by the run's provider? */
+  async signedBy(signed: Certificate | Crl, issuer: Certificate): Promise<boolean> {
+    return signed instanceof Certificate ? this.#signatures.signedBy(signed, issuer) : this.#signatures.verify(signed, issuer);
   }
 
   /**

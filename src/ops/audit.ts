@@ -150,7 +150,7 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
   } else {
     notes.push('ca.crt could not be read: chains were not checked');
   }
-  const verifier = ca.cert && new Verifier([ca.cert]);
+  const verifier = ca.cert && new Verifier([ca.cert], [], ctx.crypto);
 
   // 2. Per certificate: CN = directory, chain to ca.crt for its purpose, key match, server SANs/EKU, expiry.
   await mapConcurrent(parsed, CONCURRENCY, async (p) => {
@@ -165,10 +165,10 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
     }
     if (entry.kind === 'ca') {
       // The anchor itself: its self-signature must hold (a tampered ca.crt would still be "trusted").
-      const selfSigned = s.selfIssued && verifier!.signedBy(cert, cert);
+      const selfSigned = s.selfIssued && (await verifier!.signedBy(cert, cert));
       if (!selfSigned) add({ code: 'CA_INVALID', severity: 'error', path: p.certPath, message: 'ca.crt is not a self-signed root (its signature does not verify with its own key)' });
     } else if (verifier) {
-      const result = verifier.verify(cert, { purpose: PURPOSE[entry.kind], at: request.at }, p.chain);
+      const result = await verifier.verify(cert, { purpose: PURPOSE[entry.kind], at: request.at }, p.chain);
       for (const f of result.failures) {
         // Expiry has its own finding below (with the renewal window); do not report it twice.
         if (f.code === 'EXPIRED' && f.depth === 0) continue;
@@ -209,7 +209,7 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
     if (crl.status !== 'unreadable' && ca.cert) {
       try {
         const list = readCrls(crlRead.bytes, 'crl.pem')[0]!;
-        if (!verifier!.signedBy(list, ca.cert)) add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: 'its signature does not verify with ca.crt' });
+        if (!(await verifier!.signedBy(list, ca.cert))) add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: 'its signature does not verify with ca.crt' });
         else for (const [serial, date] of list.revokedBySerial()) revoked.set(serial, revoked.get(serial) ?? `listed in crl.pem (revoked ${date.toISOString()})`);
       } catch {
         add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: 'not a readable CRL' });

@@ -129,7 +129,7 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
   }
   const crls: Crl[] = (await Promise.all(crlFiles.map(async (p) => readCrls(await readInput(p), p)))).flat();
   const wantChain = request.chain !== false;
-  const verifier = new Verifier(roots, pool);
+  const verifier = new Verifier(roots, pool, ctx.crypto);
   const at = request.at ?? ctx.now;
   const jobs: Job[] = request.all
     ? await treeJobs(layout)
@@ -143,7 +143,7 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
   const pending: Pending[] = [];
   const validate = async ({ job, leaf, intermediates, signature }: Pending) => {
     if (signature) await signature;
-    const result: VerifyResult = verifier.verify(
+    const result: VerifyResult = await verifier.verify(
       leaf,
       { purpose: job.purpose, hostname: job.hostname, ip: job.ip, email: job.email, at, crls, maxDepth: request.maxDepth, expectCn: job.expectCn },
       intermediates,

@@ -27,7 +27,7 @@ export async function verify(input) {
     return { verdict: 'FAILURE', reason: `input: CRL does not parse: ${e.message}` };
   }
   const verifier = new Verifier(parse(input.trustedPems), parse(input.untrustedPems));
-  const r = verifier.verify(leaf, {
+  const r = await verifier.verify(leaf, {
     purpose: input.purpose, at: input.at, hostname: input.hostname, ip: input.ip, email: input.email, crls, maxDepth: input.maxDepth ?? undefined,
   });
   return { ok: r.ok, chain: r.path, failures: r.failures };

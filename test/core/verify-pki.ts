@@ -99,8 +99,8 @@ export interface VerifyOptions extends Omit<ModelOptions, 'crls'> {
 }
 
 /** One Verifier run over test certificates: the path as models, the failures as the validator gives them. */
-export function verifyChain(leaf: x509.X509Certificate, o: VerifyOptions) {
-  const verifier = new Verifier(o.roots.map(model), o.intermediates.map(model));
-  const r = verifier.verify(model(leaf), { ...o, crls: o.crls?.map((c) => new Crl(new Uint8Array(c.rawData))) });
+export async function verifyChain(leaf: x509.X509Certificate, o: VerifyOptions, provider?: Crypto) {
+  const verifier = new Verifier(o.roots.map(model), o.intermediates.map(model), provider);
+  const r = await verifier.verify(model(leaf), { ...o, crls: o.crls?.map((c) => new Crl(new Uint8Array(c.rawData))) });
   return { ok: r.ok, chain: r.path, failures: r.failures };
 }

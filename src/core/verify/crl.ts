@@ -8,7 +8,7 @@ import type { Signatures } from './signature.js';
 export function revocationProblem(cert: Certificate, issuer: Certificate, crls: Crl[], at: Date, signatures: Signatures): Problem | undefined {
   for (const crl of crls) {
     if (!equalBytes(crl.issuerDer, cert.issuerDer)) continue;
-    if (!signatures.check(crl, issuer)) continue; // another key under the same name: not this issuer's CRL
+    if (!signatures.crlSignedBy(crl, issuer)) continue; // another key under the same name: not this issuer's CRL
     // RFC 5280 §6.3.3 (f): the CRL issuer's keyUsage, when present, must assert cRLSign.
     if (issuer.ku && !issuer.ku.has(6)) return { code: 'CRL_INVALID', message: `the CRL's issuer lacks keyUsage cRLSign` };
     if (crl.problems.length) return { code: 'CRL_INVALID', message: crl.problems[0]! };

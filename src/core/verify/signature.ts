@@ -1,10 +1,13 @@
-// Signature and key algorithms the validator accepts. Verification uses node:crypto's one-shot
-// verify() (chosen for simplicity, not benchmarked against WebCrypto): it is synchronous, takes the
-// SPKI as parsed once per certificate, and accepts DER ECDSA signatures and RSA-PSS salt lengths as
-// they are, where WebCrypto needs an async importKey per key plus a DER→raw signature conversion.
-import { constants, verify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
+// Signature and key algorithms the validator accepts, and the signature checks themselves, through the
+// run's crypto provider (the same parameter issuance signs with: PKICTL_CRYPTO_PROVIDER, later PKCS#11).
+// With Node's own provider the checks call node:crypto's one-shot verify() directly: synchronous, the
+// SPKI parsed once per certificate, DER ECDSA signatures and RSA-PSS salt lengths taken as they are,
+// and runnable on libuv's thread pool (verify of 1,000 files leans on that). Any other provider gets
+// WebCrypto calls (importKey per check, ECDSA signatures converted to r || s): the same answers, slower.
+import { constants, verify, webcrypto, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
 import type { Certificate, Problem, Signed } from '../cert.js';
-import { children, oid, smallInt } from '../der.js';
+import { children, content, expect, oid, parseDer, smallInt } from '../der.js';
+import type { CryptoProvider } from '../x509.js';
 
 const HASH: Record<string, string> = {
   '2.16.840.1.101.3.4.2.1': 'sha256',
@@ -119,28 +122,54 @@ export function keyProblem(m: Certificate): Problem | undefined {
  * the same question many times, and a CA signs every leaf of a run. Belongs to a Verifier.
  */
 export class Signatures {
-  readonly #known = new Map<string, boolean>();
+  /** undefined: Node's own provider, called through node:crypto directly (see the top of this file) */
+  readonly #provider?: CryptoProvider;
+  readonly #known = new Map<string, boolean | Promise<boolean>>();
+  /** CRL signatures checked ahead of the (synchronous) rules, by CRL and issuer */
+  readonly #crls = new WeakMap<Signed, WeakMap<Certificate, boolean>>();
 
-  /** Does the signature of `signed` (a CRL, say) verify with `issuer`'s key? Not remembered. */
-  check(signed: Signed, issuer: Certificate): boolean {
-    return checkSignature(signed, issuer);
+  constructor(crypto?: CryptoProvider) {
+    this.#provider = crypto && crypto !== (webcrypto as unknown as CryptoProvider) ? crypto : undefined;
   }
 
-  /** Did `issuer`'s key sign `child`? */
-  signedBy(child: Certificate, issuer: Certificate): boolean {
+  /** Does `issuer`'s key sign `signed`? Not remembered. A boolean with Node's provider, a promise with another. */
+  verify(signed: Signed, issuer: Certificate): boolean | Promise<boolean> {
+    return this.#provider ? checkWithProvider(this.#provider, signed, issuer) : checkSignature(signed, issuer);
+  }
+
+  /** Did `issuer`'s key sign `child`? Remembered. */
+  signedBy(child: Certificate, issuer: Certificate): boolean | Promise<boolean> {
     const key = `${child.sha256}:${issuer.sha256}`;
-    let ok = this.#known.get(key);
-    if (ok === undefined) this.#known.set(key, (ok = checkSignature(child, issuer)));
-    return ok;
+    const known = this.#known.get(key);
+    if (known !== undefined) return known;
+    const result = this.verify(child, issuer);
+    this.#known.set(key, result);
+    if (typeof result !== 'boolean') void result.then((ok) => this.#known.set(key, ok));
+    return result;
+  }
+
+  /** Checks `crl` against each of `issuers` now, so that crlSignedBy can answer synchronously in the rules. */
+  async prepareCrl(crl: Signed, issuers: Certificate[]): Promise<void> {
+    let byIssuer = this.#crls.get(crl);
+    if (!byIssuer) this.#crls.set(crl, (byIssuer = new WeakMap()));
+    for (const issuer of issuers) if (!byIssuer.has(issuer)) byIssuer.set(issuer, await this.verify(crl, issuer));
+  }
+
+  /** Does `issuer`'s key sign `crl`? From prepareCrl; with Node's provider computed here when not prepared. */
+  crlSignedBy(crl: Signed, issuer: Certificate): boolean {
+    const known = this.#crls.get(crl)?.get(issuer);
+    if (known !== undefined) return known;
+    return this.#provider ? false : checkSignature(crl, issuer);
   }
 
   /**
    * signedBy computed on libuv's thread pool (node:crypto verify with a callback: the same OpenSSL call
    * with the same arguments, so the same answer) and remembered, so a caller holding many leaves checks
    * their signatures on another core while it parses the next ones. Never rejects: a check that cannot
-   * run is `false`, as in signedBy.
+   * run is `false`, as in signedBy. Another provider is asynchronous already: signedBy as is.
    */
   signedByInBackground(child: Certificate, issuer: Certificate): Promise<boolean> {
+    if (this.#provider) return Promise.resolve(this.signedBy(child, issuer));
     const key = `${child.sha256}:${issuer.sha256}`;
     const known = this.#known.get(key);
     if (known !== undefined) return Promise.resolve(known);
@@ -154,6 +183,63 @@ export class Signatures {
         resolve(remember(false));
       }
     });
+  }
+}
+
+const WEBCRYPTO_HASH: Record<string, string> = { sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' };
+const NAMED_CURVE: Record<string, { name: string; size: number }> = {
+  prime256v1: { name: 'P-256', size: 32 },
+  secp384r1: { name: 'P-384', size: 48 },
+  secp521r1: { name: 'P-521', size: 66 },
+};
+
+/** ECDSA-Sig-Value (DER) as WebCrypto's r || s, each `size` bytes. */
+function ecdsaRaw(signature: Uint8Array, size: number): Uint8Array {
+  const out = new Uint8Array(2 * size);
+  const parts = children(expect(parseDer(signature), 0x30, 'ECDSA-Sig-Value'));
+  if (parts.length !== 2) throw new Error('ECDSA-Sig-Value must hold r and s');
+  parts.forEach((t, i) => {
+    let v = content(expect(t, 0x02, 'INTEGER'));
+    while (v.length > 1 && v[0] === 0) v = v.subarray(1);
+    if (v.length > size) throw new Error('ECDSA integer too long');
+    out.set(v, (i + 1) * size - v.length);
+  });
+  return out;
+}
+
+/** The check of verifyArgs/checkSignature, through a WebCrypto provider. Never rejects. */
+async function checkWithProvider(crypto: CryptoProvider, signed: Signed, issuer: Certificate): Promise<boolean> {
+  const scheme = SIG_ALGS[signed.sigAlgOid];
+  const key = issuer.publicKey;
+  if (!scheme || key instanceof Error) return false;
+  try {
+    const keyType = key.asymmetricKeyType;
+    let keyAlg: Algorithm & Record<string, unknown>;
+    let sigAlg: Algorithm & Record<string, unknown>;
+    let signature = signed.signature;
+    if (scheme.kind === 'rsa') {
+      if (keyType !== 'rsa') return false;
+      keyAlg = sigAlg = { name: 'RSASSA-PKCS1-v1_5', hash: WEBCRYPTO_HASH[scheme.hash!] };
+    } else if (scheme.kind === 'pss') {
+      if (keyType !== 'rsa' && keyType !== 'rsa-pss') return false;
+      const p = pssParams(signed)!;
+      keyAlg = { name: 'RSA-PSS', hash: WEBCRYPTO_HASH[p.hash] };
+      sigAlg = { name: 'RSA-PSS', saltLength: p.saltLength };
+    } else if (scheme.kind === 'ecdsa') {
+      const curve = NAMED_CURVE[key.asymmetricKeyDetails?.namedCurve ?? ''];
+      if (keyType !== 'ec' || !curve) return false;
+      keyAlg = { name: 'ECDSA', namedCurve: curve.name };
+      sigAlg = { name: 'ECDSA', hash: WEBCRYPTO_HASH[scheme.hash!] };
+      signature = ecdsaRaw(signature, curve.size);
+    } else {
+      const want = signed.sigAlgOid === '1.3.101.112' ? 'ed25519' : 'ed448';
+      if (keyType !== want) return false;
+      keyAlg = sigAlg = { name: want === 'ed25519' ? 'Ed25519' : 'Ed448' };
+    }
+    const publicKey = await crypto.subtle.importKey('spki', new Uint8Array(issuer.spki), keyAlg, false, ['verify']);
+    return await crypto.subtle.verify(sigAlg, publicKey, new Uint8Array(signature), new Uint8Array(signed.tbs));
+  } catch {
+    return false;
   }
 }
 
