@@ -5,7 +5,7 @@ import { inputError } from './errors.js';
 import { certificateBytes, malformedCertificate } from './pem.js';
 
 /** The model of `der`, or `malformed()` when it is not a certificate. */
-export function parseCertificate(der: Uint8Array, malformed: () => Error = () => new Error('not a DER certificate')): Certificate {
+function parseCertificate(der: Uint8Array, malformed: () => Error = () => new Error('not a DER certificate')): Certificate {
   try {
     return new Certificate(der);
   } catch (error) {

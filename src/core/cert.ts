@@ -43,7 +43,7 @@ export interface Signed {
 const isAscii = (b: Uint8Array) => b.every((x) => x < 0x80);
 const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
-export function parseGeneralName(t: Tlv): GeneralName {
+function parseGeneralName(t: Tlv): GeneralName {
   switch (t.tag) {
     case 0x82: { const b = content(t); return { type: 'dns', value: latin1(b), ascii: isAscii(b) }; }
     case 0x81: { const b = content(t); return { type: 'email', value: latin1(b), ascii: isAscii(b) }; }

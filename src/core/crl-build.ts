@@ -1,6 +1,9 @@
 import { smallInteger, toPem } from './der-write.js';
 import type { CertificateAuthority } from './issue.js';
 import { signingAlgorithmOf } from './keys.js';
+import { OID } from './oid.js';
+// CRL generation stays with @peculiar/x509 (its CRL generator and reason codes): a CRL is signed a few
+// times a day, where the certificate encoder in issue.ts had to be fast.
 import { x509, type CryptoProvider } from './x509.js';
 
 /** RFC 5280 §5.3.1 reason codes pkictl offers (certificateHold/removeFromCRL are not: no suspension). */
@@ -29,9 +32,6 @@ export interface CrlRequest {
   nextUpdate: Date;
 }
 
-/** OID of the cRLNumber extension (RFC 5280 §5.2.3); @peculiar/x509 has no class for it. */
-export const CRL_NUMBER_OID = '2.5.29.20';
-
 /**
  * A v2 CRL signed by the CA: the CA's subject as issuer, cRLNumber and the Authority Key Identifier
  * (both required of conforming CAs by RFC 5280 §5.2), one entry per revoked serial with its reason
@@ -48,7 +48,7 @@ export async function buildCrl(request: CrlRequest, ca: CertificateAuthority, cr
       nextUpdate: request.nextUpdate,
       signingKey: ca.privateKey,
       signingAlgorithm: signingAlgorithmOf(ca.privateKey),
-      extensions: [aki, new x509.Extension(CRL_NUMBER_OID, false, smallInteger(request.number))],
+      extensions: [aki, new x509.Extension(OID.crlNumber, false, smallInteger(request.number))],
       entries: [...request.entries]
         .sort((a, b) => a.revokedAt.getTime() - b.revokedAt.getTime() || a.serial.localeCompare(b.serial))
         .map((e) => ({
@@ -64,14 +64,4 @@ export async function buildCrl(request: CrlRequest, ca: CertificateAuthority, cr
 /** PEM with the label OpenSSL, Go and Python expect ("X509 CRL", RFC 7468 §5); the library writes "CRL". */
 export function crlToPem(crl: x509.X509Crl): string {
   return toPem(crl.rawData, 'X509 CRL');
-}
-
-/** The cRLNumber of a parsed CRL, or undefined. */
-export function crlNumberOf(crl: x509.X509Crl): number | undefined {
-  const ext = crl.extensions.find((e) => e.type === CRL_NUMBER_OID);
-  if (!ext) return undefined;
-  const der = new Uint8Array(ext.value);
-  let n = 0;
-  for (const b of der.subarray(2, 2 + der[1]!)) n = n * 256 + b;
-  return n;
 }

@@ -24,7 +24,7 @@ export function pemBlocks(text: string): PemBlock[] {
  * The block's bytes. Buffer.from(…, 'base64') silently skips junk characters (and whitespace, which is
  * fine); a damaged block must not parse "fine": undefined then. One scan, no copy without whitespace.
  */
-export function pemBytes(block: PemBlock): Uint8Array | undefined {
+function pemBytes(block: PemBlock): Uint8Array | undefined {
   return /[^A-Za-z0-9+/=\s]|=[^=\s]/.test(block.body) ? undefined : Buffer.from(block.body, 'base64');
 }
 

@@ -43,7 +43,7 @@ export interface VerifyResult {
 }
 
 /** Hard bound on intermediates while searching, whatever --max-depth says. */
-export const SEARCH_DEPTH_LIMIT = 12;
+const SEARCH_DEPTH_LIMIT = 12;
 /** Work bounds for pathological pools (100 cross-signing intermediates and the like). */
 const MAX_STEPS = 20_000;
 const MAX_PATHS = 64;
