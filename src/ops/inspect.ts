@@ -5,9 +5,9 @@ import type { CertSummary } from '../core/inspect.js';
 import { readInput } from '../store/read-input.js';
 import { mapConcurrent } from '../store/scan.js';
 
-/** What `inspect --field` can print, one value per certificate per line. */
-export const INSPECT_FIELDS = ['cn', 'subject', 'issuer', 'serial', 'not-before', 'not-after', 'sans', 'fingerprint'] as const;
-export type InspectField = (typeof INSPECT_FIELDS)[number];
+import type { InspectField } from './inspect-fields.js';
+
+export { INSPECT_FIELDS, type InspectField } from './inspect-fields.js';
 
 export interface InspectRequest {
   /** Paths as given; '-' is stdin. */

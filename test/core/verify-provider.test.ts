@@ -69,6 +69,11 @@ describe('Verifier with a WebCrypto provider other than Node\'s', () => {
     expect(calls.verify).toBe(2 + 4);
   });
 
+  it('Node\'s own provider (the default context) keeps the synchronous node:crypto path', () => {
+    const answer = new Signatures(globalThis.crypto).signedBy(model(leaf.cert), model(ica.cert));
+    expect(answer).toBe(true); // a boolean, not a promise: no WebCrypto round trip per file
+  });
+
   it('checks a CRL\'s signature through the provider too', async () => {
     const { provider, calls } = countingProvider();
     const crl = await x509.X509CrlGenerator.create(
