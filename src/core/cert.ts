@@ -190,7 +190,7 @@ export class Certificate implements Signed {
   #sha256?: string;
   #structure?: Structure;
   #extensions?: ExtensionList;
-  #decoded = new Map<Extension, Decoded>();
+  #decoded?: Map<Extension, Decoded>;
   #commonName?: string | null;
   #key?: KeyObject | Error;
 
@@ -317,14 +317,14 @@ export class Certificate implements Signed {
   #decode(e: Extension): Decoded | undefined {
     const decoder = DECODERS[e.oid];
     if (!decoder) return undefined;
-    let d = this.#decoded.get(e);
+    let d = this.#decoded?.get(e);
     if (!d) {
       try {
         d = { ok: true, value: decoder(e.value) };
       } catch (error) {
         d = { ok: false, error: (error as Error).message };
       }
-      this.#decoded.set(e, d);
+      (this.#decoded ??= new Map()).set(e, d);
     }
     return d;
   }
