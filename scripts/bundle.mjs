@@ -2,7 +2,7 @@
 // typechecks (noEmit). Entries:
 //   main.js        src/cli/main.ts: what bin/pkictl.js runs
 //   store-lock.js  src/store/lock.ts: test/store/lock.test.ts holds the lock from another process
-//   core-verify.js src/core/verify.ts, core-x509.js src/core/x509.ts: test/conformance/limbo-shim.mjs
+//   core-verify.js, core-cert-input.js, core-crl.js (src/core/…): test/conformance/limbo-shim.mjs
 //   core-issue.js  src/core/issue.ts, core-keys.js src/core/keys.ts: bench/lib.mjs makes its trees
 // Code shared between entries lands in chunks, so every caller runs the same code as the CLI.
 // Why a bundle: CI calls pkictl once per file, and resolving + reading ~60 files from a per-file
@@ -20,7 +20,8 @@ const entries = {
   main: 'src/cli/main.ts',
   'store-lock': 'src/store/lock.ts',
   'core-verify': 'src/core/verify.ts',
-  'core-x509': 'src/core/x509.ts',
+  'core-cert-input': 'src/core/cert-input.ts',
+  'core-crl': 'src/core/crl.ts',
   'core-issue': 'src/core/issue.ts',
   'core-keys': 'src/core/keys.ts',
 };

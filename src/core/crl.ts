@@ -1,66 +1,120 @@
-import { smallInteger, toPem } from './der-write.js';
-import type { CertificateAuthority } from './issue.js';
-import { signingAlgorithmOf } from './keys.js';
-import type { RevocationReason } from './revocation.js';
-import { x509, type CryptoProvider } from './x509.js';
+// The one CRL model (RFC 5280 §5), read with the strict DER reader: list and audit read its times and
+// entries, the validator its signature, issuer and extensions. The outer structure and the entries'
+// serials and dates must parse (else the CRL is unreadable); defects in extensions become `problems`,
+// which make the CRL unusable for revocation checking once its issuer is known.
+import type { Signed } from './cert.js';
+import { bool, children, content, DerError, expect, isTime, oid, parseDer, serialText, smallInt, time, whole, type Tlv } from './der.js';
+import { inputError } from './errors.js';
+import { isPem, latin1Text, pemBlocks } from './pem.js';
+import { OID } from './oid.js';
 
-export interface RevokedEntry {
-  serial: string;
-  revokedAt: Date;
-  reason: RevocationReason;
+const KNOWN_CRL_EXTENSIONS = new Set<string>([OID.crlNumber, OID.authorityKeyId, OID.issuerAltName, OID.freshestCrl, OID.authorityInfoAccess]);
+const KNOWN_ENTRY_EXTENSIONS = new Set<string>([OID.crlReason, OID.invalidityDate]);
+
+export interface RevokedCertificate {
+  /** INTEGER content bytes */
+  serial: Uint8Array;
+  date: Date;
 }
 
-export interface CrlRequest {
-  entries: RevokedEntry[];
-  /** Monotonic CRL number (RFC 5280 §5.2.3); the caller keeps the counter. */
-  number: number;
-  thisUpdate: Date;
-  nextUpdate: Date;
+export class Crl implements Signed {
+  readonly der: Uint8Array;
+  readonly tbs: Uint8Array;
+  readonly sigAlgOid: string;
+  readonly sigAlgParams?: Tlv;
+  readonly signature: Uint8Array;
+  readonly issuerDer: Uint8Array;
+  readonly thisUpdate: Date;
+  readonly nextUpdate?: Date;
+  readonly revoked: RevokedCertificate[] = [];
+  /** cRLNumber (RFC 5280 §5.2.3), when present and small enough to be a number */
+  readonly number?: number;
+  /** defects that make the CRL unusable (checked once its issuer is known) */
+  readonly problems: string[] = [];
+
+  /** Throws DerError when `der` is not a CRL. */
+  constructor(der: Uint8Array) {
+    this.der = der;
+    const [tbsT, algT, sigT] = children(expect(parseDer(der), 0x30, 'CertificateList'));
+    this.tbs = whole(expect(tbsT, 0x30, 'TBSCertList'));
+    const [algOid, params] = children(expect(algT, 0x30, 'signatureAlgorithm'));
+    this.sigAlgOid = oid(algOid!);
+    this.sigAlgParams = params;
+    this.signature = content(expect(sigT, 0x03, 'signature')).subarray(1);
+    const f = children(tbsT!);
+    let i = f[0]?.tag === 0x02 ? 1 : 0; // version
+    expect(f[i++], 0x30, 'signature');
+    this.issuerDer = whole(expect(f[i++], 0x30, 'issuer'));
+    this.thisUpdate = time(f[i++]);
+    if (isTime(f[i])) this.nextUpdate = time(f[i++]);
+    if (f[i]?.tag === 0x30) {
+      for (const entry of children(f[i++]!)) {
+        const parts = children(expect(entry, 0x30, 'revokedCertificate'));
+        this.revoked.push({ serial: content(expect(parts[0], 0x02, 'userCertificate')), date: time(parts[1]) });
+        if (parts[2]) this.#entryExtensions(parts[2]);
+      }
+    }
+    let hasNumber = false;
+    if (f[i]?.tag === 0xa0) {
+      try {
+        for (const e of children(children(f[i]!)[0]!)) {
+          const parts = children(e);
+          const eo = oid(parts[0]!);
+          const critical = parts[1]?.tag === 0x01 && bool(parts[1]);
+          if (eo === OID.crlNumber) {
+            hasNumber = true;
+            // RFC 5280 §5.2.3: "this extension MUST be marked as non-critical"
+            if (critical) this.problems.push('cRLNumber is marked critical (RFC 5280 §5.2.3)');
+            try {
+              this.number = smallInt(parseDer(content(expect(parts.at(-1), 0x04, 'extnValue'))));
+            } catch {
+              // a number beyond 2^48 or malformed: present, but not shown
+            }
+          } else if (eo === OID.issuingDistributionPoint || eo === OID.deltaCrlIndicator) {
+            if (critical) this.problems.push(`${eo === OID.deltaCrlIndicator ? 'delta CRLs' : 'issuingDistributionPoint'} are not supported`);
+          } else if (critical && !KNOWN_CRL_EXTENSIONS.has(eo)) this.problems.push(`unknown critical CRL extension ${eo}`);
+        }
+      } catch (error) {
+        this.problems.push(`malformed CRL: ${(error as Error).message}`);
+      }
+    }
+    // RFC 5280 §5.2.3: "conforming CRL issuers MUST include this extension in all CRLs"
+    if (!hasNumber) this.problems.push('the CRL has no cRLNumber (RFC 5280 §5.2.3)');
+  }
+
+  #entryExtensions(list: Tlv) {
+    try {
+      for (const e of children(list)) {
+        const [eo, c] = children(e);
+        if (c?.tag === 0x01 && bool(c) && !KNOWN_ENTRY_EXTENSIONS.has(oid(eo!))) this.problems.push(`unknown critical CRL entry extension ${oid(eo!)}`);
+      }
+    } catch (error) {
+      this.problems.push(`malformed CRL: ${(error as Error).message}`);
+    }
+  }
+
+  /** Revoked serials (lowercase hex, as serials are shown everywhere) → revocation date. */
+  revokedBySerial(): Map<string, Date> {
+    return new Map(this.revoked.map((r) => [serialText(r.serial), r.date]));
+  }
 }
 
-/** OID of the cRLNumber extension (RFC 5280 §5.2.3); @peculiar/x509 has no class for it. */
-export const CRL_NUMBER_OID = '2.5.29.20';
-
-/**
- * A v2 CRL signed by the CA: the CA's subject as issuer, cRLNumber and the Authority Key Identifier
- * (both required of conforming CAs by RFC 5280 §5.2), one entry per revoked serial with its reason
- * code (omitted for "unspecified", as §5.3.1 asks). Version 2 is implied by the extensions.
- */
-export async function buildCrl(request: CrlRequest, ca: CertificateAuthority, crypto: CryptoProvider): Promise<x509.X509Crl> {
-  const caCert = new x509.X509Certificate(Buffer.from(ca.der));
-  const ski = caCert.getExtension(x509.SubjectKeyIdentifierExtension);
-  const aki = ski ? new x509.AuthorityKeyIdentifierExtension(ski.keyId) : await x509.AuthorityKeyIdentifierExtension.create(caCert, false, crypto);
-  return x509.X509CrlGenerator.create(
-    {
-      issuer: caCert.subjectName,
-      thisUpdate: request.thisUpdate,
-      nextUpdate: request.nextUpdate,
-      signingKey: ca.privateKey,
-      signingAlgorithm: signingAlgorithmOf(ca.privateKey),
-      extensions: [aki, new x509.Extension(CRL_NUMBER_OID, false, smallInteger(request.number))],
-      entries: [...request.entries]
-        .sort((a, b) => a.revokedAt.getTime() - b.revokedAt.getTime() || a.serial.localeCompare(b.serial))
-        .map((e) => ({
-          serialNumber: e.serial,
-          revocationDate: e.revokedAt,
-          ...(e.reason !== 'unspecified' && { reason: x509.X509CrlReason[e.reason] }),
-        })),
-    },
-    crypto,
-  );
-}
-
-/** PEM with the label OpenSSL, Go and Python expect ("X509 CRL", RFC 7468 §5); the library writes "CRL". */
-export function crlToPem(crl: x509.X509Crl): string {
-  return toPem(crl.rawData, 'X509 CRL');
-}
-
-/** The cRLNumber of a parsed CRL, or undefined. */
-export function crlNumberOf(crl: x509.X509Crl): number | undefined {
-  const ext = crl.extensions.find((e) => e.type === CRL_NUMBER_OID);
-  if (!ext) return undefined;
-  const der = new Uint8Array(ext.value);
-  let n = 0;
-  for (const b of der.subarray(2, 2 + der[1]!)) n = n * 256 + b;
-  return n;
+/** Every CRL in `data` (PEM "X509 CRL" blocks, several allowed, or one DER CRL); an input error naming `source` otherwise. */
+export function readCrls(data: Uint8Array, source: string): Crl[] {
+  if (data.length === 0) throw inputError('CRL_EMPTY', `${source}: the file is empty`);
+  const text = latin1Text(data);
+  const parse = (der: Uint8Array, error: () => Error) => {
+    try {
+      return new Crl(der);
+    } catch (e) {
+      if (e instanceof DerError || e instanceof RangeError) throw error();
+      throw e;
+    }
+  };
+  if (isPem(text)) {
+    const blocks = pemBlocks(text).filter((b) => b.label === 'X509 CRL');
+    if (blocks.length === 0) throw inputError('CRL_MALFORMED', `${source}: no "X509 CRL" PEM block in it`);
+    return blocks.map((b, i) => parse(Buffer.from(b.body, 'base64'), () => inputError('CRL_MALFORMED', `${source}: CRL ${i + 1} is not valid DER inside its PEM block`)));
+  }
+  return [parse(data, () => inputError('CRL_MALFORMED', `${source}: not a CRL (neither PEM nor DER)`))];
 }

@@ -1,6 +1,6 @@
 /*
  * DER encoding (X.690) of the handful of ASN.1 types a certificate is made of: the writing side of
- * verify/der.ts. pkictl encodes its own certificates because @peculiar/x509's generic schema
+ * der.ts. pkictl encodes its own certificates because @peculiar/x509's generic schema
  * encoder (asn1js) costs ~15 ms of CPU per leaf, more than the CA's RSA-4096 signature; this costs
  * a few hundredths of a millisecond. Every value here is built from known, validated fields.
  */

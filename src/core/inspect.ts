@@ -1,32 +1,10 @@
 import { createHash, createPublicKey } from 'node:crypto';
+import type { Certificate } from './cert.js';
+export type { CertFacts } from './cert.js';
 import { daysLeft, isExpired } from './renewal.js';
+// @peculiar/x509 names the extensions for `inspect` (SAN text, signature algorithm, key usage and EKU
+// names); the facts every other command needs come from the certificate model.
 import { x509 } from './x509.js';
-
-/** The facts every command reports about a certificate it wrote or read. */
-export interface CertFacts {
-  subject: string;
-  commonName: string | undefined;
-  serial: string;
-  notBefore: string;
-  notAfter: string;
-  /** SHA-256 of the DER certificate, lowercase hex (what `openssl x509 -fingerprint -sha256` shows). */
-  sha256: string;
-}
-
-export function commonNameOf(cert: x509.X509Certificate): string | undefined {
-  return cert.subjectName.getField('CN')[0];
-}
-
-export function certFacts(cert: x509.X509Certificate): CertFacts {
-  return {
-    subject: cert.subject,
-    commonName: commonNameOf(cert),
-    serial: cert.serialNumber.toLowerCase(),
-    notBefore: cert.notBefore.toISOString(),
-    notAfter: cert.notAfter.toISOString(),
-    sha256: createHash('sha256').update(new Uint8Array(cert.rawData)).digest('hex'),
-  };
-}
 
 /** A certificate as `pkictl inspect` shows it; the --json schema (absent values are null, never missing). */
 export interface CertSummary {
@@ -82,7 +60,7 @@ const KEY_USAGE_NAMES = Object.entries(x509.KeyUsageFlags).filter((e): e is [str
 
 const sha256 = (data: ArrayBuffer | Uint8Array) => createHash('sha256').update(data instanceof Uint8Array ? data : new Uint8Array(data)).digest('hex');
 
-export function publicKeySummary(spki: ArrayBuffer): PublicKeySummary {
+export function publicKeySummary(spki: Uint8Array): PublicKeySummary {
   try {
     const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
     const details = key.asymmetricKeyDetails ?? {};
@@ -139,23 +117,24 @@ function sansOf(cert: x509.X509Certificate): string[] {
  * Everything `inspect` shows about one certificate, as plain data; `now` only feeds daysLeft/validity.
  * `publicKey: false` leaves the key type and size out (audit of 10,000 tenants: one key object less each).
  */
-export function summarize(cert: x509.X509Certificate, now: Date, options: { publicKey?: boolean } = {}): CertSummary {
+export function summarize(model: Certificate, now: Date, options: { publicKey?: boolean } = {}): CertSummary {
+  const cert = new x509.X509Certificate(new Uint8Array(model.der));
   const ku = tryExtension(() => cert.getExtension(x509.KeyUsagesExtension));
   const eku = tryExtension(() => cert.getExtension(x509.ExtendedKeyUsageExtension));
   const bc = tryExtension(() => cert.getExtension(x509.BasicConstraintsExtension));
   const ski = tryExtension(() => cert.getExtension(x509.SubjectKeyIdentifierExtension));
   const aki = tryExtension(() => cert.getExtension(x509.AuthorityKeyIdentifierExtension));
-  const spki = cert.publicKey.rawData;
+  const spki = model.spki;
   return {
-    subject: cert.subject,
-    commonName: commonNameOf(cert) ?? null,
-    issuer: cert.issuer,
-    selfIssued: Buffer.from(cert.subjectName.toArrayBuffer()).equals(Buffer.from(cert.issuerName.toArrayBuffer())),
-    serial: cert.serialNumber.toLowerCase(),
-    notBefore: cert.notBefore.toISOString(),
-    notAfter: cert.notAfter.toISOString(),
-    daysLeft: daysLeft(cert.notAfter, now),
-    validity: now < cert.notBefore ? 'not-yet-valid' : isExpired(cert, now) ? 'expired' : 'valid',
+    subject: model.subject,
+    commonName: model.commonName ?? null,
+    issuer: model.issuer,
+    selfIssued: model.selfIssued,
+    serial: model.serialHex,
+    notBefore: model.notBefore.toISOString(),
+    notAfter: model.notAfter.toISOString(),
+    daysLeft: daysLeft(model.notAfter, now),
+    validity: now < model.notBefore ? 'not-yet-valid' : isExpired(model, now) ? 'expired' : 'valid',
     sans: sansOf(cert),
     publicKey: options.publicKey === false ? { type: 'unknown', size: null, curve: null } : publicKeySummary(spki),
     signatureAlgorithm: signatureAlgorithmName(cert),
@@ -164,6 +143,6 @@ export function summarize(cert: x509.X509Certificate, now: Date, options: { publ
     basicConstraints: bc ? { critical: bc.critical, ca: bc.ca, pathLength: bc.pathLength ?? null } : null,
     subjectKeyId: ski?.keyId.toLowerCase() ?? null,
     authorityKeyId: aki?.keyId?.toLowerCase() ?? null,
-    fingerprints: { sha256: sha256(cert.rawData), spkiSha256: sha256(spki) },
+    fingerprints: { sha256: model.sha256, spkiSha256: sha256(spki) },
   };
 }

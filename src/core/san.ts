@@ -3,12 +3,23 @@ import { inputError } from './errors.js';
 
 export type San = { type: 'dns'; value: string } | { type: 'ip'; value: string };
 
-// RFC 1123 host name labels; a leading "*." wildcard label is allowed for server certificates.
-const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
+const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 
-function isDnsName(name: string): boolean {
-  const labels = (name.startsWith('*.') ? name.slice(2) : name).split('.');
-  return name.length <= 253 && labels.every((label) => DNS_LABEL.test(label)) && !/^\d+$/.test(labels.at(-1)!);
+/**
+ * The one DNS-name rule, for what pkictl issues and what its validator accepts (a SAN, a name
+ * constraint, the domain of an email address): RFC 1034 §3.5 preferred syntax as RFC 5280 §4.2.1.6
+ * requires (letters, digits and inner hyphens, 63 characters a label, 253 in all; no "_", no trailing
+ * dot), and not all digits in the last label (RFC 3696 §2: no top-level domain is; "192.0.2.1" is an
+ * IP address and belongs in iPAddress). With `wildcard`, "*" may be the whole left-most label, above
+ * at least two labels: "*.example.com" (RFC 6125 §6.4.3; a wildcard over one label would cover a whole
+ * top-level domain, which CA/B BR §3.2.2.6 forbids and verifiers refuse).
+ */
+export function isDnsName(name: string, wildcard: boolean): boolean {
+  if (name.length === 0 || name.length > 253) return false;
+  const labels = name.split('.');
+  const first = wildcard && labels[0] === '*' && labels.length >= 3 ? 1 : 0;
+  for (let i = first; i < labels.length; i++) if (!LABEL.test(labels[i]!)) return false;
+  return !/^[0-9]+$/.test(labels.at(-1)!);
 }
 
 /** Parses `DNS:name` or `IP:address` (the forms of openssl's subjectAltName and of --san). */
@@ -16,7 +27,10 @@ export function parseSan(text: string): San {
   const colon = text.indexOf(':');
   const type = text.slice(0, colon).toUpperCase();
   const value = text.slice(colon + 1);
-  if (type === 'DNS' && isDnsName(value)) return { type: 'dns', value: value.toLowerCase() };
+  if (type === 'DNS' && isDnsName(value, true)) return { type: 'dns', value: value.toLowerCase() };
+  if (type === 'DNS' && /^\*\.[^.]+$/.test(value)) {
+    throw inputError('SAN_INVALID', `invalid SAN '${text}': a wildcard must stand above at least two labels (DNS:*.example.com), or verifiers refuse it`);
+  }
   if (type === 'IP' && isIP(value)) return { type: 'ip', value };
   throw inputError('SAN_INVALID', `invalid SAN '${text}': expected DNS:<host name> or IP:<IPv4 or IPv6 address>`);
 }

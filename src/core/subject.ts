@@ -1,12 +1,14 @@
 import { directoryString, objectIdentifier, sequence, set, type Der } from './der-write.js';
 import { inputError } from './errors.js';
+import { escapeValue } from './name.js';
+import { OID } from './oid.js';
 
 /** Attributes pkictl writes, in the order OpenSSL's recipe encodes them (most general first). */
 export const SUBJECT_ATTRIBUTES = ['C', 'ST', 'L', 'O', 'OU', 'CN'] as const;
 export type SubjectAttribute = (typeof SUBJECT_ATTRIBUTES)[number];
 export type Subject = Partial<Record<SubjectAttribute, string>>;
 
-const ATTRIBUTE_OIDS: Record<SubjectAttribute, string> = { C: '2.5.4.6', ST: '2.5.4.8', L: '2.5.4.7', O: '2.5.4.10', OU: '2.5.4.11', CN: '2.5.4.3' };
+export const ATTRIBUTE_OIDS: Record<SubjectAttribute, string> = { C: OID.country, ST: OID.state, L: OID.locality, O: OID.organization, OU: OID.organizationalUnit, CN: OID.commonName };
 
 /** Upper bounds from RFC 5280 Appendix A (ub-common-name 64, ub-organization-name 64, ...). */
 const MAX_LENGTH: Record<SubjectAttribute, number> = { C: 2, ST: 128, L: 128, O: 64, OU: 64, CN: 64 };
@@ -20,8 +22,7 @@ export function subjectDer(subject: Subject): Der {
 
 /** "C=MX, ST=CDMX, O=Luzzi, CN=…": RFC 4514 escaping, the form inspect and the index show. */
 export function subjectText(subject: Subject): string {
-  const escape = (value: string) => value.replace(/[,+"\\<>;]/g, '\\$&').replace(/^[ #]/, '\\$&').replace(/ $/, '\\ ');
-  return present(subject).map((a) => `${a}=${escape(subject[a]!)}`).join(', ');
+  return present(subject).map((a) => `${a}=${escapeValue(subject[a]!)}`).join(', ');
 }
 
 export function checkSubjectValue(attribute: SubjectAttribute, value: string): string | undefined {

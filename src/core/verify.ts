@@ -1,20 +1,18 @@
-// RFC 5280 §6 certification path validation over @peculiar/x509's parsed certificates.
+// RFC 5280 §6 certification path validation over the certificate model (core/cert.ts).
 // Path building (this file): candidate issuers by subject name, AKI/SKI as a preference, every link's
 // signature verified, loops and depth bounded, alternatives tried until one path passes every rule.
-// The rules themselves live in verify/rules.ts, one named function each.
-import { equalBytes, hex } from './verify/der.js';
-import { modelOf, type CertModel } from './verify/cert-model.js';
-import { checkPath, type Purpose, type RuleFailure } from './verify/rules.js';
-import { signatureAlgorithmProblem, signedBy, signedByInBackground } from './verify/signature.js';
-import type { CryptoProvider, x509 } from './x509.js';
+// The rules themselves live in verify/rules.ts, one named function each. State that lives for one run
+// (the issuer index, the signature and rule caches) sits on a Verifier, made by the caller per run.
+import { Certificate } from './cert.js';
+import type { Crl } from './crl.js';
+import { equalBytes, hex } from './der.js';
+import { checkPath, type CertRuleCache, type Purpose, type RuleFailure } from './verify/rules.js';
+import { signatureAlgorithmProblem, Signatures } from './verify/signature.js';
+import type { CryptoProvider } from './x509.js';
 
 export type { Purpose } from './verify/rules.js';
 
 export interface VerifyOptions {
-  /** trust anchors */
-  roots: x509.X509Certificate[];
-  /** untrusted pool of possible intermediates */
-  intermediates: x509.X509Certificate[];
   purpose: Purpose;
   /** matched against SAN dNSName (or iPAddress if it is an IP literal); never the CN */
   hostname?: string;
@@ -23,7 +21,7 @@ export interface VerifyOptions {
   /** matched against SAN rfc822Name */
   email?: string;
   at: Date;
-  crls?: x509.X509Crl[];
+  crls?: Crl[];
   /** most intermediates accepted (self-issued ones not counted) */
   maxDepth?: number;
   expectCn?: string;
@@ -40,22 +38,21 @@ export interface VerifyFailure {
 export interface VerifyResult {
   ok: boolean;
   /** the validated path (leaf first, anchor last), or the best candidate when none validated */
-  chain: x509.X509Certificate[];
+  path: Certificate[];
   failures: VerifyFailure[];
 }
 
 /** Hard bound on intermediates while searching, whatever --max-depth says. */
-export const SEARCH_DEPTH_LIMIT = 12;
+const SEARCH_DEPTH_LIMIT = 12;
 /** Work bounds for pathological pools (100 cross-signing intermediates and the like). */
 const MAX_STEPS = 20_000;
 const MAX_PATHS = 64;
 
-interface Search {
-  anchors: Set<string>;
-  bySubject: Map<string, CertModel[]>;
+interface Search extends IssuerIndex {
+  signatures: Signatures;
   steps: number;
   paths: number;
-  best?: { path: CertModel[]; failures: RuleFailure[] };
+  best?: { path: Certificate[]; failures: RuleFailure[] };
   /** why the deepest dead end ended, when no complete path was found */
   deadEnd?: { length: number; failure: VerifyFailure };
 }
@@ -65,73 +62,42 @@ function noteDeadEnd(s: Search, length: number, failure: VerifyFailure) {
 }
 
 /** Candidate issuers of `m`: same name; those whose SKI matches m's AKI first (anchors first among equals). */
-function candidates(s: Search, m: CertModel): CertModel[] {
-  return preferred(s.bySubject.get(issuerKey(m)) ?? [], m, s.anchors);
-}
-
-/** The bySubject key of m's issuer name (kept on the model: path building looks it up more than once). */
-const issuerKey = (m: CertModel) => (m.issuerHex ??= hex(m.issuerDer));
-
-function preferred(list: CertModel[], m: CertModel, anchors: Set<string>): CertModel[] {
+function candidates(s: IssuerIndex, m: Certificate): Certificate[] {
+  const list = s.bySubject.get(hex(m.issuerDer)) ?? [];
   const want = m.aki?.keyId;
   if (!want || list.length < 2) return list;
-  const score = (c: CertModel) => (c.ski && equalBytes(c.ski, want) ? 0 : c.ski ? 2 : 1);
-  return [...list].sort((a, b) => score(a) - score(b) || Number(anchors.has(b.id)) - Number(anchors.has(a.id)));
-}
-
-/**
- * Starts checking, on libuv's thread pool, the leaf's signature by the issuer that path building will
- * try first (the first of `candidates`), so a caller verifying many files can parse the next ones
- * meanwhile. It only fills signedBy's cache (same node:crypto call, same answer): verdicts do not
- * change, and verifyModels checks any other link itself. Resolves when done; never rejects.
- */
-export function checkLeafSignatureInBackground(leaf: CertModel, roots: CertModel[], intermediates: CertModel[]): Promise<unknown> {
-  const { anchors, bySubject } = issuerIndex(roots, intermediates);
-  if (anchors.has(leaf.id)) return Promise.resolve();
-  const first = preferred(bySubject.get(issuerKey(leaf)) ?? [], leaf, anchors)[0];
-  return first && first.id !== leaf.id ? signedByInBackground(leaf, first) : Promise.resolve();
+  const score = (c: Certificate) => (c.ski && equalBytes(c.ski, want) ? 0 : c.ski ? 2 : 1);
+  return [...list].sort((a, b) => score(a) - score(b) || Number(s.anchors.has(b.sha256)) - Number(s.anchors.has(a.sha256)));
 }
 
 interface IssuerIndex {
   anchors: Set<string>;
   /** anchors then pool, each certificate once, by the hex of its subject Name */
-  bySubject: Map<string, CertModel[]>;
+  bySubject: Map<string, Certificate[]>;
 }
 
-/**
- * The anchors and the issuers by name, indexed once per pair of arrays: a caller checking many leaves
- * against the same roots and pool (verify-files.ts) builds it once. The arrays are treated as
- * immutable once passed (every caller builds them before verifying and never changes them).
- */
-const indexes = new WeakMap<CertModel[], WeakMap<CertModel[], IssuerIndex>>();
-
-function issuerIndex(roots: CertModel[], pool: CertModel[]): IssuerIndex {
-  let byPool = indexes.get(roots);
-  const hit = byPool?.get(pool);
-  if (hit) return hit;
-  const index: IssuerIndex = { anchors: new Set(roots.map((a) => a.id)), bySubject: new Map() };
+function issuerIndex(roots: Certificate[], pool: Certificate[]): IssuerIndex {
+  const index: IssuerIndex = { anchors: new Set(roots.map((a) => a.sha256)), bySubject: new Map() };
   const seen = new Set<string>();
   for (const m of [...roots, ...pool]) {
-    if (seen.has(m.id)) continue;
-    seen.add(m.id);
+    if (seen.has(m.sha256)) continue;
+    seen.add(m.sha256);
     const key = hex(m.subjectDer);
     const list = index.bySubject.get(key) ?? [];
     list.push(m);
     index.bySubject.set(key, list);
   }
-  if (!byPool) indexes.set(roots, (byPool = new WeakMap()));
-  byPool.set(pool, index);
   return index;
 }
 
-type Found = { path: CertModel[]; failures: RuleFailure[] };
+type Found = { path: Certificate[]; failures: RuleFailure[] };
 
-function search(s: Search, path: CertModel[], evaluate: (path: CertModel[]) => RuleFailure[]): Found | undefined {
+async function search(s: Search, path: Certificate[], evaluate: (path: Certificate[]) => RuleFailure[]): Promise<Found | undefined> {
   const current = path.at(-1)!;
   const depth = path.length - 1;
   const list = candidates(s, current);
   if (list.length === 0) {
-    noteDeadEnd(s, path.length, { code: 'UNKNOWN_ISSUER', message: `issuer not found among the trusted and untrusted certificates`, depth, subject: current.x.subject });
+    noteDeadEnd(s, path.length, { code: 'UNKNOWN_ISSUER', message: `issuer not found among the trusted and untrusted certificates`, depth, subject: current.subject });
     return undefined;
   }
   for (const issuer of list) {
@@ -140,26 +106,26 @@ function search(s: Search, path: CertModel[], evaluate: (path: CertModel[]) => R
       return undefined;
     }
     // Loop detection: the same certificate, or the same name and key again, makes no progress.
-    if (path.some((p) => p.id === issuer.id || (equalBytes(p.subjectDer, issuer.subjectDer) && equalBytes(p.spki, issuer.spki)))) {
-      noteDeadEnd(s, path.length, { code: 'UNKNOWN_ISSUER', message: 'only a loop back into the chain found', depth, subject: current.x.subject });
+    if (path.some((p) => p.sha256 === issuer.sha256 || (equalBytes(p.subjectDer, issuer.subjectDer) && equalBytes(p.spki, issuer.spki)))) {
+      noteDeadEnd(s, path.length, { code: 'UNKNOWN_ISSUER', message: 'only a loop back into the chain found', depth, subject: current.subject });
       continue;
     }
-    if (!signedBy(current, issuer)) {
+    if (!(await s.signatures.signedBy(current, issuer))) {
       const weak = signatureAlgorithmProblem(current);
       const otherKey = current.aki?.keyId && issuer.ski && !equalBytes(current.aki.keyId, issuer.ski);
-      if (weak) noteDeadEnd(s, path.length, { ...weak, depth, subject: current.x.subject });
+      if (weak) noteDeadEnd(s, path.length, { ...weak, depth, subject: current.subject });
       else if (otherKey) {
         noteDeadEnd(s, path.length, {
           code: 'UNKNOWN_ISSUER',
-          message: `a CA named ${issuer.x.subject || '(empty)'} is known, but not the key that signed this certificate (authorityKeyIdentifier differs)`,
+          message: `a CA named ${issuer.subject || '(empty)'} is known, but not the key that signed this certificate (authorityKeyIdentifier differs)`,
           depth,
-          subject: current.x.subject,
+          subject: current.subject,
         });
-      } else noteDeadEnd(s, path.length, { code: 'BAD_SIGNATURE', message: `signature does not verify with the key of ${issuer.x.subject || 'its issuer'}`, depth, subject: current.x.subject });
+      } else noteDeadEnd(s, path.length, { code: 'BAD_SIGNATURE', message: `signature does not verify with the key of ${issuer.subject || 'its issuer'}`, depth, subject: current.subject });
       continue;
     }
     const next = [...path, issuer];
-    if (s.anchors.has(issuer.id)) {
+    if (s.anchors.has(issuer.sha256)) {
       s.paths++;
       const failures = evaluate(next);
       if (failures.length === 0) return { path: next, failures };
@@ -167,74 +133,89 @@ function search(s: Search, path: CertModel[], evaluate: (path: CertModel[]) => R
       continue;
     }
     if (next.length - 1 > SEARCH_DEPTH_LIMIT) {
-      noteDeadEnd(s, next.length, { code: 'DEPTH_EXCEEDED', message: `no trust anchor within ${SEARCH_DEPTH_LIMIT} intermediates`, depth, subject: current.x.subject });
+      noteDeadEnd(s, next.length, { code: 'DEPTH_EXCEEDED', message: `no trust anchor within ${SEARCH_DEPTH_LIMIT} intermediates`, depth, subject: current.subject });
       continue;
     }
-    const found = search(s, next, evaluate);
+    const found = await search(s, next, evaluate);
     if (found) return found;
   }
   return undefined;
 }
 
 /**
- * Validates `leaf` for `options.purpose` at `options.at` against `options.roots`, building the path
- * through `options.intermediates`. Failures are results, never exceptions.
- *
- * `crypto` is accepted for symmetry with the rest of the core; signatures are verified with node:crypto
- * (synchronous one-shot verify, DER ECDSA signatures as-is; see verify/signature.ts).
+ * One validation run: trust anchors and an untrusted pool, indexed once, with the caches that let many
+ * leaves share the work (signatures of the same pair, the rules of the CAs). Made by the caller for one
+ * run (one command, one audit) and dropped with it: nothing is kept between runs.
  */
-export async function verifyChain(leaf: x509.X509Certificate, options: VerifyOptions, _crypto?: CryptoProvider): Promise<VerifyResult> {
-  return verifyChainSync(leaf, options);
-}
+export class Verifier {
+  readonly #roots: Certificate[];
+  readonly #index: IssuerIndex;
+  readonly #signatures: Signatures;
+  readonly #caRules: CertRuleCache = new WeakMap();
 
-export function verifyChainSync(leaf: x509.X509Certificate, options: VerifyOptions): VerifyResult {
-  const r = verifyModels(modelOf(leaf), { ...options, roots: options.roots.map(modelOf), intermediates: options.intermediates.map(modelOf) });
-  return { ok: r.ok, chain: r.path.map((m) => m.x), failures: r.failures };
-}
-
-export interface ModelOptions extends Omit<VerifyOptions, 'roots' | 'intermediates'> {
-  roots: CertModel[];
-  intermediates: CertModel[];
-}
-
-export interface ModelResult {
-  ok: boolean;
-  /** the validated path (leaf first, anchor last), or the best candidate when none validated */
-  path: CertModel[];
-  failures: VerifyFailure[];
-}
-
-/**
- * verifyChainSync over validator models (verify/cert-model.ts modelOf, or modelOfDer for callers that
- * only hold bytes). Models made from DER read names (`.x`) only to describe failures; a caller that
- * has not registered @peculiar/x509 gets NamesUnavailable then, and retries after useX509.
- */
-export function verifyModels(leafModel: CertModel, options: ModelOptions): ModelResult {
-  const { anchors, bySubject } = issuerIndex(options.roots, options.intermediates);
-  const s: Search = { anchors, bySubject, steps: 0, paths: 0 };
-  const ruleOptions = {
-    purpose: options.purpose, at: options.at, hostname: options.hostname, ip: options.ip, email: options.email,
-    crls: options.crls, maxDepth: options.maxDepth, expectCn: options.expectCn,
-  };
-  const evaluate = (path: CertModel[]) => checkPath(path, ruleOptions);
-
-  let found: Found | undefined;
-  if (s.anchors.has(leafModel.id)) {
-    // The leaf itself is trusted: the path is just the leaf.
-    const failures = evaluate([leafModel]);
-    found = failures.length === 0 ? { path: [leafModel], failures } : undefined;
-    if (!found) s.best = { path: [leafModel], failures };
-  } else {
-    found = search(s, [leafModel], evaluate);
+  /** `crypto`: the run's provider (OpContext.crypto), which checks every signature; omitted: Node's own. */
+  constructor(roots: Certificate[], pool: Certificate[] = [], crypto?: CryptoProvider) {
+    this.#roots = roots;
+    this.#index = issuerIndex(roots, pool);
+    this.#signatures = new Signatures(crypto);
+    this.pool = pool;
   }
-  const describeAt = (path: CertModel[], f: RuleFailure): VerifyFailure => ({
-    code: f.code,
-    message: f.message,
-    depth: f.depth,
-    subject: f.depth !== undefined ? path[f.depth]?.x.subject : undefined,
-  });
-  if (found) return { ok: true, path: found.path, failures: [] };
-  if (s.best) return { ok: false, path: s.best.path, failures: s.best.failures.map((f) => describeAt(s.best!.path, f)) };
-  const dead = s.deadEnd?.failure ?? { code: 'UNKNOWN_ISSUER', message: 'no path to a trust anchor', depth: 0, subject: leafModel.x.subject };
-  return { ok: false, path: [leafModel], failures: [dead] };
+
+  /** The untrusted pool given at construction (intermediates every leaf may use). */
+  readonly pool: Certificate[];
+
+  /**
+   * Validates `leaf` for `options.purpose` at `options.at`, building the path through the pool (and
+   * `intermediates`, extra ones for this leaf only: the rest of its file). Failures are results, never
+   * exceptions.
+   */
+  async verify(leaf: Certificate, options: VerifyOptions, intermediates: Certificate[] = []): Promise<VerifyResult> {
+    const index = intermediates.length ? issuerIndex(this.#roots, [...intermediates, ...this.pool]) : this.#index;
+    // The rules are synchronous: a CRL's signature is checked beforehand against every CA of its name.
+    for (const crl of options.crls ?? []) await this.#signatures.prepareCrl(crl, index.bySubject.get(hex(crl.issuerDer)) ?? []);
+    const s: Search = { ...index, signatures: this.#signatures, steps: 0, paths: 0 };
+    const ruleOptions = {
+      purpose: options.purpose, at: options.at, hostname: options.hostname, ip: options.ip, email: options.email,
+      crls: options.crls, maxDepth: options.maxDepth, expectCn: options.expectCn,
+    };
+    const evaluate = (path: Certificate[]) => checkPath(path, ruleOptions, this.#caRules, this.#signatures);
+
+    let found: Found | undefined;
+    if (s.anchors.has(leaf.sha256)) {
+      // The leaf itself is trusted: the path is just the leaf.
+      const failures = evaluate([leaf]);
+      found = failures.length === 0 ? { path: [leaf], failures } : undefined;
+      if (!found) s.best = { path: [leaf], failures };
+    } else {
+      found = await search(s, [leaf], evaluate);
+    }
+    const describeAt = (path: Certificate[], f: RuleFailure): VerifyFailure => ({
+      code: f.code,
+      message: f.message,
+      depth: f.depth,
+      subject: f.depth !== undefined ? path[f.depth]?.subject : undefined,
+    });
+    if (found) return { ok: true, path: found.path, failures: [] };
+    if (s.best) return { ok: false, path: s.best.path, failures: s.best.failures.map((f) => describeAt(s.best!.path, f)) };
+    const dead = s.deadEnd?.failure ?? { code: 'UNKNOWN_ISSUER', message: 'no path to a trust anchor', depth: 0, subject: leaf.subject };
+    return { ok: false, path: [leaf], failures: [dead] };
+  }
+
+  /** Does `issuer`'s key sign `signed` (a certificate, or a CRL), by the run's provider? */
+  async signedBy(signed: Certificate | Crl, issuer: Certificate): Promise<boolean> {
+    return signed instanceof Certificate ? this.#signatures.signedBy(signed, issuer) : this.#signatures.verify(signed, issuer);
+  }
+
+  /**
+   * Starts checking, on libuv's thread pool, the leaf's signature by the issuer that path building will
+   * try first, so a caller verifying many files can parse the next ones meanwhile. It only fills the
+   * signature cache (same node:crypto call, same answer): verdicts do not change, and verify() checks
+   * any other link itself. Resolves when done; never rejects.
+   */
+  checkLeafSignatureInBackground(leaf: Certificate, intermediates: Certificate[] = []): Promise<unknown> {
+    const index = intermediates.length ? issuerIndex(this.#roots, [...intermediates, ...this.pool]) : this.#index;
+    if (index.anchors.has(leaf.sha256)) return Promise.resolve();
+    const first = candidates(index, leaf)[0];
+    return first && first.sha256 !== leaf.sha256 ? this.#signatures.signedByInBackground(leaf, first) : Promise.resolve();
+  }
 }

@@ -5,8 +5,9 @@ import { summarize, type CertSummary } from '../core/inspect.js';
 import { isEncryptedKeyPem } from '../core/keys.js';
 import { needsRenewal, type RenewThreshold } from '../core/renewal.js';
 import { tenantIdProblem } from '../core/tenant-id.js';
-import { verifyChain, type Purpose } from '../core/verify.js';
-import { x509 } from '../core/x509.js';
+import type { Certificate } from '../core/cert.js';
+import { readCrls } from '../core/crl.js';
+import { Verifier, type Purpose } from '../core/verify.js';
 import type { FileRead } from '../store/files.js';
 import type { TreeEntry } from '../store/scan.js';
 import { mapConcurrent } from './bulk.js';
@@ -84,8 +85,8 @@ interface Parsed {
   entry: TreeEntry;
   certPath: string;
   keyPath: string;
-  cert?: x509.X509Certificate;
-  chain: x509.X509Certificate[];
+  cert?: Certificate;
+  chain: Certificate[];
   summary?: CertSummary;
 }
 
@@ -96,7 +97,7 @@ function unreadable(path: string, read: Extract<FileRead, { ok: false }>): Audit
 }
 
 /** Does the private key in `pem` belong to `cert`? undefined when it cannot be told (encrypted, no passphrase). */
-function keyMatches(pem: string, cert: x509.X509Certificate, passphrase: string | undefined): boolean | undefined {
+function keyMatches(pem: string, cert: Certificate, passphrase: string | undefined): boolean | undefined {
   const encrypted = isEncryptedKeyPem(pem);
   if (encrypted && passphrase === undefined) return undefined;
   // createPublicKey also accepts a certificate or a public key: a key file holding one of those is
@@ -105,7 +106,7 @@ function keyMatches(pem: string, cert: x509.X509Certificate, passphrase: string 
   // createPublicKey derives the public half straight from an unencrypted private PEM: one key object, not two.
   const key = encrypted ? createPublicKey(createPrivateKey({ key: pem, format: 'pem', passphrase })) : createPublicKey({ key: pem, format: 'pem' });
   const spki = key.export({ type: 'spki', format: 'der' });
-  return Buffer.from(cert.publicKey.rawData).equals(spki);
+  return Buffer.from(cert.spki).equals(spki);
 }
 
 export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<AuditResult> {
@@ -153,6 +154,7 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
   } else {
     notes.push('ca.crt could not be read: chains were not checked');
   }
+  const verifier = ca.cert && new Verifier([ca.cert], [], ctx.crypto);
 
   // 2. Per certificate: CN = directory, chain to ca.crt for its purpose, key match, server SANs/EKU, expiry.
   await mapConcurrent(parsed, CONCURRENCY, async (p) => {
@@ -167,10 +169,10 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
     }
     if (entry.kind === 'ca') {
       // The anchor itself: its self-signature must hold (a tampered ca.crt would still be "trusted").
-      const selfSigned = s.selfIssued && (await cert.verify({ signatureOnly: true }, ctx.crypto).catch(() => false));
+      const selfSigned = s.selfIssued && (await verifier!.signedBy(cert, cert));
       if (!selfSigned) add({ code: 'CA_INVALID', severity: 'error', path: p.certPath, message: 'ca.crt is not a self-signed root (its signature does not verify with its own key)' });
-    } else if (ca.cert) {
-      const result = await verifyChain(cert, { roots: [ca.cert], intermediates: p.chain, purpose: PURPOSE[entry.kind], at: request.at }, ctx.crypto);
+    } else if (verifier) {
+      const result = await verifier.verify(cert, { purpose: PURPOSE[entry.kind], at: request.at }, p.chain);
       for (const f of result.failures) {
         // Expiry has its own finding below (with the renewal window); do not report it twice.
         if (f.code === 'EXPIRED' && f.depth === 0) continue;
@@ -210,9 +212,9 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
     if (code) add({ code, severity: code === 'CRL_STALE' ? 'warning' : 'error', path: 'crl.pem', message: crl.message });
     if (crl.status !== 'unreadable' && ca.cert) {
       try {
-        const list = new x509.X509Crl(Buffer.from(crlRead.bytes).toString('latin1'));
-        if (!(await list.verify({ publicKey: ca.cert }, ctx.crypto))) add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: 'its signature does not verify with ca.crt' });
-        else for (const e of list.entries) revoked.set(e.serialNumber.toLowerCase(), revoked.get(e.serialNumber.toLowerCase()) ?? `listed in crl.pem (revoked ${e.revocationDate.toISOString()})`);
+        const list = readCrls(crlRead.bytes, 'crl.pem')[0]!;
+        if (!(await verifier!.signedBy(list, ca.cert))) add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: 'its signature does not verify with ca.crt' });
+        else for (const [serial, date] of list.revokedBySerial()) revoked.set(serial, revoked.get(serial) ?? `listed in crl.pem (revoked ${date.toISOString()})`);
       } catch {
         add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: 'not a readable CRL' });
       }

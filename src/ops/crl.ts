@@ -1,4 +1,4 @@
-import { buildCrl, crlToPem } from '../core/crl.js';
+import { buildCrl, crlToPem } from '../core/crl-build.js';
 import type { CertificateAuthority } from '../core/issue.js';
 import type { IndexEntry } from '../store/cert-index.js';
 import type { CertStore } from '../store/cert-store.js';

@@ -1,7 +1,12 @@
-import { certificateBytes, peekCertificate, peekField, malformedCertificate, PEEKABLE_FIELDS, type InspectField } from '../core/cert-peek.js';
+import type { Certificate } from '../core/cert.js';
+import { readCertificates } from '../core/cert-input.js';
 import { inputError } from '../core/errors.js';
 import type { CertSummary } from '../core/inspect.js';
 import { readUserFile } from '../store/files.js';
+
+import type { InspectField } from './inspect-fields.js';
+
+export { INSPECT_FIELDS, type InspectField } from './inspect-fields.js';
 
 export interface InspectRequest {
   /** Paths as given; '-' is stdin. */
@@ -40,21 +45,30 @@ async function readAll(files: string[]): Promise<Uint8Array[]> {
 export async function inspectFiles(request: InspectRequest): Promise<InspectResult> {
   const data = await readAll(request.files);
   const { field } = request;
-  if (field && PEEKABLE_FIELDS.has(field)) {
-    // The CI path (`inspect --field cn FILE`, once per file): no @peculiar/x509, no summaries.
-    const values = data.flatMap((bytes, i) => {
-      const source = sourceName(request.files[i]!);
-      return certificateBytes(bytes, source).map((c) => peekField(peekCertificate(c.der, () => malformedCertificate(source, c)), field));
-    });
-    return { kind: 'field', field, values };
+  const certs = data.map((bytes, i) => ({ file: sourceName(request.files[i]!), certs: readCertificates(bytes, sourceName(request.files[i]!)) }));
+  const quick = field && modelField(field);
+  if (quick) {
+    // The CI path (`inspect --field cn FILE`, once per file): the model answers, no summary, no @peculiar/x509.
+    return { kind: 'field', field: field!, values: certs.flatMap((f) => f.certs.map(quick)) };
   }
-  const [{ readCertificates }, { summarize }] = await Promise.all([import('../core/cert-input.js'), import('../core/inspect.js')]);
-  const certificates = data.flatMap((bytes, i) => {
-    const file = sourceName(request.files[i]!);
-    return readCertificates(bytes, file).map((cert, j) => ({ file, index: j + 1, ...summarize(cert, request.now) }));
-  });
+  const { summarize } = await import('../core/inspect.js');
+  const certificates = certs.flatMap((f) => f.certs.map((cert, j) => ({ file: f.file, index: j + 1, ...summarize(cert, request.now) })));
   if (field) return { kind: 'field', field, values: certificates.map((c) => summaryField(c, field)) };
   return { kind: 'full', certificates };
+}
+
+/** The fields the certificate model prints itself, exactly as the same field of the full summary. */
+function modelField(field: InspectField): ((cert: Certificate) => string) | undefined {
+  switch (field) {
+    case 'cn': return (c) => c.commonName ?? '';
+    case 'subject': return (c) => c.subject;
+    case 'issuer': return (c) => c.issuer;
+    case 'serial': return (c) => c.serialHex;
+    case 'not-before': return (c) => c.notBefore.toISOString();
+    case 'not-after': return (c) => c.notAfter.toISOString();
+    case 'fingerprint': return (c) => c.sha256;
+    default: return undefined;
+  }
 }
 
 export function summaryField(summary: CertSummary, field: InspectField): string {

@@ -1,4 +1,7 @@
-import { equalBytes, peekCertificates, peekCrlTimes, type CertPeek } from '../core/cert-peek.js';
+import type { Certificate } from '../core/cert.js';
+import { readCertificates } from '../core/cert-input.js';
+import { readCrls } from '../core/crl.js';
+import { equalBytes } from '../core/der.js';
 import { PkiError } from '../core/errors.js';
 import { daysLeft, DEFAULT_RENEW_BEFORE, expiryStatus, needsRenewal, type RenewThreshold } from '../core/renewal.js';
 import type { CertStore } from '../store/cert-store.js';
@@ -67,11 +70,11 @@ export function crlState(read: FileRead, at: Date): CrlState | null {
   if (!read.ok) return read.missing ? null : { status: 'unreadable', ...none, message: `crl.pem: ${read.reason}` };
   let times;
   try {
-    times = peekCrlTimes(read.bytes);
+    times = readCrls(read.bytes, 'crl.pem')[0]!;
   } catch {
     return { status: 'unreadable', ...none, message: 'crl.pem is not a readable CRL' };
   }
-  const base = { thisUpdate: times.thisUpdate.toISOString(), nextUpdate: times.nextUpdate?.toISOString() ?? null, revoked: times.revoked };
+  const base = { thisUpdate: times.thisUpdate.toISOString(), nextUpdate: times.nextUpdate?.toISOString() ?? null, revoked: times.revokedBySerial() };
   if (!times.nextUpdate) return { status: 'fresh', ...base, message: 'crl.pem has no nextUpdate' };
   const decision = needsRenewal({ notBefore: times.thisUpdate, notAfter: times.nextUpdate }, DEFAULT_RENEW_BEFORE, at);
   if (decision.status === 'expired') return { status: 'expired', ...base, message: `crl.pem passed its nextUpdate (${base.nextUpdate}): relying parties reject it; run pkictl crl` };
@@ -90,17 +93,17 @@ export async function indexRevocations(store: CertStore): Promise<Map<string, st
   return revoked && new Map([...revoked].map(([serial, r]) => [serial, `revoked (${r.reason}) at ${r.at}`]));
 }
 
-function rowFor(entry: TreeEntry, ca: CertPeek | undefined, request: ListRequest, rel: (p: string) => string): ListRow {
+function rowFor(entry: TreeEntry, ca: Certificate | undefined, request: ListRequest, rel: (p: string) => string): ListRow {
   const base = { kind: entry.kind, tenant: entry.tenant ?? null, path: rel(entry.certPath) };
   const empty = { commonName: null, serial: null, notBefore: null, notAfter: null, daysLeft: null };
   if (!entry.cert.ok) {
     const file = entry.certPath.split('/').pop();
     return { ...base, ...empty, status: 'invalid', problems: [`${file} ${entry.cert.missing ? 'missing' : entry.cert.reason}`] };
   }
-  let peek: CertPeek;
+  let peek: Certificate;
   try {
     // A file may hold a chain; the first certificate is the one the contract path names.
-    peek = peekCertificates(entry.cert.bytes, base.path)[0]!;
+    peek = readCertificates(entry.cert.bytes, base.path)[0]!;
   } catch (error) {
     const message = error instanceof PkiError ? error.message.replace(`${base.path}: `, '') : String(error);
     return { ...base, ...empty, status: 'invalid', problems: [message] };
@@ -111,13 +114,13 @@ function rowFor(entry: TreeEntry, ca: CertPeek | undefined, request: ListRequest
   // list; `pkictl audit` and `pkictl verify --all` verify signatures.
   if (entry.kind !== 'ca' && ca) {
     if (!equalBytes(peek.issuerDer, ca.subjectDer)) problems.push('not issued by ca.crt (issuer name differs)');
-    else if (peek.authorityKeyId && ca.subjectKeyId && !equalBytes(peek.authorityKeyId, ca.subjectKeyId)) problems.push('not issued by ca.crt (authority key id differs)');
+    else if (peek.aki?.keyId && ca.ski && !equalBytes(peek.aki.keyId, ca.ski)) problems.push('not issued by ca.crt (authority key id differs)');
   }
   if (request.at < peek.notBefore) problems.push(`not valid before ${peek.notBefore.toISOString()}`);
   return {
     ...base,
     commonName: peek.commonName ?? null,
-    serial: peek.serial,
+    serial: peek.serialHex,
     notBefore: peek.notBefore.toISOString(),
     notAfter: peek.notAfter.toISOString(),
     daysLeft: daysLeft(peek.notAfter, request.at),
@@ -139,11 +142,11 @@ export async function listCertificates(request: ListRequest, ctx: OpContext): Pr
   if (crl && crl.status !== 'fresh') warnings.push(crl.message);
   const rel = (p: string) => p.slice(layout.root.length + 1);
   // ca.crt is the first entry the scan reads; every leaf after it is checked against it.
-  let ca: CertPeek | undefined;
+  let ca: Certificate | undefined;
   const scan = await store.scanTree({}, (entry) => {
     if (entry.kind === 'ca' && entry.cert.ok) {
       try {
-        ca = peekCertificates(entry.cert.bytes, 'ca.crt')[0]!;
+        ca = readCertificates(entry.cert.bytes, 'ca.crt')[0]!;
       } catch {
         // ca.crt's own row reports it as invalid; leaves are then not checked against it.
       }

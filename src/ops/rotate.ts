@@ -1,11 +1,13 @@
 import { createPublicKey } from 'node:crypto';
-import { peekCertificate, peekCertificates, pemCertificateDer, type CertPeek } from '../core/cert-peek.js';
+import type { Certificate } from '../core/cert.js';
+import { readCertificatePem, readCertificates } from '../core/cert-input.js';
 import { inputError } from '../core/errors.js';
 import { issueLeaf, type CertificateAuthority } from '../core/issue.js';
 import { importPrivateKeyPem, newKey, publicKeyOf, type KeyType } from '../core/keys.js';
 import { needsRenewal, type RenewThreshold } from '../core/renewal.js';
 import type { San } from '../core/san.js';
-import { SUBJECT_ATTRIBUTES, type Subject } from '../core/subject.js';
+import { ATTRIBUTE_OIDS, SUBJECT_ATTRIBUTES, type Subject } from '../core/subject.js';
+import { ipText } from '../core/verify/names.js';
 import { tenantIdProblem } from '../core/tenant-id.js';
 import type { IndexEntry } from '../store/cert-index.js';
 import type { CertStore } from '../store/cert-store.js';
@@ -89,17 +91,14 @@ function keyTypeOf(spki: Uint8Array): KeyType {
   return bits >= 4096 ? 'rsa-4096' : bits >= 3072 ? 'rsa-3072' : 'rsa-2048';
 }
 
-/** The gateway's subject and SANs, kept across a rotation (one certificate: the full parser is fine). */
-async function serverNamesOf(certPem: string, what: string): Promise<{ subject: Subject; sans: San[] }> {
-  const [{ readCertificatePem }, { x509 }] = await Promise.all([import('../core/pem.js'), import('../core/x509.js')]);
-  const cert = readCertificatePem(certPem, what);
+/** The gateway's subject and SANs, kept across a rotation. */
+function serverNamesOf(cert: Certificate): { subject: Subject; sans: San[] } {
   const subject: Subject = {};
   for (const attr of SUBJECT_ATTRIBUTES) {
-    const value = cert.subjectName.getField(attr)[0];
+    const value = cert.subjectAttribute(ATTRIBUTE_OIDS[attr]);
     if (value !== undefined) subject[attr] = value;
   }
-  const ext = cert.getExtension(x509.SubjectAlternativeNameExtension);
-  const sans = (ext?.names.items ?? []).flatMap((n) => (n.type === 'dns' || n.type === 'ip' ? [{ type: n.type, value: n.value } as San] : []));
+  const sans = (cert.san ?? []).flatMap((n): San[] => (n.type === 'dns' ? [{ type: 'dns', value: n.value }] : n.type === 'ip' ? [{ type: 'ip', value: ipText(n.bytes) }] : []));
   return { subject, sans };
 }
 
@@ -111,9 +110,9 @@ function revocationReasonOf(entry: IndexEntry | undefined): string | undefined {
 }
 
 /**
- * Decides one pair: read through its contract path, as a connector would. Serial and validity come
- * from the DER walker of core/cert-peek.ts, not a full @peculiar/x509 parse; the file must hold a PEM
- * certificate, as pemCertificateDer (used by rotateOne) requires.
+ * Decides one pair: read through its contract path, as a connector would (the certificate model reads
+ * serial and validity only); the file must hold a PEM certificate, as readCertificatePem (used by
+ * rotateOne) requires.
  */
 function decide(store: CertStore, revokedFor: RevokedLookup, slot: SlotSpec, kind: 'client' | 'server', tenantId: string | undefined, request: RotateRequest, at: Date): Candidate {
   const base: PlanItem = { kind, ...(tenantId !== undefined && { tenantId }), action: 'skip', why: '' };
@@ -124,14 +123,14 @@ function decide(store: CertStore, revokedFor: RevokedLookup, slot: SlotSpec, kin
   const read = store.readTreeFile(slot.certLink);
   if (!read.ok) return unreadable(read.missing ? 'missing' : read.reason);
   if (!Buffer.from(read.bytes.buffer, read.bytes.byteOffset, read.bytes.byteLength).includes('-----BEGIN CERTIFICATE-----')) return unreadable('holds no PEM certificate');
-  let cert: CertPeek;
+  let cert: Certificate;
   try {
-    cert = peekCertificates(read.bytes, slot.certName)[0]!;
+    cert = readCertificates(read.bytes, slot.certName)[0]!;
   } catch {
     return unreadable('holds a malformed certificate');
   }
-  const item: PlanItem = { ...base, serial: cert.serial, notAfter: cert.notAfter.toISOString() };
-  const reason = revokedFor(cert.serial);
+  const item: PlanItem = { ...base, serial: cert.serialHex, notAfter: cert.notAfter.toISOString() };
+  const reason = revokedFor(cert.serialHex);
   if (reason !== undefined) {
     return { slot, item: { ...item, why: `revoked (${reason}); issue a new pair explicitly if the tenant returns` } };
   }
@@ -142,7 +141,7 @@ function decide(store: CertStore, revokedFor: RevokedLookup, slot: SlotSpec, kin
 
 /**
  * Speed: a dry run over 10,000 tenants must take under 2 s (issue 5). Each tenant costs two or three
- * lstat calls, one read and a walk of the DER (no @peculiar/x509 parse), all synchronous: for files
+ * lstat calls, one read and the certificate model's outer walk, all synchronous: for files
  * of a few hundred bytes the libuv thread hand-offs cost more than the I/O (see store/files.ts).
  */
 async function plan(store: CertStore, revokedFor: RevokedLookup, request: RotateRequest, at: Date): Promise<Candidate[]> {
@@ -172,26 +171,25 @@ async function rotateOne(store: CertStore, ca: CertificateAuthority, candidate: 
   const { slot, item } = candidate;
   const certPem = await store.readText(slot.certLink);
   const keyPem = await store.readText(slot.keyLink);
-  // The DER walker, not a full parse: a rotation of thousands of tenants reads each old certificate once.
-  const oldCert = peekCertificate(pemCertificateDer(certPem, store.layout.display(slot.certLink)));
-  if (!store.index.get(oldCert.serial)) await store.adopt(item.kind, certPem, slot.certLink, item.tenantId);
+  const oldCert = readCertificatePem(certPem, store.layout.display(slot.certLink));
+  if (!store.index.get(oldCert.serialHex)) await store.adopt(item.kind, certPem, slot.certLink, item.tenantId);
   let spki: Uint8Array;
   let newKeyPem: string;
   if (request.reuseKey) {
     const oldKey = await importPrivateKeyPem(keyPem, ctx.crypto);
     spki = Buffer.from(await ctx.crypto.subtle.exportKey('spki', await publicKeyOf(oldKey, ctx.crypto)));
-    if (!Buffer.from(spki).equals(oldCert.spkiDer)) {
+    if (!Buffer.from(spki).equals(oldCert.spki)) {
       throw inputError('PAIR_MISMATCH', `${store.layout.display(slot.keyLink)} is not the key of ${store.layout.display(slot.certLink)}; rotate without --reuse-key to replace both`);
     }
     newKeyPem = keyPem;
   } else {
-    ({ spki, keyPem: newKeyPem } = await newKey(request.key ?? keyTypeOf(oldCert.spkiDer), ctx.crypto));
+    ({ spki, keyPem: newKeyPem } = await newKey(request.key ?? keyTypeOf(oldCert.spki), ctx.crypto));
   }
   const now = new Date();
   const cert =
     item.kind === 'client'
       ? await issueLeaf({ role: 'client', subject: { ...request.clientProfile.subject, CN: item.tenantId! }, spki, days: request.days ?? request.clientProfile.days, now }, ca, ctx.crypto)
-      : await issueLeaf({ role: 'server', ...(await serverNamesOf(certPem, store.layout.display(slot.certLink))), spki, days: request.days ?? request.serverDays, now }, ca, ctx.crypto);
+      : await issueLeaf({ role: 'server', ...serverNamesOf(oldCert), spki, days: request.days ?? request.serverDays, now }, ca, ctx.crypto);
   const pem = { certPem: cert.pem, keyPem: newKeyPem };
   const options = { action: 'rotate' as const, facts: cert.facts, detail: { why: item.why, ...(request.reuseKey && { key: 'reused' }) } };
   const paths = item.kind === 'client' ? await store.saveClient(item.tenantId!, pem, request.clientProfile.tenantIdPattern, options) : await store.saveServer(pem, options);
@@ -199,7 +197,7 @@ async function rotateOne(store: CertStore, ca: CertificateAuthority, candidate: 
   const rotated: RotatedItem = {
     kind: item.kind,
     ...(item.tenantId !== undefined && { tenantId: item.tenantId }),
-    oldSerial: oldCert.serial,
+    oldSerial: oldCert.serialHex,
     serial: facts.serial,
     notAfter: facts.notAfter,
     cert: store.layout.display(paths.cert),

@@ -1,5 +1,5 @@
 import { inputError, PkiError } from '../core/errors.js';
-import { peekCertificate, pemCertificateDer } from '../core/cert-peek.js';
+import { readCertificatePem } from '../core/cert-input.js';
 import type { CertificateAuthority } from '../core/issue.js';
 import { importPrivateKeyPem, publicKeyOf } from '../core/keys.js';
 import type { CryptoProvider } from '../core/x509.js';
@@ -22,7 +22,7 @@ export async function loadCa(layout: Layout, passphrase: string | undefined, cry
   if (!(await exists(caCert))) {
     throw inputError('CA_MISSING', `no CA in ${layout.display(layout.root)} (${layout.display(caCert)} not found)`, 'create one with: pkictl init --dir ' + layout.display(layout.root));
   }
-  const der = pemCertificateDer(await readUserText(caCert, layout.display(caCert)), layout.display(caCert));
+  const cert = readCertificatePem(await readUserText(caCert, layout.display(caCert)), layout.display(caCert));
   const keyPem = await readUserText(caKey, layout.display(caKey));
   let privateKey: CryptoKey;
   try {
@@ -33,8 +33,8 @@ export async function loadCa(layout: Layout, passphrase: string | undefined, cry
   }
   const publicKey = await publicKeyOf(privateKey, crypto);
   const spki = Buffer.from(await crypto.subtle.exportKey('spki', publicKey));
-  if (!spki.equals(peekCertificate(der).spkiDer)) {
+  if (!spki.equals(cert.spki)) {
     throw inputError('CA_KEY_MISMATCH', `${layout.display(caKey)} is not the key of ${layout.display(caCert)}`);
   }
-  return { der, privateKey };
+  return { der: cert.der, privateKey };
 }

@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { CertFacts } from '../core/inspect.js';
+import { readCertificatePem } from '../core/cert-input.js';
+import { certFacts, type CertFacts } from '../core/cert.js';
 import type { CertificateAuthority } from '../core/issue.js';
-import { peekCertificate, pemCertificateDer } from '../core/cert-peek.js';
 import type { CryptoProvider } from '../core/x509.js';
 import { CERT_MODE, ensureDir, exists, KEY_DIR_MODE, KEY_MODE, writeFilesAtomically } from './atomic-write.js';
 import { verifyAuditLog, type AuditEvent, type AuditVerifyResult } from './audit-log.js';
@@ -53,9 +53,8 @@ export interface SaveOptions {
 /** Old versions kept per pair besides the current one (for rollback). */
 const HISTORY_KEEP = 5;
 
-/** Facts of a certificate the caller did not describe (adopted from disk): the full parser, loaded on demand. */
-async function factsOf(certPem: string, what: string): Promise<CertFacts> {
-  const [{ certFacts }, { readCertificatePem }] = await Promise.all([import('../core/inspect.js'), import('../core/pem.js')]);
+/** Facts of a certificate the caller did not describe (adopted from disk). */
+function factsOf(certPem: string, what: string): CertFacts {
   return certFacts(readCertificatePem(certPem, what));
 }
 
@@ -115,7 +114,7 @@ export class CertStore {
     return this.withLock(async () => {
       await this.assertNoCa();
       const paths = { cert: this.layout.caCert, key: this.layout.caKey };
-      const entry = this.journal.entryFor('ca', facts ?? (await factsOf(pair.certPem, paths.cert)), paths.cert);
+      const entry = this.journal.entryFor('ca', facts ?? (factsOf(pair.certPem, paths.cert)), paths.cert);
       await this.journal.commit({ add: [entry] }, [eventFor('init', entry)]);
       await writeFilesAtomically([
         { path: paths.key, data: pair.keyPem, mode: KEY_MODE },
@@ -180,7 +179,7 @@ export class CertStore {
       // Bring an existing slot to the versioned shape first (it keeps serving the old pair), so
       // that a slot that cannot take a new pair fails before anything is recorded.
       if (state !== 'absent') await ensureVersioned(slot, (pem) => this.versionOf(pem, slot.certLink));
-      const entry = this.journal.entryFor(kind, options.facts ?? (await factsOf(pair.certPem, slot.certLink)), slot.certLink, tenantId);
+      const entry = this.journal.entryFor(kind, options.facts ?? (factsOf(pair.certPem, slot.certLink)), slot.certLink, tenantId);
       const action = options.action ?? (state === 'absent' ? 'issue' : 'reissue');
       // No await between reading the holder's entries and committing: see Journal.commit().
       const now = new Date().toISOString();
@@ -201,8 +200,8 @@ export class CertStore {
   }
 
   private versionOf(certPem: string, what: string): string {
-    const cert = peekCertificate(pemCertificateDer(certPem, what));
-    return versionName(cert.notBefore, cert.serial);
+    const cert = readCertificatePem(certPem, what);
+    return versionName(cert.notBefore, cert.serialHex);
   }
 
   async saveServer(pair: PemPair, options: SaveOptions = {}): Promise<PairPaths> {
@@ -227,7 +226,7 @@ export class CertStore {
    */
   async adopt(kind: 'server' | 'client', certPem: string, path: string, tenantId?: string): Promise<IndexEntry> {
     return this.withLock(async () => {
-      const entry = this.journal.entryFor(kind, await factsOf(certPem, path), path, tenantId);
+      const entry = this.journal.entryFor(kind, factsOf(certPem, path), path, tenantId);
       const known = this.index.get(entry.serial);
       if (known) return known;
       await this.journal.commit({ add: [entry] }, [eventFor('adopt', entry, { note: 'found on disk, not in the index' })]);

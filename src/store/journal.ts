@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { failure } from '../core/errors.js';
-import type { CertFacts } from '../core/inspect.js';
+import type { CertFacts } from '../core/cert.js';
 import { appendLines, chainLines, type AuditContext, type AuditEvent } from './audit-log.js';
 import type { CertIndex, IndexEntry, IndexKind, IndexTransaction, StatusChange } from './cert-index.js';
 import { GroupCommit } from './group-commit.js';

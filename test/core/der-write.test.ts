@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { directoryString, namedBits, objectIdentifier, sequence, smallInteger, time, unsignedInteger } from '../../src/core/der-write.js';
-import { children, parseDer } from '../../src/core/verify/der.js';
+import { children, parseDer } from '../../src/core/der.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 

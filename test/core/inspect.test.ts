@@ -4,14 +4,15 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readCertificates } from '../../src/core/cert-input.js';
-import { certificateBytes, INSPECT_FIELDS, peekCertificate, peekCertificates, peekField, PEEKABLE_FIELDS } from '../../src/core/cert-peek.js';
+import { Certificate } from '../../src/core/cert.js';
+import { certificateBytes } from '../../src/core/pem.js';
 import { PkiError } from '../../src/core/errors.js';
-import { certFacts, summarize } from '../../src/core/inspect.js';
+import { certFacts } from '../../src/core/cert.js';
+import { summarize } from '../../src/core/inspect.js';
 import { issueLeaf, issueRoot, type CertificateAuthority } from '../../src/core/issue.js';
 import { newKey } from '../../src/core/keys.js';
 import { toPem } from '../../src/core/der-write.js';
 import { x509 } from '../../src/core/x509.js';
-import { summaryField } from '../../src/ops/inspect.js';
 import { openssl } from '../helpers/openssl.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { PKCS8_LABEL } from '../helpers/expect-cli.js';
@@ -34,9 +35,9 @@ function inputErrorOf(fn: () => unknown): PkiError {
 
 describe('summarize', () => {
   let ca: CertificateAuthority;
-  let caCert: x509.X509Certificate;
-  let server: x509.X509Certificate;
-  let client: x509.X509Certificate;
+  let caCert: Certificate;
+  let server: Certificate;
+  let client: Certificate;
   let dir: string;
 
   beforeAll(async () => {
@@ -44,7 +45,7 @@ describe('summarize', () => {
     const caKey = await newKey('ec-p256', crypto);
     const root = await issueRoot({ subject: { O: 'Acme', CN: 'Acme Root' }, spki: caKey.spki, privateKey: caKey.privateKey, days: 3650, now: NOW }, crypto);
     ca = { der: root.der, privateKey: caKey.privateKey };
-    caCert = new x509.X509Certificate(root.der);
+    caCert = new Certificate(root.der);
     const serverKey = await newKey('rsa-2048', crypto);
     const issuedServer = await issueLeaf(
       { role: 'server', subject: { O: 'Acme', CN: 'gw.example.com' }, spki: serverKey.spki, sans: [{ type: 'dns', value: 'gw.example.com' }, { type: 'ip', value: '10.0.0.1' }], days: 90, now: NOW },
@@ -53,9 +54,9 @@ describe('summarize', () => {
     );
     const clientKey = await newKey('ec-p256', crypto);
     const issuedClient = await issueLeaf({ role: 'client', subject: { CN: 'bf935f05-bf2e-4138-bfec-f4baaf99fecc' }, spki: clientKey.spki, days: 30, now: NOW }, ca, crypto);
-    server = new x509.X509Certificate(issuedServer.der);
-    client = new x509.X509Certificate(issuedClient.der);
-    for (const [name, cert] of [['ca', caCert], ['server', server], ['client', client]] as const) await writeFile(join(dir, `${name}.crt`), toPem(new Uint8Array(cert.rawData), 'CERTIFICATE'));
+    server = new Certificate(issuedServer.der);
+    client = new Certificate(issuedClient.der);
+    for (const [name, cert] of [['ca', caCert], ['server', server], ['client', client]] as const) await writeFile(join(dir, `${name}.crt`), toPem(cert.der, 'CERTIFICATE'));
   });
 
   it('reports a server certificate like openssl does', async () => {
@@ -100,19 +101,27 @@ describe('summarize', () => {
     expect(summarize(client, new Date(client.notBefore.getTime() - 1)).validity).toBe('not-yet-valid');
   });
 
-  it('the DER peek agrees with the full parser on every peekable field', () => {
-    for (const cert of [caCert, server, client]) {
-      const peek = peekCertificate(new Uint8Array(cert.rawData));
-      const summary = summarize(cert, NOW);
-      for (const field of INSPECT_FIELDS.filter((f) => PEEKABLE_FIELDS.has(f))) expect(peekField(peek, field)).toBe(summaryField(summary, field));
-      expect(Buffer.from(peek.issuerDer).equals(Buffer.from(cert.issuerName.toArrayBuffer()))).toBe(true);
-      expect(peek.authorityKeyId && Buffer.from(peek.authorityKeyId).toString('hex')).toBe(summary.authorityKeyId ?? undefined);
-      expect(peek.subjectKeyId && Buffer.from(peek.subjectKeyId).toString('hex')).toBe(summary.subjectKeyId ?? undefined);
-    }
+  it('the model agrees with @peculiar/x509 on the facts it reads itself', () => {
+    for (const cert of [caCert, server, client]) expectSameAsX509(cert);
   });
 });
 
-describe('DER peek on certificates openssl made', () => {
+/** The certificate model's own fields against @peculiar/x509's reading of the same DER (an independent parser). */
+function expectSameAsX509(cert: Certificate) {
+  const x = new x509.X509Certificate(new Uint8Array(cert.der));
+  expect(cert.subject).toBe(x.subject);
+  expect(cert.issuer).toBe(x.issuer);
+  expect(cert.commonName).toBe(x.subjectName.getField('CN')[0]);
+  expect(cert.serialHex).toBe(x.serialNumber.toLowerCase());
+  expect(cert.notBefore.toISOString()).toBe(x.notBefore.toISOString());
+  expect(cert.notAfter.toISOString()).toBe(x.notAfter.toISOString());
+  expect(cert.sha256).toBe(createHash('sha256').update(new Uint8Array(x.rawData)).digest('hex'));
+  expect(Buffer.from(cert.issuerDer).equals(Buffer.from(x.issuerName.toArrayBuffer()))).toBe(true);
+  expect(cert.aki?.keyId && Buffer.from(cert.aki.keyId).toString('hex')).toBe(x.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId?.toLowerCase());
+  expect(cert.ski && Buffer.from(cert.ski).toString('hex')).toBe(x.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId.toLowerCase());
+}
+
+describe('the certificate model on certificates openssl made', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await tempDir();
@@ -136,13 +145,11 @@ describe('DER peek on certificates openssl made', () => {
   ])('%s', async (_what, args) => {
     const der = await opensslCert(`c${Math.random().toString(36).slice(2)}`, args);
     const [cert] = readCertificates(der, 'test');
-    const summary = summarize(cert!, NOW);
-    const peek = peekCertificate(der);
-    for (const field of PEEKABLE_FIELDS) expect(peekField(peek, field), field).toBe(summaryField(summary, field));
+    expectSameAsX509(cert!);
   });
 });
 
-describe('certificateBytes / peekCertificates: bad input is one line naming the file', () => {
+describe('certificateBytes / readCertificates: bad input is one line naming the file', () => {
   let pem: string;
   let der: Uint8Array;
   beforeAll(async () => {
@@ -156,7 +163,7 @@ describe('certificateBytes / peekCertificates: bad input is one line naming the 
   it('reads bundles, skipping other blocks', () => {
     const bundle = `-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n${pem}${pem}`;
     expect(certificateBytes(bytes(bundle), 'b.pem')).toHaveLength(2);
-    expect(peekCertificates(bytes(bundle), 'b.pem').map((p) => p.commonName)).toEqual(['x', 'x']);
+    expect(readCertificates(bytes(bundle), 'b.pem').map((p) => p.commonName)).toEqual(['x', 'x']);
   });
   it.each([
     ['empty', () => new Uint8Array(0), /^e\.pem: the file is empty$/],
@@ -170,21 +177,18 @@ describe('certificateBytes / peekCertificates: bad input is one line naming the 
     ['only other PEM blocks', () => bytes('-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n'), /no certificate in it \(found CERTIFICATE REQUEST\)/],
   ])('%s', (_what, make, message) => {
     const data = make();
-    const peekError = inputErrorOf(() => peekCertificates(data, 'e.pem'));
-    expect(peekError.message).toMatch(/^e\.pem: /);
-    expect(peekError.message).toMatch(message);
-    // The full parser (inspect without --field, verify, audit) rejects the same input the same way.
-    expect(inputErrorOf(() => readCertificates(data, 'e.pem')).message).toBe(peekError.message);
+    const error = inputErrorOf(() => readCertificates(data, 'e.pem'));
+    expect(error.message).toMatch(/^e\.pem: /);
+    expect(error.message).toMatch(message);
   });
   it('DER followed by junk reads the certificate, like openssl and the full parser', () => {
     const data = new Uint8Array([...der, 0, 0, 1]);
-    expect(peekCertificates(data, 'd.der')[0]!.sha256).toBe(createHash('sha256').update(der).digest('hex'));
     const [cert] = readCertificates(data, 'd.der');
+    expect(cert!.sha256).toBe(createHash('sha256').update(der).digest('hex'));
     expect(summarize(cert!, NOW).fingerprints.sha256).toBe(createHash('sha256').update(der).digest('hex'));
   });
   it('DER whose inner PEM body is garbage names the certificate position', () => {
     const broken = pem + '-----BEGIN CERTIFICATE-----\nAAAAAAAA\n-----END CERTIFICATE-----\n';
-    expect(inputErrorOf(() => peekCertificates(bytes(broken), 'b.pem')).message).toBe('b.pem: certificate 2 is not valid DER inside its PEM block');
     expect(inputErrorOf(() => readCertificates(bytes(broken), 'b.pem')).message).toBe('b.pem: certificate 2 is not valid DER inside its PEM block');
   });
 });

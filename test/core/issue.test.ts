@@ -1,6 +1,6 @@
-import { webcrypto, X509Certificate } from 'node:crypto';
+import { createHash, webcrypto, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { certFacts } from '../../src/core/inspect.js';
+import { Certificate, certFacts } from '../../src/core/cert.js';
 import { CLOCK_SKEW_MS, issueLeaf, issueRoot, newSerialNumber, type CertificateAuthority, type LeafRequest } from '../../src/core/issue.js';
 import { exportPrivateKeyPem, generateKeyPair, importPrivateKeyPem, newKey, type KeyType } from '../../src/core/keys.js';
 import { parseSan } from '../../src/core/san.js';
@@ -96,9 +96,21 @@ describe('issueLeaf', () => {
   it('reports the facts the full parser reads, for subjects that need escaping and UTF-8', async () => {
     const subject: Subject = { C: 'MX', ST: 'Ciudad de México', O: 'Acme, Inc. + "Co" <x>;', OU: '#1 team', CN: 'Root\\CA' };
     const ca = await rootCa(3650, 'ec-p256', subject);
-    expect(ca.root.facts).toEqual(certFacts(ca.cert));
+    // @peculiar/x509 is the independent reader here; the certificate model must agree with both.
+    const x509Facts = (c: x509.X509Certificate) => ({
+      subject: c.subject,
+      commonName: c.subjectName.getField('CN')[0],
+      serial: c.serialNumber.toLowerCase(),
+      notBefore: c.notBefore.toISOString(),
+      notAfter: c.notAfter.toISOString(),
+      sha256: createHash('sha256').update(new Uint8Array(c.rawData)).digest('hex'),
+    });
+    const modelFacts = (c: x509.X509Certificate) => certFacts(new Certificate(new Uint8Array(c.rawData)));
+    expect(ca.root.facts).toEqual(x509Facts(ca.cert));
+    expect(modelFacts(ca.cert)).toEqual(x509Facts(ca.cert));
     const { issued, cert } = await leafFor(ca, { subject: { ...subject, CN: 'bf935f05-bf2e-4138-bfec-f4baaf99fecc' } });
-    expect(issued.facts).toEqual(certFacts(cert));
+    expect(issued.facts).toEqual(x509Facts(cert));
+    expect(modelFacts(cert)).toEqual(x509Facts(cert));
     expect(issued.pem).toBe(`${cert.toString('pem').replace(/\r\n/g, '\n')}\n`); // @peculiar/x509's own PEM
     // String types as OpenSSL's recipe writes them: PrintableString where it can, else UTF8String.
     const asn1 = (await openssl(['asn1parse', '-inform', 'DER'], issued.der)).stdout;

@@ -1,17 +1,16 @@
 // verify-files.ts checks many files in a pipeline (leaf signatures on libuv's thread pool, files
-// validated a few behind the one being parsed, DER models without the peek's second parse). These
-// tests hold that machinery to the plain one: a batch gives, file by file, exactly the verdicts of
-// one call per file (which takes the single-file path), the thread-pool signature check answers what
-// the synchronous one does, and modelOfDer refuses exactly the certificates peekCertificate refuses.
+// validated a few behind the one being parsed). These tests hold that machinery to the plain one: a
+// batch gives, file by file, exactly the verdicts of one call per file (which takes the single-file
+// path), the thread-pool signature check answers what the synchronous one does, and the certificate
+// model refuses what is not a certificate and reads the times every command shows.
 import { webcrypto } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { peekCertificate } from '../../src/core/cert-peek.js';
+import { Certificate } from '../../src/core/cert.js';
+import { children, DerError, parseDer, whole } from '../../src/core/der.js';
 import { x509 } from '../../src/core/x509.js';
-import { modelOfDer } from '../../src/core/verify/cert-model.js';
-import { children, parseDer, whole } from '../../src/core/verify/der.js';
-import { checkSignature, signedByInBackground } from '../../src/core/verify/signature.js';
+import { Signatures } from '../../src/core/verify/signature.js';
 import { verifyFiles, type VerifyFilesRequest } from '../../src/ops/verify-files.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { make, NOW, tamper, T0, type Issued } from './verify-pki.js';
@@ -80,11 +79,11 @@ describe('signedByInBackground answers what the synchronous check answers', () =
     const ca = await make({ cn: 'Sig Root', ca: true });
     const other = await make({ cn: 'Sig Root', ca: true, keys: undefined });
     const good = await make({ cn: 'sig-leaf', issuer: ca });
-    const m = (c: x509.X509Certificate) => modelOfDer(der(c), { remember: false })!;
+    const m = (c: x509.X509Certificate) => new Certificate(der(c));
     const cases: [x509.X509Certificate, Issued, boolean][] = [[good.cert, ca, true], [tamper(good.cert), ca, false], [good.cert, other, false]];
     for (const [leaf, issuer, want] of cases) {
-      expect(checkSignature(m(leaf).tbs, m(leaf), m(issuer.cert))).toBe(want);
-      expect(await signedByInBackground(m(leaf), m(issuer.cert))).toBe(want);
+      expect(new Signatures().signedBy(m(leaf), m(issuer.cert))).toBe(want);
+      expect(await new Signatures().signedByInBackground(m(leaf), m(issuer.cert))).toBe(want);
     }
   });
 
@@ -97,16 +96,16 @@ describe('signedByInBackground answers what the synchronous check answers', () =
       { serialNumber: '02', subject: 'CN=rsa-leaf', issuer: ca.subject, publicKey: keys.publicKey, signingKey: keys.privateKey, signingAlgorithm: alg, notBefore: T0, notAfter: NOW },
       crypto,
     );
-    const caModel = modelOfDer(der(ca), { remember: false })!;
+    const caModel = new Certificate(der(ca));
     for (const [cert, want] of [[leaf, true], [tamper(leaf), false]] as const) {
-      const m = modelOfDer(der(cert), { remember: false })!;
-      expect(checkSignature(m.tbs, m, caModel)).toBe(want);
-      expect(await signedByInBackground(m, caModel)).toBe(want);
+      const m = new Certificate(der(cert));
+      expect(new Signatures().signedBy(m, caModel)).toBe(want);
+      expect(await new Signatures().signedByInBackground(m, caModel)).toBe(want);
     }
   });
 });
 
-describe('modelOfDer accepts exactly what peekCertificate accepts', () => {
+describe('the certificate model refuses what is not a certificate', () => {
   const tlv = (tag: number, ...parts: Uint8Array[]) => {
     const body = Uint8Array.from(parts.flatMap((p) => [...p]));
     const n = body.length;
@@ -133,24 +132,15 @@ describe('modelOfDer accepts exactly what peekCertificate accepts', () => {
     ['a UTCTime without seconds', () => rebuild(cert, { field: 4, value: tlv(0x30, time(0x17, '2501010000Z'), time(0x17, '300101000000Z')) })],
   ];
   for (const [what, bytes] of refused) {
-    it(`refuses ${what}, as the peek does`, () => {
-      expect(() => peekCertificate(bytes())).toThrow();
-      expect(modelOfDer(bytes(), { remember: false })).toBeUndefined();
+    it(`refuses ${what}`, () => {
+      expect(() => new Certificate(bytes())).toThrow(DerError);
     });
   }
 
-  it('reads the times the peek reads (GeneralizedTime with a fraction included)', () => {
-    for (const bytes of [cert, rebuild(cert, { field: 4, value: tlv(0x30, time(0x17, '250101000000Z'), time(0x18, '20300101000000.5Z')) })]) {
-      const peek = peekCertificate(bytes);
-      const m = modelOfDer(bytes, { remember: false })!;
-      expect(m).toBeDefined();
-      expect([m.notBefore.toISOString(), m.notAfter.toISOString()]).toEqual([peek.notBefore.toISOString(), peek.notAfter.toISOString()]);
-    }
-  });
-
-  it('remembers models only when asked', () => {
-    expect(modelOfDer(cert)).toBe(modelOfDer(cert));
-    const fresh = rebuild(cert, { field: 4, value: tlv(0x30, time(0x17, '250101000000Z'), time(0x17, '290101000000Z')) });
-    expect(modelOfDer(fresh, { remember: false })).not.toBe(modelOfDer(fresh, { remember: false }));
+  it('reads UTCTime and GeneralizedTime (a fraction of a second dropped)', () => {
+    const m = new Certificate(rebuild(cert, { field: 4, value: tlv(0x30, time(0x17, '250101000000Z'), time(0x18, '20300101000000.5Z')) }));
+    expect([m.notBefore.toISOString(), m.notAfter.toISOString()]).toEqual(['2025-01-01T00:00:00.000Z', '2030-01-01T00:00:00.000Z']);
+    const y1999 = new Certificate(rebuild(cert, { field: 4, value: tlv(0x30, time(0x17, '991231235959Z'), time(0x17, '491231235959Z')) }));
+    expect([y1999.notBefore.toISOString(), y1999.notAfter.toISOString()]).toEqual(['1999-12-31T23:59:59.000Z', '2049-12-31T23:59:59.000Z']);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { checkNameConstraints, dnsMatches, ipText, isDnsName, parseIp } from '../../src/core/verify/names.js';
-import type { GeneralName } from '../../src/core/verify/cert-model.js';
+import { isDnsName } from '../../src/core/san.js';
+import { checkNameConstraints, dnsMatches, ipText, parseIp } from '../../src/core/verify/names.js';
+import type { GeneralName } from '../../src/core/cert.js';
 
 const dns = (value: string): GeneralName => ({ type: 'dns', value, ascii: true });
 const ipNet = (addr: string, mask: string): GeneralName => ({ type: 'ip', bytes: Uint8Array.from([...parseIp(addr)!, ...parseIp(mask)!]) });
@@ -14,7 +15,9 @@ describe('host names', () => {
   });
   it('SAN syntax: no underscores, no IPv4 literals, no bare-TLD wildcards, no embedded wildcards', () => {
     expect(isDnsName('gateway.luzzi.com', true)).toBe(true);
-    for (const bad of ['a_b.example.com', '192.0.2.1', '*.com', '*', 'ba*.example.com', 'foo.*.example.com', '.example.com', 'example.com.']) {
+    expect(isDnsName('*.gw.example', true)).toBe(true);
+    expect(isDnsName('*.gw.example', false)).toBe(false);
+    for (const bad of ['a_b.example.com', '192.0.2.1', 'host.123', '*.com', '*.gw', '*', 'ba*.example.com', 'foo.*.example.com', '.example.com', 'example.com.', '-a.example', 'a-.example', `${'a'.repeat(64)}.example`]) {
       expect(isDnsName(bad, true), bad).toBe(false);
     }
   });

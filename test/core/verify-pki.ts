@@ -1,5 +1,8 @@
 // A tiny certificate factory for validator tests: real EC P-256 keys, real signatures, fixed dates.
 import { webcrypto } from 'node:crypto';
+import { Certificate } from '../../src/core/cert.js';
+import { Crl } from '../../src/core/crl.js';
+import { Verifier, type VerifyOptions as ModelOptions } from '../../src/core/verify.js';
 import { x509 } from '../../src/core/x509.js';
 
 export const crypto = webcrypto as unknown as Crypto;
@@ -84,4 +87,20 @@ export function tamper(cert: x509.X509Certificate): x509.X509Certificate {
   const der = new Uint8Array(cert.rawData).slice();
   der[der.length - 5] ^= 0x01;
   return new x509.X509Certificate(der);
+}
+
+/** The model of a test certificate (the factory above makes them with @peculiar/x509). */
+export const model = (c: x509.X509Certificate) => new Certificate(new Uint8Array(c.rawData));
+
+export interface VerifyOptions extends Omit<ModelOptions, 'crls'> {
+  roots: x509.X509Certificate[];
+  intermediates: x509.X509Certificate[];
+  crls?: x509.X509Crl[];
+}
+
+/** One Verifier run over test certificates: the path as models, the failures as the validator gives them. */
+export async function verifyChain(leaf: x509.X509Certificate, o: VerifyOptions, provider?: Crypto) {
+  const verifier = new Verifier(o.roots.map(model), o.intermediates.map(model), provider);
+  const r = await verifier.verify(model(leaf), { ...o, crls: o.crls?.map((c) => new Crl(new Uint8Array(c.rawData))) });
+  return { ok: r.ok, chain: r.path, failures: r.failures };
 }

@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { verifyChain, type VerifyOptions } from '../../src/core/verify.js';
 import { x509 } from '../../src/core/x509.js';
-import { crypto, dnsConstraints, make, NOW, T0, T1, tamper, type Issued } from './verify-pki.js';
+import { crypto, dnsConstraints, make, NOW, T0, T1, tamper, verifyChain, type Issued, type VerifyOptions } from './verify-pki.js';
 
 const KU = x509.KeyUsageFlags;
 let root: Issued;
@@ -10,7 +9,7 @@ let leaf: Issued;
 
 const opts = (over: Partial<VerifyOptions> = {}): VerifyOptions => ({ roots: [root.cert], intermediates: [ica.cert], purpose: 'server', at: NOW, ...over });
 const codes = async (cert: x509.X509Certificate, over: Partial<VerifyOptions> = {}) => {
-  const r = await verifyChain(cert, opts(over), crypto);
+  const r = await verifyChain(cert, opts(over));
   return r.failures.map((f) => f.code);
 };
 
@@ -22,7 +21,7 @@ beforeAll(async () => {
 
 describe('verifyChain: a good chain', () => {
   it('accepts leaf -> intermediate (from the untrusted pool) -> root and returns the path', async () => {
-    const r = await verifyChain(leaf.cert, opts({ hostname: 'api.example.com' }), crypto);
+    const r = await verifyChain(leaf.cert, opts({ hostname: 'api.example.com' }));
     expect(r.failures).toEqual([]);
     expect(r.ok).toBe(true);
     expect(r.chain.map((c) => c.subject)).toEqual(['CN=api.example.com', 'CN=Test ICA', 'CN=Test Root']);
@@ -49,7 +48,7 @@ describe('verifyChain: validity at `at` (inclusive bounds, every certificate)', 
     expect(await codes(l1.cert, { roots: [oldRoot.cert] })).toEqual(['EXPIRED']);
     const future = await make({ cn: 'Future ICA', ca: true, issuer: root, notBefore: new Date('2027-01-01T00:00:00Z') });
     const l2 = await make({ cn: 'l2', issuer: future });
-    const r = await verifyChain(l2.cert, opts({ intermediates: [future.cert] }), crypto);
+    const r = await verifyChain(l2.cert, opts({ intermediates: [future.cert] }));
     expect(r.failures).toMatchObject([{ code: 'NOT_YET_VALID', depth: 1, subject: 'CN=Future ICA' }]);
   });
 });
@@ -64,7 +63,7 @@ describe('verifyChain: signatures and anchors', () => {
   });
   it('rejects a same-named impostor CA with another key, and says so', async () => {
     const impostor = await make({ cn: 'Test ICA', ca: true, issuer: root });
-    const r = await verifyChain(leaf.cert, opts({ intermediates: [impostor.cert] }), crypto);
+    const r = await verifyChain(leaf.cert, opts({ intermediates: [impostor.cert] }));
     expect(r.failures).toMatchObject([{ code: 'UNKNOWN_ISSUER', depth: 0, message: expect.stringMatching(/CN=Test ICA is known, but not the key/) }]);
   });
   it('rejects SHA-1 signatures', async () => {
@@ -85,7 +84,7 @@ describe('verifyChain: signatures and anchors', () => {
     const aByB = await make({ cn: 'Loop A', ca: true, keys: aKeys, issuer: bSelf });
     const bByA = await make({ cn: 'Loop B', ca: true, keys: bKeys, issuer: aSelf });
     const l = await make({ cn: 'looped', issuer: aByB });
-    const r = await verifyChain(l.cert, opts({ intermediates: [aByB.cert, bByA.cert] }), crypto);
+    const r = await verifyChain(l.cert, opts({ intermediates: [aByB.cert, bByA.cert] }));
     expect(r.ok).toBe(false);
     expect(r.failures[0]!.code).toBe('UNKNOWN_ISSUER');
   });

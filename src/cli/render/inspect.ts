@@ -3,7 +3,7 @@ import type { Rendered, RenderOptions } from '../define-command.js';
 import { toJson } from './json.js';
 import { painter } from './text.js';
 
-export { INSPECT_FIELDS } from '../../core/cert-peek.js';
+export { INSPECT_FIELDS } from '../../ops/inspect-fields.js';
 
 /**
  * Control characters in a certificate field (a CN may hold anything) are shown escaped, so one value

@@ -1,27 +1,9 @@
 // Names: syntax of SAN entries, matching a peer name against the leaf (SANs only, RFC 6125 §6.4),
 // and RFC 5280 §4.2.1.10 name constraints.
 import { isIP } from 'node:net';
-import type { CertModel, GeneralName, NameConstraintsExt, Problem } from './cert-model.js';
-import { equalBytes } from './der.js';
-
-const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
-
-/** A DNS name as RFC 5280 §4.2.1.6 / RFC 1034 preferred syntax allows it (no trailing dot, no "_"). */
-export function isDnsName(name: string, allowWildcard: boolean): boolean {
-  if (name.length === 0 || name.length > 253) return false;
-  const labels = name.split('.');
-  for (const [i, label] of labels.entries()) {
-    if (i === 0 && allowWildcard && label === '*') continue;
-    if (!LABEL.test(label)) return false;
-  }
-  if (labels[0] === '*') {
-    // "*.example.com" at least: a wildcard over a single label (a TLD) covers a whole registry.
-    if (labels.length < 3) return false;
-  }
-  // An IPv4 literal is not a DNS name (RFC 5280 §4.2.1.6: IP addresses go in iPAddress).
-  if (/^[0-9.]+$/.test(name)) return false;
-  return true;
-}
+import type { Certificate, GeneralName, NameConstraintsExt, Problem } from '../cert.js';
+import { equalBytes } from '../der.js';
+import { isDnsName } from '../san.js';
 
 /** The problem with one SAN entry of the leaf, if any. */
 export function sanEntryProblem(n: GeneralName): Problem | undefined {
@@ -115,7 +97,7 @@ export function cnLooksLikeName(cn: string): boolean {
  * character for character. pkictl never matches a host against the CN, but other verifiers may, and
  * an ambiguous spelling is how a name slips past constraints that check the SANs.
  */
-export function cnProblem(leaf: CertModel): Problem | undefined {
+export function cnProblem(leaf: Certificate): Problem | undefined {
   for (const cn of leaf.commonNames.filter(cnLooksLikeName)) {
     const bad = (why: string): Problem => ({ code: 'BAD_CN', message: `subject CN ${JSON.stringify(cn)}: ${why}` });
     if (/^0x[0-9a-f]+$/i.test(cn)) return bad('an IP address in hexadecimal notation');
@@ -215,7 +197,7 @@ function within(name: GeneralName, c: GeneralName, partial: boolean): boolean {
 }
 
 /** Names of `cert` that constraints apply to: SANs, the subject DN, subject emails, and host-like CNs. */
-export function constrainedNames(cert: CertModel): GeneralName[] {
+export function constrainedNames(cert: Certificate): GeneralName[] {
   const names: GeneralName[] = [...(cert.san ?? [])];
   if (!cert.subjectEmpty) names.push({ type: 'dn', rdns: cert.subjectRdns });
   for (const e of cert.subjectEmails) names.push({ type: 'email', value: e, ascii: /^[\x00-\x7f]*$/.test(e) });

@@ -1,11 +1,12 @@
 // The RFC 5280 §6 checks, one small named rule each, so a failure says which rule refused the chain.
 // Certificate rules look at one certificate in its role on the path; chain rules look at the whole path.
-import type { x509 } from '../x509.js';
-import { KNOWN_EXTENSIONS, OID, type CertModel, type Problem } from './cert-model.js';
+import { KNOWN_EXTENSIONS, type Certificate, type Problem } from '../cert.js';
+import type { Crl } from '../crl.js';
+import { equalBytes } from '../der.js';
+import { OID } from '../oid.js';
 import { revocationProblem } from './crl.js';
-import { equalBytes } from './der.js';
 import { checkNameConstraints, cnProblem, constrainedNames, dnsMatches, emailMatches, NC_BUDGET, parseIp, sanEntryProblem } from './names.js';
-import { keyProblem, signatureAlgorithmProblem } from './signature.js';
+import { keyProblem, signatureAlgorithmProblem, type Signatures } from './signature.js';
 
 export type Role = 'leaf' | 'intermediate' | 'anchor';
 export type Purpose = 'server' | 'client' | 'any';
@@ -16,7 +17,7 @@ export interface RuleOptions {
   hostname?: string;
   ip?: string;
   email?: string;
-  crls?: x509.X509Crl[];
+  crls?: Crl[];
   maxDepth?: number;
   expectCn?: string;
 }
@@ -26,10 +27,10 @@ export interface RuleFailure extends Problem {
   depth?: number;
 }
 
-type CertRule = (m: CertModel, role: Role, o: RuleOptions) => Problem | undefined;
-type ChainRule = (path: CertModel[], o: RuleOptions) => RuleFailure | undefined;
+type CertRule = (m: Certificate, role: Role, o: RuleOptions) => Problem | undefined;
+type ChainRule = (path: Certificate[], o: RuleOptions, signatures: Signatures) => RuleFailure | undefined;
 
-function ext(m: CertModel, oid: string) {
+function ext(m: Certificate, oid: string) {
   for (const e of m.extensions) if (e.oid === oid) return e;
   return undefined;
 }
@@ -249,10 +250,10 @@ const nameConstraints: ChainRule = (path) => {
   return undefined;
 };
 
-const notRevoked: ChainRule = (path, o) => {
+const notRevoked: ChainRule = (path, o, signatures) => {
   if (!o.crls?.length) return undefined;
   for (let j = 0; j < path.length - 1; j++) {
-    const p = revocationProblem(path[j]!, path[j + 1]!, o.crls, o.at);
+    const p = revocationProblem(path[j]!, path[j + 1]!, o.crls, o.at, signatures);
     if (p) return { ...p, depth: j };
   }
   return undefined;
@@ -295,22 +296,23 @@ export const CHAIN_RULES: Array<[string, ChainRule]> = [
 
 const certRules = CERT_RULES.map(([, rule]) => rule);
 const chainRules = CHAIN_RULES.map(([, rule]) => rule);
-const certRuleCache = new WeakMap<CertModel, Map<string, Problem[]>>();
+/** The certificate rules' findings per CA and role/purpose/time: CAs recur on every path of a run. */
+export type CertRuleCache = WeakMap<Certificate, Map<string, Problem[]>>;
 
 /** Every failure of `path` (leaf first, anchor last), each with the rule's code and the depth. */
-export function checkPath(path: CertModel[], o: RuleOptions): RuleFailure[] {
+export function checkPath(path: Certificate[], o: RuleOptions, cache: CertRuleCache, signatures: Signatures): RuleFailure[] {
   const failures: RuleFailure[] = [];
   path.forEach((m, depth) => {
     const role: Role = depth === 0 ? 'leaf' : depth === path.length - 1 ? 'anchor' : 'intermediate';
-    // CAs recur on every path (cached per model); a leaf is usually checked once, so it is not cached:
-    // a WeakMap entry per leaf costs the garbage collector more than the rules cost to run again.
+    // A leaf is usually checked once, so it is not cached: a WeakMap entry per leaf costs the garbage
+    // collector more than the rules cost to run again.
     let perCert: Map<string, Problem[]> | undefined;
     let key = '';
     let found: Problem[] | undefined;
     if (role !== 'leaf') {
       key = `${role}|${o.purpose}|${o.at.getTime()}`;
-      perCert = certRuleCache.get(m);
-      if (!perCert) certRuleCache.set(m, (perCert = new Map()));
+      perCert = cache.get(m);
+      if (!perCert) cache.set(m, (perCert = new Map()));
       found = perCert.get(key);
     }
     if (!found) {
@@ -324,7 +326,7 @@ export function checkPath(path: CertModel[], o: RuleOptions): RuleFailure[] {
     for (const p of found) failures.push({ ...p, depth });
   });
   for (let i = 0; i < chainRules.length; i++) {
-    const f = chainRules[i]!(path, o);
+    const f = chainRules[i]!(path, o, signatures);
     if (f) failures.push(f);
   }
   return failures;

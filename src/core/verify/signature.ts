@@ -1,10 +1,13 @@
-// Signature and key algorithms the validator accepts. Verification uses node:crypto's one-shot
-// verify() (chosen for simplicity, not benchmarked against WebCrypto): it is synchronous, takes the
-// SPKI as parsed once per certificate, and accepts DER ECDSA signatures and RSA-PSS salt lengths as
-// they are, where WebCrypto needs an async importKey per key plus a DER→raw signature conversion.
-import { constants, verify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
-import { publicKeyOf, type CertModel, type Problem } from './cert-model.js';
-import { children, oid, smallInt, type Tlv } from './der.js';
+// Signature and key algorithms the validator accepts, and the signature checks themselves, through the
+// run's crypto provider (the same parameter issuance signs with: PKICTL_CRYPTO_PROVIDER, later PKCS#11).
+// With Node's own provider the checks call node:crypto's one-shot verify() directly: synchronous, the
+// SPKI parsed once per certificate, DER ECDSA signatures and RSA-PSS salt lengths taken as they are,
+// and runnable on libuv's thread pool (verify of 1,000 files leans on that). Any other provider gets
+// WebCrypto calls (importKey per check, ECDSA signatures converted to r || s): the same answers, slower.
+import { constants, verify, webcrypto, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
+import type { Certificate, Problem, Signed } from '../cert.js';
+import { children, content, expect, oid, parseDer, smallInt } from '../der.js';
+import type { CryptoProvider } from '../x509.js';
 
 const HASH: Record<string, string> = {
   '2.16.840.1.101.3.4.2.1': 'sha256',
@@ -38,7 +41,7 @@ const WEAK: Record<string, string> = {
 };
 
 /** Is the algorithm that signed `m` acceptable? (Checked for every certificate whose signature we verify.) */
-export function signatureAlgorithmProblem(m: CertModel): Problem | undefined {
+export function signatureAlgorithmProblem(m: Certificate): Problem | undefined {
   if (WEAK[m.sigAlgOid]) return { code: 'WEAK_SIGNATURE', message: `signed with ${WEAK[m.sigAlgOid]}, a broken digest` };
   if (!SIG_ALGS[m.sigAlgOid]) return { code: 'UNSUPPORTED_SIGNATURE', message: `unsupported signature algorithm ${m.sigAlgOid}` };
   try {
@@ -49,9 +52,9 @@ export function signatureAlgorithmProblem(m: CertModel): Problem | undefined {
   return undefined;
 }
 
-function pssParams(m: CertModel): { hash: string; saltLength: number } | undefined {
+function pssParams(m: Pick<Signed, 'sigAlgOid' | 'sigAlgParams'>): { hash: string; saltLength: number } | undefined {
   if (m.sigAlgOid !== '1.2.840.113549.1.1.10') return undefined;
-  const p = m.sigAlgParams as Tlv | undefined;
+  const p = m.sigAlgParams;
   if (!p || p.tag !== 0x30) throw new Error('missing');
   let hash = 'sha1';
   let mgfHash = 'sha1';
@@ -84,11 +87,11 @@ const CURVES: Record<string, string> = {
  * P-256/384/521 curve, Ed25519/Ed448 (CA/B Forum BR §6.1.5 and §7.1.3.1; explicit curve parameters are
  * refused because they let a certificate define its own, possibly weak, curve).
  */
-export function keyProblem(m: CertModel): Problem | undefined {
+export function keyProblem(m: Certificate): Problem | undefined {
   switch (m.keyAlgOid) {
     case '1.2.840.113549.1.1.1':
     case '1.2.840.113549.1.1.10': {
-      const key = publicKeyOf(m);
+      const key = m.publicKey;
       if (key instanceof Error) return { code: 'BAD_KEY', message: `public key does not parse: ${key.message}` };
       const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
       if (bits < 2048) return { code: 'WEAK_KEY', message: `RSA key of ${bits} bits (minimum 2048)` };
@@ -99,14 +102,13 @@ export function keyProblem(m: CertModel): Problem | undefined {
       if (m.keyParams?.tag !== 0x06) return { code: 'BAD_KEY', message: 'EC key with explicit curve parameters (only named curves are accepted)' };
       const curve = CURVES[oid(m.keyParams)];
       if (!curve) return { code: 'WEAK_KEY', message: `EC key on an unsupported curve ${oid(m.keyParams)}` };
-      if (canonicalP256OnCurve(m.spki)) return undefined;
-      const key = publicKeyOf(m);
+      const key = m.publicKey;
       if (key instanceof Error) return { code: 'BAD_KEY', message: `public key does not parse: ${key.message}` };
       return undefined;
     }
     case '1.3.101.112':
     case '1.3.101.113': {
-      const key = publicKeyOf(m);
+      const key = m.publicKey;
       if (key instanceof Error) return { code: 'BAD_KEY', message: `public key does not parse: ${key.message}` };
       return undefined;
     }
@@ -115,71 +117,139 @@ export function keyProblem(m: CertModel): Problem | undefined {
   }
 }
 
-// The one SPKI encoding of an uncompressed P-256 key: SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 },
-// BIT STRING (0 unused bits) 0x04 || X || Y }.
-const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200' + '04', 'hex');
-const P256_P = 2n ** 256n - 2n ** 224n + 2n ** 192n + 2n ** 96n - 1n;
-const P256_B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
-
 /**
- * A fast yes for the common leaf key (pkictl issues P-256): exactly the canonical encoding and a point
- * on the curve (y² = x³ − 3x + b mod p, coordinates below p), which is what OpenSSL checks when it
- * parses the key. Only ever answers "valid"; anything else goes to createPublicKey as before, so the
- * verdicts do not change, and leaves (whose key nothing else uses) skip a KeyObject each.
+ * Signature checks of one validation run, each (child, issuer) pair answered once: path building asks
+ * the same question many times, and a CA signs every leaf of a run. Belongs to a Verifier.
  */
-function canonicalP256OnCurve(spki: Uint8Array): boolean {
-  if (spki.length !== P256_SPKI_PREFIX.length + 64 || !P256_SPKI_PREFIX.equals(spki.subarray(0, P256_SPKI_PREFIX.length))) return false;
-  const xy = Buffer.from(spki.buffer, spki.byteOffset + P256_SPKI_PREFIX.length, 64).toString('hex');
-  const x = BigInt(`0x${xy.slice(0, 64)}`);
-  const y = BigInt(`0x${xy.slice(64)}`);
-  if (x >= P256_P || y >= P256_P) return false;
-  return (y * y - (x * x * x - 3n * x + P256_B)) % P256_P === 0n;
+export class Signatures {
+  /** undefined: Node's own provider, called through node:crypto directly (see the top of this file) */
+  readonly #provider?: CryptoProvider;
+  readonly #known = new Map<string, boolean | Promise<boolean>>();
+  /** CRL signatures checked ahead of the (synchronous) rules, by CRL and issuer */
+  readonly #crls = new WeakMap<Signed, WeakMap<Certificate, boolean>>();
+
+  constructor(crypto?: CryptoProvider) {
+    this.#provider = crypto && crypto !== (webcrypto as unknown as CryptoProvider) ? crypto : undefined;
+  }
+
+  /** Does `issuer`'s key sign `signed`? Not remembered. A boolean with Node's provider, a promise with another. */
+  verify(signed: Signed, issuer: Certificate): boolean | Promise<boolean> {
+    return this.#provider ? checkWithProvider(this.#provider, signed, issuer) : checkSignature(signed, issuer);
+  }
+
+  /** Did `issuer`'s key sign `child`? Remembered. */
+  signedBy(child: Certificate, issuer: Certificate): boolean | Promise<boolean> {
+    const key = `${child.sha256}:${issuer.sha256}`;
+    const known = this.#known.get(key);
+    if (known !== undefined) return known;
+    const result = this.verify(child, issuer);
+    this.#known.set(key, result);
+    if (typeof result !== 'boolean') void result.then((ok) => this.#known.set(key, ok));
+    return result;
+  }
+
+  /** Checks `crl` against each of `issuers` now, so that crlSignedBy can answer synchronously in the rules. */
+  async prepareCrl(crl: Signed, issuers: Certificate[]): Promise<void> {
+    let byIssuer = this.#crls.get(crl);
+    if (!byIssuer) this.#crls.set(crl, (byIssuer = new WeakMap()));
+    for (const issuer of issuers) if (!byIssuer.has(issuer)) byIssuer.set(issuer, await this.verify(crl, issuer));
+  }
+
+  /** Does `issuer`'s key sign `crl`? From prepareCrl; with Node's provider computed here when not prepared. */
+  crlSignedBy(crl: Signed, issuer: Certificate): boolean {
+    const known = this.#crls.get(crl)?.get(issuer);
+    if (known !== undefined) return known;
+    return this.#provider ? false : checkSignature(crl, issuer);
+  }
+
+  /**
+   * signedBy computed on libuv's thread pool (node:crypto verify with a callback: the same OpenSSL call
+   * with the same arguments, so the same answer) and remembered, so a caller holding many leaves checks
+   * their signatures on another core while it parses the next ones. Never rejects: a check that cannot
+   * run is `false`, as in signedBy. Another provider is asynchronous already: signedBy as is.
+   */
+  signedByInBackground(child: Certificate, issuer: Certificate): Promise<boolean> {
+    if (this.#provider) return Promise.resolve(this.signedBy(child, issuer));
+    const key = `${child.sha256}:${issuer.sha256}`;
+    const known = this.#known.get(key);
+    if (known !== undefined) return Promise.resolve(known);
+    const remember = (ok: boolean) => (this.#known.set(key, ok), ok);
+    const args = verifyArgs(child, issuer);
+    if (!args) return Promise.resolve(remember(false));
+    return new Promise<boolean>((resolve) => {
+      try {
+        verify(args[0], args[1], args[2], args[3], (error, ok) => resolve(remember(!error && ok)));
+      } catch {
+        resolve(remember(false));
+      }
+    });
+  }
 }
 
-const sigCache = new Map<string, boolean>();
-const SIG_CACHE_LIMIT = 50_000;
+const WEBCRYPTO_HASH: Record<string, string> = { sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' };
+const NAMED_CURVE: Record<string, { name: string; size: number }> = {
+  prime256v1: { name: 'P-256', size: 32 },
+  secp384r1: { name: 'P-384', size: 48 },
+  secp521r1: { name: 'P-521', size: 66 },
+};
 
-function remember(cacheKey: string, ok: boolean): boolean {
-  if (sigCache.size > SIG_CACHE_LIMIT) sigCache.clear();
-  sigCache.set(cacheKey, ok);
-  return ok;
-}
-
-/** Did `issuer`'s key sign `child`? Cached per pair: path building asks the same question many times. */
-export function signedBy(child: CertModel, issuer: CertModel): boolean {
-  const cacheKey = `${child.id}:${issuer.id}`;
-  const hit = sigCache.get(cacheKey);
-  if (hit !== undefined) return hit;
-  return remember(cacheKey, checkSignature(child.tbs, child, issuer));
-}
-
-/**
- * signedBy computed on libuv's thread pool (node:crypto verify with a callback: the same OpenSSL call
- * with the same arguments, so the same answer), stored in signedBy's cache. Lets a caller holding many
- * leaves check their signatures on another core while it parses the next ones; signedBy then answers
- * from the cache. Never rejects: a check that cannot run is `false`, as in signedBy.
- */
-export function signedByInBackground(child: CertModel, issuer: CertModel): Promise<boolean> {
-  const cacheKey = `${child.id}:${issuer.id}`;
-  const hit = sigCache.get(cacheKey);
-  if (hit !== undefined) return Promise.resolve(hit);
-  const args = verifyArgs(child.tbs, child, issuer);
-  if (!args) return Promise.resolve(remember(cacheKey, false));
-  return new Promise<boolean>((resolve) => {
-    try {
-      verify(args[0], args[1], args[2], args[3], (error, ok) => resolve(remember(cacheKey, !error && ok)));
-    } catch {
-      resolve(remember(cacheKey, false));
-    }
+/** ECDSA-Sig-Value (DER) as WebCrypto's r || s, each `size` bytes. */
+function ecdsaRaw(signature: Uint8Array, size: number): Uint8Array {
+  const out = new Uint8Array(2 * size);
+  const parts = children(expect(parseDer(signature), 0x30, 'ECDSA-Sig-Value'));
+  if (parts.length !== 2) throw new Error('ECDSA-Sig-Value must hold r and s');
+  parts.forEach((t, i) => {
+    let v = content(expect(t, 0x02, 'INTEGER'));
+    while (v.length > 1 && v[0] === 0) v = v.subarray(1);
+    if (v.length > size) throw new Error('ECDSA integer too long');
+    out.set(v, (i + 1) * size - v.length);
   });
+  return out;
+}
+
+/** The check of verifyArgs/checkSignature, through a WebCrypto provider. Never rejects. */
+async function checkWithProvider(crypto: CryptoProvider, signed: Signed, issuer: Certificate): Promise<boolean> {
+  const scheme = SIG_ALGS[signed.sigAlgOid];
+  const key = issuer.publicKey;
+  if (!scheme || key instanceof Error) return false;
+  try {
+    const keyType = key.asymmetricKeyType;
+    let keyAlg: Algorithm & Record<string, unknown>;
+    let sigAlg: Algorithm & Record<string, unknown>;
+    let signature = signed.signature;
+    if (scheme.kind === 'rsa') {
+      if (keyType !== 'rsa') return false;
+      keyAlg = sigAlg = { name: 'RSASSA-PKCS1-v1_5', hash: WEBCRYPTO_HASH[scheme.hash!] };
+    } else if (scheme.kind === 'pss') {
+      if (keyType !== 'rsa' && keyType !== 'rsa-pss') return false;
+      const p = pssParams(signed)!;
+      keyAlg = { name: 'RSA-PSS', hash: WEBCRYPTO_HASH[p.hash] };
+      sigAlg = { name: 'RSA-PSS', saltLength: p.saltLength };
+    } else if (scheme.kind === 'ecdsa') {
+      const curve = NAMED_CURVE[key.asymmetricKeyDetails?.namedCurve ?? ''];
+      if (keyType !== 'ec' || !curve) return false;
+      keyAlg = { name: 'ECDSA', namedCurve: curve.name };
+      sigAlg = { name: 'ECDSA', hash: WEBCRYPTO_HASH[scheme.hash!] };
+      signature = ecdsaRaw(signature, curve.size);
+    } else {
+      const want = signed.sigAlgOid === '1.3.101.112' ? 'ed25519' : 'ed448';
+      if (keyType !== want) return false;
+      keyAlg = sigAlg = { name: want === 'ed25519' ? 'Ed25519' : 'Ed448' };
+    }
+    const publicKey = await crypto.subtle.importKey('spki', new Uint8Array(issuer.spki), keyAlg, false, ['verify']);
+    return await crypto.subtle.verify(sigAlg, publicKey, new Uint8Array(signature), new Uint8Array(signed.tbs));
+  } catch {
+    return false;
+  }
 }
 
 type VerifyArgs = [algorithm: string | null, data: Uint8Array, key: KeyObject | VerifyKeyObjectInput, signature: Uint8Array];
 
-/** The node:crypto verify() arguments for a signature over `data` described by `signed` under `issuer`'s key; undefined when it cannot verify. */
-function verifyArgs(data: Uint8Array, signed: { sigAlgOid: string; sigAlgParams?: Tlv; signature: Uint8Array }, issuer: CertModel): VerifyArgs | undefined {
+/** The node:crypto verify() arguments for `signed` under `issuer`'s key; undefined when it cannot verify. */
+function verifyArgs(signed: Signed, issuer: Certificate): VerifyArgs | undefined {
+  const data = signed.tbs;
   const scheme = SIG_ALGS[signed.sigAlgOid];
-  const key = publicKeyOf(issuer);
+  const key = issuer.publicKey;
   if (!scheme || key instanceof Error) return undefined;
   try {
     const keyType = key.asymmetricKeyType;
@@ -189,7 +259,7 @@ function verifyArgs(data: Uint8Array, signed: { sigAlgOid: string; sigAlgParams?
     }
     if (scheme.kind === 'pss') {
       if (keyType !== 'rsa' && keyType !== 'rsa-pss') return undefined;
-      const p = pssParams(signed as CertModel)!;
+      const p = pssParams(signed)!;
       return [p.hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: p.saltLength }, signed.signature];
     }
     if (scheme.kind === 'ecdsa') {
@@ -204,9 +274,9 @@ function verifyArgs(data: Uint8Array, signed: { sigAlgOid: string; sigAlgParams?
   }
 }
 
-/** Verifies a signature over `data` described by `signed` (a certificate or CRL) with `issuer`'s key. */
-export function checkSignature(data: Uint8Array, signed: { sigAlgOid: string; sigAlgParams?: Tlv; signature: Uint8Array }, issuer: CertModel): boolean {
-  const args = verifyArgs(data, signed, issuer);
+/** Verifies the signature of `signed` (a certificate or a CRL) with `issuer`'s key. */
+function checkSignature(signed: Signed, issuer: Certificate): boolean {
+  const args = verifyArgs(signed, issuer);
   if (!args) return false;
   try {
     return verify(...args);

@@ -1,6 +1,7 @@
-// A strict, minimal DER reader. The validator reads certificates at the byte level because it must see
-// what a lenient parser hides: duplicate extensions, a tbs/outer signatureAlgorithm mismatch, an IP SAN
-// of the wrong length, a NULL where a SEQUENCE belongs (RFC 5280 §4.1, X.690 DER rules).
+// The one DER reader (X.690 DER rules, strict): certificates, CRLs and keys are read with it by every
+// command. Strict because the validator must see what a lenient parser hides (a length not minimally
+// encoded, a NULL where a SEQUENCE belongs), and so every command accepts and refuses the same bytes.
+// Proven against x509-limbo (npm run conformance:fast).
 
 export class DerError extends Error {}
 
@@ -97,5 +98,61 @@ export function smallInt(t: Tlv): number {
   return v;
 }
 
+/** UTCTime or GeneralizedTime (RFC 5280 §4.1.2.5): UTCTime YY >= 50 is 19YY; fractional seconds dropped. */
+export function time(t: Tlv | undefined): Date {
+  if (!t) throw new DerError('missing time');
+  const s = latin1(content(t));
+  let m: RegExpMatchArray | null;
+  let year: number;
+  if (t.tag === 0x17 && (m = s.match(/^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/))) {
+    year = Number(m[1]) >= 50 ? 1900 + Number(m[1]) : 2000 + Number(m[1]);
+  } else if (t.tag === 0x18 && (m = s.match(/^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.\d+)?Z$/))) {
+    year = Number(m[1]);
+  } else {
+    throw new DerError('bad time');
+  }
+  return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
+}
+
+export const isTime = (t: Tlv | undefined) => t?.tag === 0x17 || t?.tag === 0x18;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+
+/**
+ * Text of a DirectoryString / IA5String value. Invalid UTF-8 throws (the validator refuses it); with
+ * `lenient` it reads as latin1 instead, as @peculiar/x509 shows such names (for display only).
+ */
+export function stringValue(t: Tlv, lenient = false): string {
+  const b = content(t);
+  switch (t.tag) {
+    case 0x0c:
+      try {
+        return utf8.decode(b);
+      } catch (error) {
+        if (lenient) return latin1(b);
+        throw new DerError(`UTF8String: ${(error as Error).message}`);
+      }
+    case 0x1e: { // BMPString: UTF-16BE
+      let s = '';
+      for (let i = 0; i + 1 < b.length; i += 2) s += String.fromCharCode((b[i]! << 8) | b[i + 1]!);
+      return s;
+    }
+    case 0x1c: { // UniversalString: UTF-32BE
+      let s = '';
+      for (let i = 0; i + 3 < b.length; i += 4) s += String.fromCodePoint(((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0);
+      return s;
+    }
+    default: // PrintableString, IA5String, TeletexString, VisibleString, NumericString
+      return latin1(b);
+  }
+}
+
+/** Byte equality without copying. */
 export const equalBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
 export const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+/** A serial number as pkictl shows it (openssl's and @peculiar/x509's form): lowercase hex, a sign-padding 00 dropped. */
+export function serialText(serial: Uint8Array): string {
+  return hex(serial.length > 1 && serial[0] === 0 && serial[1]! > 0x7f ? serial.subarray(1) : serial);
+}
