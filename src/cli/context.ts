@@ -58,19 +58,16 @@ function runHook(command: string, env: Record<string, string>): Promise<HookResu
   });
 }
 
-/** The parts of the context that need no crypto provider: the store, the hook launcher, the notes. */
-export function processContext(notify: (message: string) => void): Omit<OpContext, 'crypto'> {
+/** The context every command runs with: this process's crypto provider, clock, store options and hook launcher. */
+export async function makeContext(notify: (message: string) => void): Promise<OpContext> {
   const command = commandWords();
   const cwd = process.cwd();
   const timeout = lockTimeoutMs();
   return {
+    crypto: await cryptoProvider(),
     now: new Date(),
     notify,
     openStore: (dir, options) => new CertStore(dir, { actor: options?.actor ?? defaultActor(), command, cwd, onLockWait: notify, lockTimeoutMs: timeout }),
     runHook,
   };
-}
-
-export async function makeContext(notify: (message: string) => void): Promise<OpContext> {
-  return { crypto: await cryptoProvider(), ...processContext(notify) };
 }

@@ -32,7 +32,7 @@ describe('pkictl inspect', () => {
 
   it('--field values match what openssl reads from the same file', async () => {
     const values: Record<string, string> = {};
-    // The x509-free fields (the CI path) each through --field; the rest through --json below.
+    // The fields scripts read most (the CI path) each through --field; the rest through --json below.
     for (const field of ['cn', 'serial', 'not-after', 'fingerprint']) {
       const r = await runCli(['inspect', '--field', field, server]);
       expect(r.code, r.stderr).toBe(0);
@@ -123,7 +123,7 @@ describe('pkictl inspect', () => {
       ['missing.pem', /missing\.pem: no such file/],
       ['.', /is a directory/],
     ])('%s', async (name, message) => {
-      // The x509-free path (--field cn) and the full parser share the input checks (unit-tested in
+      // inspect --field cn and the full summary share the input checks (unit-tested in
       // test/core/inspect.test.ts); both are run here for the cases that reach the DER parsers.
       const file = join(bad, name);
       expectInputError(await runCli(['inspect', '--field', 'cn', file]), message);

@@ -13,7 +13,7 @@ import { x509 } from '../../src/core/x509.js';
 import { Signatures } from '../../src/core/verify/signature.js';
 import { verifyFiles, type VerifyFilesRequest } from '../../src/ops/verify-files.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { make, NOW, tamper, T0, type Issued } from './verify-pki.js';
+import { make, NOW, tamper, T0, type Issued } from '../core/verify-pki.js';
 
 const pem = (c: x509.X509Certificate) => c.toString('pem') + '\n';
 const der = (c: x509.X509Certificate) => new Uint8Array(c.rawData);
