@@ -49,7 +49,7 @@ function lockTimeoutMs(): number | undefined {
 }
 
 /** rotate --exec: `sh -c command` with this process's environment plus `env`; its stdout goes to our stderr. */
-function runHook(command: string, env: Record<string, string>): Promise<HookResult> {
+export function runHook(command: string, env: Record<string, string>): Promise<HookResult> {
   return new Promise((resolve) => {
     // stdout stays the plan/result (--json) alone.
     const child = spawn('sh', ['-c', command], { env: { ...process.env, ...env }, stdio: ['ignore', 2, 2] });

@@ -12,7 +12,7 @@ import { certificateBytes } from '../../src/core/pem.js';
 import { x509 } from '../../src/core/x509.js';
 
 const LIMBO = new URL('../../../shared/limbo/limbo.json.gz', import.meta.url);
-const x509Text = (der: Uint8Array) => new x509.Name(der).toString();
+const x509Text = (der: Uint8Array) => new x509.Name(new Uint8Array(der)).toString();
 const ownText = (der: Uint8Array) => nameText(parseDer(der));
 
 const atv = (oid: string, value: Uint8Array) => sequence(objectIdentifier(oid), value);

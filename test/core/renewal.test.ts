@@ -95,7 +95,8 @@ describe('needsRenewal with a duration', () => {
 
 describe('needsRenewal with a fraction of the lifetime', () => {
   it('defaults to one third of the lifetime left (30 days of 90)', () => {
-    expect(DEFAULT_RENEW_BEFORE.fraction).toBeCloseTo(1 / 3, 12);
+    expect(DEFAULT_RENEW_BEFORE).toMatchObject({ kind: 'fraction', text: '33%' });
+    expect(DEFAULT_RENEW_BEFORE.kind === 'fraction' && DEFAULT_RENEW_BEFORE.fraction).toBeCloseTo(1 / 3, 12);
     expect(needsRenewal(cert, DEFAULT_RENEW_BEFORE, at(30 * DAY + 1)).due).toBe(false);
     expect(needsRenewal(cert, DEFAULT_RENEW_BEFORE, at(30 * DAY)).due).toBe(true);
   });

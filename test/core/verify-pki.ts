@@ -85,7 +85,7 @@ export function dnsConstraints(kind: 'permitted' | 'excluded', names: string[]):
 /** The same certificate with one byte of its signature flipped. */
 export function tamper(cert: x509.X509Certificate): x509.X509Certificate {
   const der = new Uint8Array(cert.rawData).slice();
-  der[der.length - 5] ^= 0x01;
+  der[der.length - 5]! ^= 0x01;
   return new x509.X509Certificate(der);
 }
 

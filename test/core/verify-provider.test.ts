@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { x509 } from '../../src/core/x509.js';
 import { verifyFiles } from '../../src/ops/verify-files.js';
+import { testContext } from '../helpers/context.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { Signatures } from '../../src/core/verify/signature.js';
 import { crypto, make, model, NOW, T0, T1, tamper, verifyChain, type Issued } from './verify-pki.js';
@@ -97,7 +98,7 @@ describe('Verifier with a WebCrypto provider other than Node\'s', () => {
     const { provider, calls } = countingProvider();
     const report = await verifyFiles(
       { files: [join(dir, 'leaf.crt')], dir, ca: [join(dir, 'ca.crt')], untrusted: [], crl: [], purpose: 'client', all: false, at: NOW },
-      { crypto: provider, now: NOW, notify: () => {} },
+      testContext({ crypto: provider, now: NOW }),
     );
     expect(report.files.map((f) => f.ok)).toEqual([true]);
     expect(calls.verify).toBe(2);

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { processContext } from '../../src/cli/context.js';
+import { runHook } from '../../src/cli/context.js';
 import { DEFAULT_RENEW_BEFORE } from '../../src/core/renewal.js';
 import { auditTree } from '../../src/ops/audit.js';
 import { verifyAudit } from '../../src/ops/audit-log.js';
@@ -46,12 +46,13 @@ describe.each(variants)('ops over the $name', ({ memory }) => {
 
   function context(now = new Date()): OpContext & { notes: string[] } {
     const notes: string[] = [];
-    const base = processContext((message) => notes.push(message));
+    const notify = (message: string) => void notes.push(message);
     const openStore = (dir: string, options?: { actor?: string }) => {
       const index = memory ? new MemoryCertIndex(tables.get(dir) ?? tables.set(dir, []).get(dir)!) : undefined;
-      return new CertStore(dir, { actor: options?.actor ?? 'ops-test', command: 'pkictl ops-test', cwd: root, onLockWait: base.notify, index });
+      return new CertStore(dir, { actor: options?.actor ?? 'ops-test', command: 'pkictl ops-test', cwd: root, onLockWait: notify, index });
     };
-    return { ...base, crypto, now, openStore, notes };
+    // The CLI's own --exec launcher: the hooks really run.
+    return { crypto, now, notify, openStore, runHook, notes };
   }
 
   /** A CA with the gateway pair and three tenants, made by the ops themselves. */

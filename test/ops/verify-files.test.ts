@@ -4,7 +4,7 @@
 // path), the thread-pool signature check answers what the synchronous one does, and the certificate
 // model refuses what is not a certificate and reads the times every command shows.
 import { webcrypto } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Certificate } from '../../src/core/cert.js';
@@ -12,12 +12,13 @@ import { children, DerError, parseDer, whole } from '../../src/core/der.js';
 import { x509 } from '../../src/core/x509.js';
 import { Signatures } from '../../src/core/verify/signature.js';
 import { verifyFiles, type VerifyFilesRequest } from '../../src/ops/verify-files.js';
+import { testContext } from '../helpers/context.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { make, NOW, tamper, T0, type Issued } from '../core/verify-pki.js';
 
 const pem = (c: x509.X509Certificate) => c.toString('pem') + '\n';
 const der = (c: x509.X509Certificate) => new Uint8Array(c.rawData);
-const ctx = { crypto: webcrypto as unknown as Crypto, now: NOW, notify: () => {} };
+const ctx = testContext({ now: NOW });
 
 describe('verifyFiles: a batch gives the verdicts of one call per file', () => {
   let dir: string;
