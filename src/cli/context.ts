@@ -3,7 +3,6 @@ import { hostname, userInfo } from 'node:os';
 import { inputError } from '../core/errors.js';
 import type { CryptoProvider } from '../core/x509.js';
 import type { HookResult, OpContext } from '../ops/context.js';
-import { CertStore } from '../store/cert-store.js';
 
 /**
  * WebCrypto for @peculiar/x509. Node's built-in provider is the default: same signing speed, but its
@@ -67,7 +66,11 @@ export async function makeContext(notify: (message: string) => void): Promise<Op
     crypto: await cryptoProvider(),
     now: new Date(),
     notify,
-    openStore: (dir, options) => new CertStore(dir, { actor: options?.actor ?? defaultActor(), command, cwd, onLockWait: notify, lockTimeoutMs: timeout }),
+    // Loaded on first use: verify --ca and inspect never read a tree, and start faster without the store.
+    openStore: async (dir, options) => {
+      const { CertStore } = await import('../store/cert-store.js');
+      return new CertStore(dir, { actor: options?.actor ?? defaultActor(), command, cwd, onLockWait: notify, lockTimeoutMs: timeout });
+    },
     runHook,
   };
 }

@@ -11,7 +11,7 @@ export interface AuditVerifyReport extends AuditVerifyResult {
  * seen while the directory is locked is therefore checked again a few times before it is reported.
  */
 export async function verifyAudit(dir: string, ctx: OpContext): Promise<AuditVerifyReport> {
-  const store = ctx.openStore(dir);
+  const store = await ctx.openStore(dir);
   for (let attempt = 0; ; attempt++) {
     await store.index.load();
     const result = await store.checkAuditLog();

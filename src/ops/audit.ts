@@ -110,7 +110,7 @@ function keyMatches(pem: string, cert: Certificate, passphrase: string | undefin
 }
 
 export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<AuditResult> {
-  const store = ctx.openStore(request.dir);
+  const store = await ctx.openStore(request.dir);
   const scan = await store.scanTree({ keys: true, strays: true });
   const rel = (p: string) => p.slice(scan.root.length + 1);
   const findings: AuditFinding[] = [];

@@ -21,7 +21,7 @@ export interface OpContext {
    * its actor and command line and says through notify() when it waits for the lock; a test may
    * give it another CertIndex. `actor` overrides the caller's default (--actor).
    */
-  openStore(dir: string, options?: { actor?: string }): CertStore;
+  openStore(dir: string, options?: { actor?: string }): Promise<CertStore>;
   /** Runs rotate's --exec hook (the CLI: `sh -c command`, its environment plus `env`); never rejects. */
   runHook(command: string, env: Record<string, string>): Promise<HookResult>;
 }

@@ -48,7 +48,7 @@ export interface CrlRequest {
 }
 
 export async function writeCrl(request: CrlRequest, ctx: OpContext): Promise<CrlResult> {
-  const store = ctx.openStore(request.dir, { actor: request.actor });
+  const store = await ctx.openStore(request.dir, { actor: request.actor });
   const ca = await store.loadCa(request.passphrase, ctx.crypto);
   return regenerateCrl(store, ca, request.days, ctx);
 }

@@ -12,7 +12,7 @@ export interface InitCaRequest {
 }
 
 export async function initCa(request: InitCaRequest, ctx: OpContext): Promise<IssuedPair> {
-  const store = ctx.openStore(request.dir);
+  const store = await ctx.openStore(request.dir);
   await store.assertNoCa(); // before the slow key generation
   const key = await newKey(request.key, ctx.crypto, request.passphrase);
   const cert = await issueRoot({ subject: request.subject, spki: key.spki, privateKey: key.privateKey, days: request.days, now: ctx.now }, ctx.crypto);

@@ -99,7 +99,7 @@ export function concurrencyFor(key: string): number {
 
 export async function issueClients(request: IssueClientsRequest, ctx: OpContext): Promise<IssueClientsResult> {
   validateTenants(request.tenants, request.tenantIdPattern);
-  const store = ctx.openStore(request.dir);
+  const store = await ctx.openStore(request.dir);
   const ca = await store.loadCa(request.passphrase, ctx.crypto);
   // One lock for the whole batch: the existence check and the writes it decides on cannot be
   // interleaved with another pkictl, and the lock is taken (and the index loaded) once, not per tenant.

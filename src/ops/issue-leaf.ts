@@ -37,7 +37,7 @@ export interface IssueServerRequest extends LeafProfile {
 }
 
 export async function issueServer(request: IssueServerRequest, ctx: OpContext): Promise<IssuedPair> {
-  const store = ctx.openStore(request.dir);
+  const store = await ctx.openStore(request.dir);
   const ca = await store.loadCa(request.passphrase, ctx.crypto);
   // The existence check and the write under one lock: two concurrent `issue server` without
   // --force cannot both pass the check.

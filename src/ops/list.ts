@@ -131,7 +131,7 @@ function rowFor(entry: TreeEntry, ca: Certificate | undefined, request: ListRequ
 
 /** The inventory of --dir: one row per certificate of the contract, with status at `request.at`. */
 export async function listCertificates(request: ListRequest, ctx: OpContext): Promise<ListResult> {
-  const store = ctx.openStore(request.dir);
+  const store = await ctx.openStore(request.dir);
   const warnings: string[] = [];
   const revoked = await indexRevocations(store).catch((error: unknown) => {
     warnings.push(`the issuance index was not read (${error instanceof Error ? error.message : String(error)}); revocations are not shown`);

@@ -41,7 +41,7 @@ export async function revoke(request: RevokeRequest, ctx: OpContext): Promise<Re
   for (const [i, s] of serials.entries()) {
     if (!/^[0-9a-f]{1,40}$/.test(s)) throw inputError('SERIAL_INVALID', `invalid serial '${request.serials[i]}': expected hex, as openssl x509 -serial prints it`);
   }
-  const store = ctx.openStore(request.dir, { actor: request.actor });
+  const store = await ctx.openStore(request.dir, { actor: request.actor });
   const ca = await store.loadCa(request.passphrase, ctx.crypto); // fails before anything is written
   return store.withLock(async () => {
     const targets: string[] = [];

@@ -231,7 +231,7 @@ async function rotateOne(store: CertStore, ca: CertificateAuthority, candidate: 
  */
 export async function rotate(request: RotateRequest, ctx: OpContext): Promise<RotateResult> {
   const at = request.at ?? ctx.now;
-  const store = ctx.openStore(request.dir, { actor: request.actor });
+  const store = await ctx.openStore(request.dir, { actor: request.actor });
   const result = (candidates: Candidate[]): RotateResult => ({
     dryRun: request.dryRun,
     at: at.toISOString(),

@@ -75,25 +75,25 @@ async function treeJobs(store: CertStore): Promise<Job[]> {
 /** Verifies many leaf files in one process: anchors, pool and CRLs are read and parsed once. */
 export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): Promise<VerifyReport> {
   // The tree is only opened when it is read: files checked against a --ca need no store.
-  let opened: CertStore | undefined;
-  const store = () => (opened ??= ctx.openStore(request.dir));
-  const caFiles = request.ca.length ? request.ca : [store().layout.caCert];
+  const tree = request.all || request.ca.length === 0 ? await ctx.openStore(request.dir) : undefined;
+  const caFiles = tree ? (request.ca.length ? request.ca : [tree.layout.caCert]) : request.ca;
   const roots = (await Promise.all(caFiles.map(certsOf))).flat();
   const pool = (await Promise.all(request.untrusted.map(certsOf))).flat();
   // --all checks the tree as it is served: its own CRL counts unless --crl names others.
   let crlFiles = request.crl;
-  const treeCrl = request.all && crlFiles.length === 0 ? store().readTreeFile(store().layout.crl) : undefined;
-  if (treeCrl && (treeCrl.ok || !treeCrl.missing)) {
-    const { layout } = store();
-    crlFiles = [layout.crl];
-    ctx.notify(`checking revocation against ${layout.display(layout.crl)}`);
+  if (request.all && tree && crlFiles.length === 0) {
+    const treeCrl = tree.readTreeFile(tree.layout.crl);
+    if (treeCrl.ok || !treeCrl.missing) {
+      crlFiles = [tree.layout.crl];
+      ctx.notify(`checking revocation against ${tree.layout.display(tree.layout.crl)}`);
+    }
   }
   const crls: Crl[] = (await Promise.all(crlFiles.map(async (p) => readCrls(await readUserFile(p), p)))).flat();
   const wantChain = request.chain !== false;
   const verifier = new Verifier(roots, pool, ctx.crypto);
   const at = request.at ?? ctx.now;
   const jobs: Job[] = request.all
-    ? await treeJobs(store())
+    ? await treeJobs(tree!)
     : request.files.map((file) => ({ file, display: file, purpose: request.purpose, hostname: request.hostname, ip: request.ip, email: request.email, expectCn: request.expectCn }));
 
   // A pipeline: each leaf's signature is checked on libuv's thread pool (the other core) while the next

@@ -9,7 +9,7 @@ export function testContext(overrides: Partial<OpContext> = {}): OpContext {
     crypto: webcrypto as unknown as Crypto,
     now: new Date(),
     notify: () => {},
-    openStore: (dir, options) => new CertStore(dir, { actor: options?.actor ?? 'pkictl-test', command: 'pkictl test', cwd: process.cwd() }),
+    openStore: async (dir, options) => new CertStore(dir, { actor: options?.actor ?? 'pkictl-test', command: 'pkictl test', cwd: process.cwd() }),
     runHook,
     ...overrides,
   };

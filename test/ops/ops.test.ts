@@ -47,7 +47,7 @@ describe.each(variants)('ops over the $name', ({ memory }) => {
   function context(now = new Date()): OpContext & { notes: string[] } {
     const notes: string[] = [];
     const notify = (message: string) => void notes.push(message);
-    const openStore = (dir: string, options?: { actor?: string }) => {
+    const openStore = async (dir: string, options?: { actor?: string }) => {
       const index = memory ? new MemoryCertIndex(tables.get(dir) ?? tables.set(dir, []).get(dir)!) : undefined;
       return new CertStore(dir, { actor: options?.actor ?? 'ops-test', command: 'pkictl ops-test', cwd: root, onLockWait: notify, index });
     };
@@ -81,7 +81,7 @@ describe.each(variants)('ops over the $name', ({ memory }) => {
     return entries;
   }
 
-  const indexRevoked = async (dir: string) => (await context().openStore(dir).index.revocations()) ?? new Map();
+  const indexRevoked = async (dir: string) => (await (await context().openStore(dir)).index.revocations()) ?? new Map();
 
   it('list: one row per certificate of the tree, with the issued serials, and expiry judged at --at', async () => {
     const t = await tree('list');
@@ -131,7 +131,7 @@ describe.each(variants)('ops over the $name', ({ memory }) => {
       dir: t.dir, tenants: [], all: true, renewBefore: DEFAULT_RENEW_BEFORE, dryRun: true, reuseKey: false, includeServer: false,
       clientProfile: { subject: { O: 'Ops Test' }, days: 30 }, serverDays: 30,
     };
-    const entriesBefore = context().openStore(t.dir).index;
+    const entriesBefore = (await context().openStore(t.dir)).index;
     await entriesBefore.load();
     const countBefore = entriesBefore.entries().length;
 
@@ -139,7 +139,7 @@ describe.each(variants)('ops over the $name', ({ memory }) => {
     expect(dry.plan.map((p) => [p.tenantId, p.serial, p.action])).toEqual([[gone, t.serialOf[gone], 'skip'], [a, t.serialOf[a], 'rotate'], [b, t.serialOf[b], 'rotate']]);
     expect(dry.plan[0]!.why).toMatch(/^revoked \(cessationOfOperation\)/);
     expect(dry.rotated).toEqual([]);
-    const afterDry = context().openStore(t.dir).index;
+    const afterDry = (await context().openStore(t.dir)).index;
     await afterDry.load();
     expect(afterDry.entries().length).toBe(countBefore);
 
@@ -155,7 +155,7 @@ describe.each(variants)('ops over the $name', ({ memory }) => {
     }
     expect((await readFile(hooks, 'utf8')).trim().split('\n').sort()).toEqual([a, b].map((id) => `${id} ${t.serialOf[id]} ${fresh[id]}`).sort());
 
-    const index = context().openStore(t.dir).index;
+    const index = (await context().openStore(t.dir)).index;
     await index.load();
     for (const id of [a, b]) {
       expect(index.entriesFor('client', id).map((e) => [e.serial, e.status, e.supersededBy])).toEqual([[t.serialOf[id], 'superseded', fresh[id]], [fresh[id], 'valid', undefined]]);
