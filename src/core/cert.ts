@@ -9,7 +9,7 @@ import * as nodeCrypto from 'node:crypto';
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { bool, children, content, DerError, equalBytes, expect, oid, parseDer, readTlv, serialText, smallInt, stringValue, time, whole, type Tlv } from './der.js';
 import { attributes, nameText } from './name.js';
-import { OID } from './oid.js';
+import { EC_CURVES, OID } from './oid.js';
 
 /** Extensions the validator processes or may safely ignore; any other critical extension is rejected. */
 export const KNOWN_EXTENSIONS = new Set<string>([
@@ -168,6 +168,22 @@ const sha256Hex: (der: Uint8Array) => string =
 const EMPTY = new Uint8Array(0);
 type Decoded = { ok: true; value: unknown } | { ok: false; error: string };
 
+/**
+ * createPublicKey of a SubjectPublicKeyInfo. A canonical uncompressed point on a named curve goes in as a
+ * JWK: OpenSSL 3's SPKI decoder costs ~0.30 ms a key, the JWK import ~0.16 ms (P-256, measured), with the
+ * same checks (the point must lie on the curve, coordinates below p); verify reads one key per leaf.
+ */
+function publicKeyOf(spki: Uint8Array, curveOid: string | undefined): KeyObject {
+  const curve = curveOid === undefined ? undefined : EC_CURVES[curveOid];
+  const prefix = curve && Buffer.from(curve.spkiPrefix, 'hex');
+  if (curve && prefix && spki.length === prefix.length + 2 * curve.size && prefix.equals(spki.subarray(0, prefix.length))) {
+    const point = Buffer.from(spki.buffer, spki.byteOffset + prefix.length, 2 * curve.size);
+    const coordinate = (i: number) => point.subarray(i * curve.size, (i + 1) * curve.size).toString('base64url');
+    return createPublicKey({ key: { kty: 'EC', crv: curve.name, x: coordinate(0), y: coordinate(1) }, format: 'jwk' });
+  }
+  return createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+}
+
 export class Certificate implements Signed {
   /** The certificate's own bytes (whatever followed it in the input is not part of it). */
   readonly der: Uint8Array;
@@ -291,7 +307,7 @@ export class Certificate implements Signed {
   get publicKey(): KeyObject | Error {
     if (!this.#key) {
       try {
-        this.#key = createPublicKey({ key: Buffer.from(this.spki), format: 'der', type: 'spki' });
+        this.#key = publicKeyOf(this.spki, this.keyParams?.tag === 0x06 ? oid(this.keyParams) : undefined);
       } catch (error) {
         this.#key = error as Error;
       }

@@ -7,6 +7,7 @@
 import { constants, verify, webcrypto, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
 import type { Certificate, Problem, Signed } from '../cert.js';
 import { children, content, expect, oid, parseDer, smallInt } from '../der.js';
+import { EC_CURVES } from '../oid.js';
 import type { CryptoProvider } from '../x509.js';
 
 const HASH: Record<string, string> = {
@@ -76,12 +77,6 @@ function pssParams(m: Pick<Signed, 'sigAlgOid' | 'sigAlgParams'>): { hash: strin
   return { hash, saltLength };
 }
 
-const CURVES: Record<string, string> = {
-  '1.2.840.10045.3.1.7': 'P-256',
-  '1.3.132.0.34': 'P-384',
-  '1.3.132.0.35': 'P-521',
-};
-
 /**
  * Keys we accept in any certificate of a path: RSA ≥ 2048 bits in whole bytes, ECDSA on a named
  * P-256/384/521 curve, Ed25519/Ed448 (CA/B Forum BR §6.1.5 and §7.1.3.1; explicit curve parameters are
@@ -100,7 +95,7 @@ export function keyProblem(m: Certificate): Problem | undefined {
     }
     case '1.2.840.10045.2.1': {
       if (m.keyParams?.tag !== 0x06) return { code: 'BAD_KEY', message: 'EC key with explicit curve parameters (only named curves are accepted)' };
-      const curve = CURVES[oid(m.keyParams)];
+      const curve = EC_CURVES[oid(m.keyParams)];
       if (!curve) return { code: 'WEAK_KEY', message: `EC key on an unsupported curve ${oid(m.keyParams)}` };
       const key = m.publicKey;
       if (key instanceof Error) return { code: 'BAD_KEY', message: `public key does not parse: ${key.message}` };
