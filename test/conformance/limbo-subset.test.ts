@@ -1,18 +1,7 @@
 // Regression guard in the default test run: every non-BetterTLS x509-limbo case (~290, in-process through
 // the same shim as `npm run conformance:fast`). The full suite stays in `npm run conformance`.
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-
-// The suite's checkout: PKICTL_LIMBO_DIR, else ../shared/limbo next to the repository.
-const LIMBO_DIR = resolve(process.env.PKICTL_LIMBO_DIR ?? fileURLToPath(new URL('../../../shared/limbo', import.meta.url)));
-const LIMBO = join(LIMBO_DIR, 'limbo.json.gz');
-// Skipped without the suite locally; CI sets PKICTL_REQUIRE_PEERS=1, so a missing suite fails there instead.
-if (process.env.PKICTL_REQUIRE_PEERS === '1' && !existsSync(LIMBO)) {
-  throw new Error(`x509-limbo is required (PKICTL_REQUIRE_PEERS=1) but ${LIMBO} does not exist: set PKICTL_LIMBO_DIR to the suite's directory`);
-}
+import { limboPresent, readLimbo } from '../helpers/limbo.js';
 
 /** The documented false rejects: one side of each contradicting pair (see test/conformance/README.md). */
 const EXPECTED_FALSE_REJECTS = [
@@ -30,10 +19,10 @@ interface Tc {
   validation_time: string | null; expected_peer_name?: { kind: string; value: string } | null; max_chain_depth?: number | null;
 }
 
-describe.skipIf(!existsSync(LIMBO))('x509-limbo, non-BetterTLS cases (in-process)', () => {
+describe.skipIf(!limboPresent)('x509-limbo, non-BetterTLS cases (in-process)', () => {
   it('no false accepts beyond the known ones; false rejects only the documented ones', { timeout: 120_000 }, async () => {
     const { verify } = await import('./limbo-shim.mjs' as string);
-    const suite = JSON.parse(gunzipSync(readFileSync(LIMBO)).toString('utf8')) as { testcases: Tc[] };
+    const suite = readLimbo<Tc>();
     const falseAccepts: string[] = [];
     const falseRejects: string[] = [];
     let ran = 0;

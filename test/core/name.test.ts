@@ -1,8 +1,6 @@
 // The RFC 4514 formatter (core/name.ts) against @peculiar/x509's Name.toString(), the text pkictl
 // showed before the certificate model: every Name of the x509-limbo suite, and hand-made Names that
 // need escaping, UTF-8, BMP/Universal strings, multi-valued RDNs and #hex values.
-import { existsSync, readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Certificate } from '../../src/core/cert.js';
 import { parseDer } from '../../src/core/der.js';
@@ -10,8 +8,8 @@ import { objectIdentifier, sequence, set, tlv } from '../../src/core/der-write.j
 import { nameText } from '../../src/core/name.js';
 import { certificateBytes } from '../../src/core/pem.js';
 import { x509 } from '../../src/core/x509.js';
+import { limboPresent, readLimbo } from '../helpers/limbo.js';
 
-const LIMBO = new URL('../../../shared/limbo/limbo.json.gz', import.meta.url);
 const x509Text = (der: Uint8Array) => new x509.Name(new Uint8Array(der)).toString();
 const ownText = (der: Uint8Array) => nameText(parseDer(der));
 
@@ -39,10 +37,9 @@ describe('nameText equals @peculiar/x509 Name.toString()', () => {
   }
 });
 
-const requirePeers = process.env.PKICTL_REQUIRE_PEERS === '1';
-describe.skipIf(!existsSync(LIMBO) && !requirePeers)('nameText on every certificate of x509-limbo', () => {
+describe.skipIf(!limboPresent)('nameText on every certificate of x509-limbo', () => {
   it('the subject and issuer Name of every certificate: the same text as @peculiar/x509', { timeout: 120_000 }, () => {
-    const suite = JSON.parse(gunzipSync(readFileSync(LIMBO)).toString('utf8')) as { testcases: { peer_certificate: string; trusted_certs: string[]; untrusted_intermediates: string[] }[] };
+    const suite = readLimbo<{ peer_certificate: string; trusted_certs: string[]; untrusted_intermediates: string[] }>();
     const names = new Map<string, Uint8Array>();
     for (const pem of new Set(suite.testcases.flatMap((t) => [t.peer_certificate, ...t.trusted_certs, ...t.untrusted_intermediates]))) {
       try {
