@@ -4,6 +4,7 @@ export type { CertFacts } from './cert.js';
 import { daysLeft, isExpired } from './renewal.js';
 // @peculiar/x509 names the extensions for `inspect` (SAN text, signature algorithm, key usage and EKU
 // names); the facts every other command needs come from the certificate model.
+import { curveByNodeName } from './oid.js';
 import { x509 } from './x509.js';
 
 /** A certificate as `pkictl inspect` shows it; the --json schema (absent values are null, never missing). */
@@ -47,12 +48,6 @@ export interface PublicKeySummary {
   curve: string | null;
 }
 
-const CURVES: Record<string, { name: string; size: number }> = {
-  prime256v1: { name: 'P-256', size: 256 },
-  secp384r1: { name: 'P-384', size: 384 },
-  secp521r1: { name: 'P-521', size: 521 },
-  secp256k1: { name: 'secp256k1', size: 256 },
-};
 
 const EKU_NAMES: Record<string, string> = Object.fromEntries(Object.entries(x509.ExtendedKeyUsage).map(([name, oid]) => [oid, name]));
 const SAN_PREFIX: Record<string, string> = { dns: 'DNS', ip: 'IP', email: 'email', url: 'URI', dn: 'DirName', guid: 'GUID', upn: 'UPN', id: 'RID' };
@@ -69,8 +64,10 @@ export function publicKeySummary(spki: Uint8Array): PublicKeySummary {
       case 'rsa-pss':
         return { type: key.asymmetricKeyType.toUpperCase(), size: details.modulusLength ?? null, curve: null };
       case 'ec': {
-        const curve = CURVES[details.namedCurve ?? ''];
-        return { type: 'EC', size: curve?.size ?? null, curve: curve?.name ?? details.namedCurve ?? null };
+        const curve = curveByNodeName(details.namedCurve);
+        // secp256k1 is shown too, though no certificate pkictl accepts uses it.
+        const bits = curve?.bits ?? (details.namedCurve === 'secp256k1' ? 256 : null);
+        return { type: 'EC', size: bits, curve: curve?.name ?? details.namedCurve ?? null };
       }
       case 'ed25519':
         return { type: 'Ed25519', size: 256, curve: null };

@@ -71,12 +71,24 @@ export const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
   [OID.title]: 'T',
 };
 
-/**
- * The named EC curves certificates may use: name (WebCrypto and JWK), coordinate size in bytes, and the
- * DER of a SubjectPublicKeyInfo up to its uncompressed point (0x04 || X || Y), as every encoder writes it.
- */
-export const EC_CURVES: Record<string, { name: 'P-256' | 'P-384' | 'P-521'; size: number; spkiPrefix: string }> = {
-  '1.2.840.10045.3.1.7': { name: 'P-256', size: 32, spkiPrefix: '3059301306072a8648ce3d020106082a8648ce3d03010703420004' },
-  '1.3.132.0.34': { name: 'P-384', size: 48, spkiPrefix: '3076301006072a8648ce3d020106052b8104002203620004' },
-  '1.3.132.0.35': { name: 'P-521', size: 66, spkiPrefix: '30819b301006072a8648ce3d020106052b810400230381860004' },
+export interface EcCurve {
+  /** WebCrypto and JWK name */
+  name: 'P-256' | 'P-384' | 'P-521';
+  /** node:crypto's (OpenSSL's) name, as in KeyObject.asymmetricKeyDetails.namedCurve */
+  nodeName: string;
+  bits: number;
+  /** coordinate size in bytes */
+  size: number;
+  /** DER of a SubjectPublicKeyInfo up to its uncompressed point (0x04 || X || Y), as every encoder writes it */
+  spkiPrefix: string;
+}
+
+/** The named EC curves certificates may use, by OID. */
+export const EC_CURVES: Readonly<Record<string, EcCurve>> = {
+  '1.2.840.10045.3.1.7': { name: 'P-256', nodeName: 'prime256v1', bits: 256, size: 32, spkiPrefix: '3059301306072a8648ce3d020106082a8648ce3d03010703420004' },
+  '1.3.132.0.34': { name: 'P-384', nodeName: 'secp384r1', bits: 384, size: 48, spkiPrefix: '3076301006072a8648ce3d020106052b8104002203620004' },
+  '1.3.132.0.35': { name: 'P-521', nodeName: 'secp521r1', bits: 521, size: 66, spkiPrefix: '30819b301006072a8648ce3d020106052b810400230381860004' },
 };
+
+/** The curve of a node:crypto EC key (asymmetricKeyDetails.namedCurve), if it is one of EC_CURVES. */
+export const curveByNodeName = (nodeName: string | undefined): EcCurve | undefined => Object.values(EC_CURVES).find((c) => c.nodeName === nodeName);

@@ -100,31 +100,31 @@ function rowFor(entry: TreeEntry, ca: Certificate | undefined, request: ListRequ
     const file = entry.certPath.split('/').pop();
     return { ...base, ...empty, status: 'invalid', problems: [`${file} ${entry.cert.missing ? 'missing' : entry.cert.reason}`] };
   }
-  let peek: Certificate;
+  let cert: Certificate;
   try {
     // A file may hold a chain; the first certificate is the one the contract path names.
-    peek = readCertificates(entry.cert.bytes, base.path)[0]!;
+    cert = readCertificates(entry.cert.bytes, base.path)[0]!;
   } catch (error) {
     const message = error instanceof PkiError ? error.message.replace(`${base.path}: `, '') : String(error);
     return { ...base, ...empty, status: 'invalid', problems: [message] };
   }
   const problems: string[] = [];
-  if (entry.kind === 'client' && peek.commonName !== entry.tenant) problems.push(`CN ${JSON.stringify(peek.commonName ?? null)} is not the directory name`);
+  if (entry.kind === 'client' && cert.commonName !== entry.tenant) problems.push(`CN ${JSON.stringify(cert.commonName ?? null)} is not the directory name`);
   // Name and key id only: a signature check per certificate would double the time of a 10,000-tenant
   // list; `pkictl audit` and `pkictl verify --all` verify signatures.
   if (entry.kind !== 'ca' && ca) {
-    if (!equalBytes(peek.issuerDer, ca.subjectDer)) problems.push('not issued by ca.crt (issuer name differs)');
-    else if (peek.aki?.keyId && ca.ski && !equalBytes(peek.aki.keyId, ca.ski)) problems.push('not issued by ca.crt (authority key id differs)');
+    if (!equalBytes(cert.issuerDer, ca.subjectDer)) problems.push('not issued by ca.crt (issuer name differs)');
+    else if (cert.aki?.keyId && ca.ski && !equalBytes(cert.aki.keyId, ca.ski)) problems.push('not issued by ca.crt (authority key id differs)');
   }
-  if (request.at < peek.notBefore) problems.push(`not valid before ${peek.notBefore.toISOString()}`);
+  if (request.at < cert.notBefore) problems.push(`not valid before ${cert.notBefore.toISOString()}`);
   return {
     ...base,
-    commonName: peek.commonName ?? null,
-    serial: peek.serialHex,
-    notBefore: peek.notBefore.toISOString(),
-    notAfter: peek.notAfter.toISOString(),
-    daysLeft: daysLeft(peek.notAfter, request.at),
-    status: problems.length > 0 ? 'invalid' : expiryStatus(peek, request.threshold, request.at),
+    commonName: cert.commonName ?? null,
+    serial: cert.serialHex,
+    notBefore: cert.notBefore.toISOString(),
+    notAfter: cert.notAfter.toISOString(),
+    daysLeft: daysLeft(cert.notAfter, request.at),
+    status: problems.length > 0 ? 'invalid' : expiryStatus(cert, request.threshold, request.at),
     problems,
   };
 }

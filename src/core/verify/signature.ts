@@ -7,7 +7,7 @@
 import { constants, verify, webcrypto, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
 import type { Certificate, Problem, Signed } from '../cert.js';
 import { children, content, expect, oid, parseDer, smallInt } from '../der.js';
-import { EC_CURVES } from '../oid.js';
+import { curveByNodeName, EC_CURVES } from '../oid.js';
 import type { CryptoProvider } from '../x509.js';
 
 const HASH: Record<string, string> = {
@@ -182,11 +182,6 @@ export class Signatures {
 }
 
 const WEBCRYPTO_HASH: Record<string, string> = { sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' };
-const NAMED_CURVE: Record<string, { name: string; size: number }> = {
-  prime256v1: { name: 'P-256', size: 32 },
-  secp384r1: { name: 'P-384', size: 48 },
-  secp521r1: { name: 'P-521', size: 66 },
-};
 
 /** ECDSA-Sig-Value (DER) as WebCrypto's r || s, each `size` bytes. */
 function ecdsaRaw(signature: Uint8Array, size: number): Uint8Array {
@@ -221,7 +216,7 @@ async function checkWithProvider(crypto: CryptoProvider, signed: Signed, issuer:
       keyAlg = { name: 'RSA-PSS', hash: WEBCRYPTO_HASH[p.hash] };
       sigAlg = { name: 'RSA-PSS', saltLength: p.saltLength };
     } else if (scheme.kind === 'ecdsa') {
-      const curve = NAMED_CURVE[key.asymmetricKeyDetails?.namedCurve ?? ''];
+      const curve = curveByNodeName(key.asymmetricKeyDetails?.namedCurve);
       if (keyType !== 'ec' || !curve) return false;
       keyAlg = { name: 'ECDSA', namedCurve: curve.name };
       sigAlg = { name: 'ECDSA', hash: WEBCRYPTO_HASH[scheme.hash!] };
