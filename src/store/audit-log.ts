@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { open, readFile, stat, truncate } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { appendDurably } from './group-commit.js';
 
 /**
@@ -69,34 +70,41 @@ export function chainLines(head: AuditHead | undefined, events: AuditEvent[], co
   return { texts, head: current };
 }
 
-/** Appends whole lines with one write(2) on an O_APPEND descriptor, then fsync. */
+/** Appends whole lines, all or nothing (appendDurably), then fsync. */
 export async function appendLines(path: string, texts: string[]): Promise<void> {
   if (texts.length > 0) await appendDurably(path, texts.map((t) => `${t}\n`).join(''));
 }
 
 /**
  * A crash (power loss) during an append can leave a last line without its newline. Under the lock,
- * before anything is appended, that torn tail is cut off: the file is back at its last whole line.
+ * before anything is appended, that torn tail is cut off: the file is back at its last whole line,
+ * however long the torn line is (one revocation of thousands of certificates writes megabytes).
  * Returns the number of bytes removed.
  */
 export async function cutTornTail(path: string): Promise<number> {
-  let size: number;
+  let handle: FileHandle;
   try {
-    size = (await stat(path)).size;
+    handle = await open(path, constants.O_RDWR | constants.O_NOFOLLOW);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw error;
   }
-  if (size === 0) return 0;
-  const handle = await open(path, 'r');
   try {
-    const chunk = Math.min(size, 1 << 20);
-    const buffer = Buffer.alloc(chunk);
-    await handle.read(buffer, 0, chunk, size - chunk);
-    if (buffer[chunk - 1] === 0x0a) return 0;
-    const lastNewline = buffer.lastIndexOf(0x0a);
-    const keep = lastNewline < 0 ? (chunk === size ? 0 : size - chunk) : size - chunk + lastNewline + 1;
-    await truncate(path, keep);
+    const { size } = await handle.stat();
+    const last = Buffer.alloc(1);
+    if (size === 0 || ((await handle.read(last, 0, 1, size - 1)).bytesRead === 1 && last[0] === 0x0a)) return 0;
+    // Search backwards, a chunk at a time, for the newline that ends the last whole line.
+    const chunk = Buffer.alloc(Math.min(size, 1 << 20));
+    let keep = 0;
+    for (let end = size; end > 0 && keep === 0; ) {
+      const start = Math.max(0, end - chunk.length);
+      const { bytesRead } = await handle.read(chunk, 0, end - start, start);
+      const newline = chunk.subarray(0, bytesRead).lastIndexOf(0x0a);
+      if (newline >= 0) keep = start + newline + 1;
+      end = start;
+    }
+    await handle.truncate(keep);
+    await handle.sync();
     return size - keep;
   } finally {
     await handle.close();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { failure } from '../core/errors.js';
 import type { RevocationReason } from '../core/revocation.js';
 import { cutTornTail, type AuditHead } from './audit-log.js';
-import { appendDurably } from './group-commit.js';
+import { appendDurably, truncateTo } from './group-commit.js';
 
 /**
  * The issuance index: every certificate pkictl issued in this directory, with its status.
@@ -47,8 +47,25 @@ export interface StatusChange {
   reason?: RevocationReason;
 }
 
+/**
+ * A certificate about to be installed: recorded before its files appear, settled (added, or
+ * abandoned) once they are in place or have failed. One left pending by a killed run is settled by
+ * the next run from what its contract path holds (recovery.ts), so the index never lists a
+ * certificate that was not deployed, nor misses one that was.
+ */
+export interface PendingIssue {
+  entry: IndexEntry;
+  /** The audit action it will be recorded with: issue, reissue, rotate, init. */
+  action: string;
+  detail?: Record<string, string | number>;
+}
+
 /** One atomic change: entries added, statuses changed, the audit lines describing it. */
 export interface IndexTransaction {
+  /** Certificates about to be installed (no audit line yet). */
+  intend?: PendingIssue[];
+  /** Serials of pending issues that were never installed. */
+  abandon?: string[];
   add?: IndexEntry[];
   set?: StatusChange[];
   /** The audit lines of this change (full text); the new audit head is the last one. */
@@ -77,6 +94,8 @@ export interface CertIndex {
   revocations(): Promise<Map<string, Revocation> | undefined>;
   entries(): IndexEntry[];
   get(serial: string): IndexEntry | undefined;
+  /** Issues recorded as about to be installed and not settled yet (see PendingIssue). */
+  pending(): PendingIssue[];
   /** Every certificate of one tenant (kind 'client') or of the server or CA (tenantId undefined). */
   entriesFor(kind: IndexKind, tenantId?: string): IndexEntry[];
   auditHead(): AuditHead | undefined;
@@ -91,21 +110,27 @@ export interface CertIndex {
    * they are either all there or all absent.
    */
   persist(txns: IndexTransaction[]): Promise<void>;
+  /** Undoes the last persist() (its audit lines could not be written): as if it never happened. */
+  unpersist(): Promise<void>;
 }
 
 interface State {
   entries: Map<string, IndexEntry>;
+  pending: Map<string, PendingIssue>;
   byOwner: Map<string, string[]>;
   auditHead?: AuditHead;
   lastAudit: string[];
   crlNumber: number;
 }
 
-const emptyState = (): State => ({ entries: new Map(), byOwner: new Map(), lastAudit: [], crlNumber: 0 });
+const emptyState = (): State => ({ entries: new Map(), pending: new Map(), byOwner: new Map(), lastAudit: [], crlNumber: 0 });
 const ownerKey = (kind: IndexKind, tenantId?: string) => `${kind}:${tenantId ?? ''}`;
 
 function apply(state: State, txn: IndexTransaction): void {
+  for (const issue of txn.intend ?? []) state.pending.set(issue.entry.serial, issue);
+  for (const serial of txn.abandon ?? []) state.pending.delete(serial);
   for (const entry of txn.add ?? []) {
+    state.pending.delete(entry.serial);
     if (!state.entries.has(entry.serial)) {
       const key = ownerKey(entry.kind, entry.tenantId);
       state.byOwner.set(key, [...(state.byOwner.get(key) ?? []), entry.serial]);
@@ -129,18 +154,46 @@ function apply(state: State, txn: IndexTransaction): void {
   if (txn.crlNumber !== undefined) state.crlNumber = Math.max(state.crlNumber, txn.crlNumber);
 }
 
-/** Transactions committed together, as one: what a group-commit line holds. */
+/** Transactions committed together, as one: what a group-commit line holds (empty lists left out). */
 function merge(txns: IndexTransaction[]): IndexTransaction {
   if (txns.length === 1) return txns[0]!;
   const heads = txns.flatMap((t) => (t.auditHead ? [t.auditHead] : []));
   const crlNumbers = txns.flatMap((t) => (t.crlNumber !== undefined ? [t.crlNumber] : []));
+  const list = <K extends 'intend' | 'abandon' | 'add' | 'set'>(key: K) => {
+    const all = txns.flatMap((t) => (t[key] ?? []) as NonNullable<IndexTransaction[K]>[number][]);
+    return all.length > 0 ? { [key]: all } : {};
+  };
   return {
-    add: txns.flatMap((t) => t.add ?? []),
-    set: txns.flatMap((t) => t.set ?? []),
+    ...list('intend'),
+    ...list('abandon'),
+    ...list('add'),
+    ...list('set'),
     audit: txns.flatMap((t) => t.audit),
     ...(heads.length > 0 && { auditHead: heads.at(-1) }),
     ...(crlNumbers.length > 0 && { crlNumber: Math.max(...crlNumbers) }),
   };
+}
+
+const corrupt = (path: string, line: number, why: string) =>
+  failure('INDEX_CORRUPT', `${path}: line ${line} ${why}`, 'restore the index from a backup; pkictl audit-log verify shows whether the audit log is intact');
+
+/** One line of index.jsonl: a JSON object whose lists are lists (a `{}` line is an empty change). */
+function parseLine(line: string, path: string, n: number): IndexTransaction {
+  let txn: unknown;
+  try {
+    txn = JSON.parse(line);
+  } catch {
+    throw corrupt(path, n, 'is not valid JSON');
+  }
+  if (typeof txn !== 'object' || txn === null || Array.isArray(txn)) throw corrupt(path, n, 'is not a JSON object');
+  const t = txn as Record<string, unknown>;
+  for (const list of ['intend', 'abandon', 'add', 'set', 'audit'] as const) {
+    if (t[list] !== undefined && !Array.isArray(t[list])) throw corrupt(path, n, `has '${list}' that is not a list`);
+  }
+  for (const entry of [...((t.add as unknown[]) ?? []), ...((t.set as unknown[]) ?? [])]) {
+    if (typeof entry !== 'object' || entry === null || typeof (entry as IndexEntry).serial !== 'string') throw corrupt(path, n, 'has an entry without a serial');
+  }
+  return { audit: [], ...t } as IndexTransaction;
 }
 
 /**
@@ -173,13 +226,7 @@ export class FileCertIndex implements CertIndex {
     for (let i = 0; i < lines.length - 1; i++) {
       const line = lines[i]!;
       if (line.trim() === '') continue;
-      let txn: IndexTransaction;
-      try {
-        txn = JSON.parse(line) as IndexTransaction;
-      } catch {
-        throw failure('INDEX_CORRUPT', `${this.path}: line ${i + 1} is not valid JSON`, 'restore the index from a backup; pkictl audit-log verify shows whether the audit log is intact');
-      }
-      apply(state, txn);
+      apply(state, parseLine(line, this.path, i + 1));
     }
     this.state = state;
     return this;
@@ -233,6 +280,10 @@ export class FileCertIndex implements CertIndex {
     return this.state.entries.get(serial.toLowerCase());
   }
 
+  pending(): PendingIssue[] {
+    return [...this.state.pending.values()];
+  }
+
   entriesFor(kind: IndexKind, tenantId?: string): IndexEntry[] {
     return (this.state.byOwner.get(ownerKey(kind, tenantId)) ?? []).map((serial) => this.state.entries.get(serial)!);
   }
@@ -253,8 +304,17 @@ export class FileCertIndex implements CertIndex {
     apply(this.state, txn);
   }
 
-  /** One line for the group: one write(2) + fsync, the atomic step. */
-  persist(txns: IndexTransaction[]): Promise<void> {
-    return appendDurably(this.path, JSON.stringify({ time: new Date().toISOString(), ...merge(txns) }) + '\n');
+  /** The length of index.jsonl before the last persist(), for unpersist(). */
+  private lengthBefore: number | undefined;
+
+  /** One line for the group, all or nothing (appendDurably): the atomic step. */
+  async persist(txns: IndexTransaction[]): Promise<void> {
+    this.lengthBefore = await appendDurably(this.path, JSON.stringify({ time: new Date().toISOString(), ...merge(txns) }) + '\n');
+  }
+
+  async unpersist(): Promise<void> {
+    if (this.lengthBefore === undefined) return;
+    await truncateTo(this.path, this.lengthBefore);
+    this.lengthBefore = undefined;
   }
 }

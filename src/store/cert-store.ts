@@ -7,7 +7,7 @@ import type { CryptoProvider } from '../core/x509.js';
 import { CERT_MODE, ensureDir, exists, KEY_DIR_MODE, KEY_MODE, writeFilesAtomically } from './atomic-write.js';
 import { verifyAuditLog, type AuditEvent, type AuditVerifyResult } from './audit-log.js';
 import { assertNoCa, loadCa } from './ca-files.js';
-import { FileCertIndex, type CertIndex, type IndexEntry, type RevocationReason } from './cert-index.js';
+import { FileCertIndex, type CertIndex, type IndexEntry, type PendingIssue, type RevocationReason } from './cert-index.js';
 import { readFile, unreadable, type FileRead } from './files.js';
 import { eventFor, Journal } from './journal.js';
 import { Layout } from './layout.js';
@@ -89,7 +89,7 @@ export class CertStore {
     this.layout = new Layout(root, options.cwd);
     this.index = options.index ?? new FileCertIndex(this.layout.root);
     this.journal = new Journal(this.layout, this.index, { actor: options.actor, command: options.command });
-    this.lock = new ReentrantLock(this.layout.root, { timeoutMs: options.lockTimeoutMs, onWait: options.onLockWait, command: options.command }, () => recover(this.layout, this.index));
+    this.lock = new ReentrantLock(this.layout.root, { timeoutMs: options.lockTimeoutMs, onWait: options.onLockWait, command: options.command }, () => recover(this.layout, this.index, () => this.settlePending()));
   }
 
   /**
@@ -115,13 +115,79 @@ export class CertStore {
       await this.assertNoCa();
       const paths = { cert: this.layout.caCert, key: this.layout.caKey };
       const entry = this.journal.entryFor('ca', facts ?? (factsOf(pair.certPem, paths.cert)), paths.cert);
-      await this.journal.commit({ add: [entry] }, [eventFor('init', entry)]);
-      await writeFilesAtomically([
-        { path: paths.key, data: pair.keyPem, mode: KEY_MODE },
-        { path: paths.cert, data: pair.certPem, mode: CERT_MODE },
-      ]);
+      await this.install({ entry, action: 'init' }, () =>
+        writeFilesAtomically([
+          { path: paths.key, data: pair.keyPem, mode: KEY_MODE },
+          { path: paths.cert, data: pair.certPem, mode: CERT_MODE },
+        ]),
+      );
       return paths;
     });
+  }
+
+  /**
+   * Records a certificate around the writing of its files: as pending first (durable), then the
+   * files, then as issued, superseding the holder's other valid certificates, with its audit line;
+   * or, when the files could not be put in place, as abandoned with a failed audit line. So the index
+   * and the audit log describe what the contract paths hold: a kill in between leaves it pending,
+   * and the next run settles it from the tree (settlePending).
+   */
+  private async install(issue: PendingIssue, write: () => Promise<void>): Promise<void> {
+    await this.journal.commit({ intend: [issue] }, []);
+    try {
+      await write();
+    } catch (error) {
+      // The switch may have happened before the failure (a failed fsync after rename): ask the tree.
+      // Should recording the outcome fail too (the disk is full), the next run settles it.
+      await this.settle(issue, error instanceof Error ? error.message : String(error)).catch(() => undefined);
+      throw error;
+    }
+    await this.settle(issue);
+  }
+
+  /**
+   * Records a pending issue as issued if its contract path holds it, else as abandoned (`failed`
+   * says why the write failed; without it, the run that wrote it was interrupted).
+   */
+  private settle(issue: PendingIssue, failed?: string): Promise<void> {
+    const { entry, action } = issue;
+    if (!this.deploys(entry)) {
+      const event = eventFor(action, entry, { ...issue.detail, error: failed ?? 'interrupted before its files were in place' });
+      return this.journal.commit({ abandon: [entry.serial] }, [{ ...event, result: 'failed' }]);
+    }
+    // No await between reading the holder's entries and committing: see Journal.commit().
+    const now = new Date().toISOString();
+    const superseded = entry.kind === 'ca' ? [] : this.index.entriesFor(entry.kind, entry.tenantId).filter((e) => e.status === 'valid');
+    const detail = {
+      ...issue.detail,
+      ...(superseded.length > 0 && { supersedes: superseded.map((e) => e.serial).join(',') }),
+      ...(failed !== undefined && { note: `in place despite: ${failed}` }),
+    };
+    return this.journal.commit(
+      { add: [entry], set: superseded.map((e) => ({ serial: e.serial, status: 'superseded' as const, at: now, by: entry.serial })) },
+      [eventFor(action, entry, Object.keys(detail).length > 0 ? detail : undefined)],
+    );
+  }
+
+  /** Whether the entry's contract path holds exactly this certificate. */
+  private deploys(entry: IndexEntry): boolean {
+    const read = readFile(join(this.layout.root, entry.path));
+    if (!read.ok) return false;
+    try {
+      return factsOf(Buffer.from(read.bytes).toString('utf8'), entry.path).sha256 === entry.sha256;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Settles what a killed run left pending (run by recovery, with the lock held), each with an audit
+   * line saying it was reconciled.
+   */
+  async settlePending(): Promise<void> {
+    for (const issue of this.index.pending()) {
+      await this.settle({ ...issue, detail: { ...issue.detail, reconciled: 'by the next run after an interruption' } });
+    }
   }
 
   /** Loads the CA and proves that ca.key is the key of ca.crt before anything is signed with it. */
@@ -181,21 +247,11 @@ export class CertStore {
       if (state !== 'absent') await ensureVersioned(slot, (pem) => this.versionOf(pem, slot.certLink));
       const entry = this.journal.entryFor(kind, options.facts ?? (factsOf(pair.certPem, slot.certLink)), slot.certLink, tenantId);
       const action = options.action ?? (state === 'absent' ? 'issue' : 'reissue');
-      // No await between reading the holder's entries and committing: see Journal.commit().
-      const now = new Date().toISOString();
-      const superseded = this.index.entriesFor(kind, tenantId).filter((e) => e.status === 'valid');
-      const detail = { ...options.detail, ...(superseded.length > 0 && { supersedes: superseded.map((e) => e.serial).join(',') }) };
-      await this.journal.commit(
-        { add: [entry], set: superseded.map((e) => ({ serial: e.serial, status: 'superseded' as const, at: now, by: entry.serial })) },
-        [eventFor(action, entry, Object.keys(detail).length > 0 ? detail : undefined)],
-      );
       const version = versionName(new Date(entry.notBefore), entry.serial);
-      if (state === 'absent') {
-        await createSlot(slot, version, pair);
-      } else {
-        await installVersion(slot, version, pair);
-        await pruneVersions(slot, HISTORY_KEEP);
-      }
+      await this.install({ entry, action, ...(options.detail && { detail: options.detail }) }, () =>
+        state === 'absent' ? createSlot(slot, version, pair) : installVersion(slot, version, pair),
+      );
+      if (state !== 'absent') await pruneVersions(slot, HISTORY_KEEP);
     });
   }
 

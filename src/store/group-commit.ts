@@ -1,11 +1,41 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 
-/** Appends `text` with one write(2) on an O_APPEND descriptor, then fsync. */
-export async function appendDurably(path: string, text: string, mode = 0o644): Promise<void> {
-  const handle = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, mode);
+/**
+ * Appends `text` to a journal file (index.jsonl, audit.log) all or nothing, and returns the file's
+ * length before the append (to undo it with truncateTo). write(2) may write only part of the text
+ * (a disk that fills up mid-line): the rest is written until done or the call fails, and on failure
+ * the file is cut back to its old length, so a torn line never stays for the next append to follow.
+ * O_NOFOLLOW: a planted link is refused, not appended through.
+ */
+export async function appendDurably(path: string, text: string, mode = 0o644): Promise<number> {
+  const handle = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, mode);
   try {
-    await handle.write(text);
+    const info = await handle.stat();
+    if (!info.isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'EFTYPE' });
+    const bytes = Buffer.from(text);
+    try {
+      for (let done = 0; done < bytes.length; ) {
+        const { bytesWritten } = await handle.write(bytes, done);
+        if (bytesWritten <= 0) throw Object.assign(new Error(`${path}: write made no progress`), { code: 'EIO' });
+        done += bytesWritten;
+      }
+      await handle.sync();
+    } catch (error) {
+      await handle.truncate(info.size).then(() => handle.sync()).catch(() => undefined);
+      throw error;
+    }
+    return info.size;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Undoes an append: cuts `path` back to `size` bytes (the length appendDurably returned). */
+export async function truncateTo(path: string, size: number): Promise<void> {
+  const handle = await open(path, constants.O_WRONLY | constants.O_NOFOLLOW);
+  try {
+    await handle.truncate(size);
     await handle.sync();
   } finally {
     await handle.close();

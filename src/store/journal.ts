@@ -1,12 +1,15 @@
 import { relative } from 'node:path';
-import { failure } from '../core/errors.js';
+import { failure, PkiError } from '../core/errors.js';
 import type { CertFacts } from '../core/cert.js';
 import { appendLines, chainLines, type AuditContext, type AuditEvent } from './audit-log.js';
-import type { CertIndex, IndexEntry, IndexKind, IndexTransaction, StatusChange } from './cert-index.js';
+import type { CertIndex, IndexEntry, IndexKind, IndexTransaction, PendingIssue, StatusChange } from './cert-index.js';
+import { reasonOf } from './files.js';
 import { GroupCommit } from './group-commit.js';
 import type { Layout } from './layout.js';
 
 export interface IndexChange {
+  intend?: PendingIssue[];
+  abandon?: string[];
   add?: IndexEntry[];
   set?: StatusChange[];
   crlNumber?: number;
@@ -28,15 +31,28 @@ export class Journal {
     private readonly audit: AuditContext,
   ) {
     this.groups = new GroupCommit(async (txns) => {
-      await index.persist(txns);
-      await appendLines(layout.auditLog, txns.flatMap((t) => t.audit));
+      try {
+        await index.persist(txns);
+      } catch (error) {
+        throw notRecorded(layout.display(layout.index), error);
+      }
+      try {
+        await appendLines(layout.auditLog, txns.flatMap((t) => t.audit));
+      } catch (error) {
+        // The group is all or nothing: without its audit lines, the index line goes too. Should
+        // that fail as well, recovery appends the lines the index carries (the crash case).
+        await index.unpersist().catch(() => undefined);
+        throw notRecorded(layout.display(layout.auditLog), error);
+      }
     });
   }
 
   /** Resolves when the change and its audit lines are durable. Call with the lock held. */
   commit(change: IndexChange, events: AuditEvent[], time = new Date()): Promise<void> {
-    for (const entry of change.add ?? []) {
-      if (this.index.get(entry.serial)) {
+    const pending = new Set(this.index.pending().map((p) => p.entry.serial));
+    const added = [...(change.intend ?? []).map((p) => p.entry), ...(change.add ?? [])];
+    for (const entry of added) {
+      if (this.index.get(entry.serial) || (pending.has(entry.serial) && !change.add?.includes(entry))) {
         return Promise.reject(failure('SERIAL_DUPLICATE', `serial ${entry.serial} is already in the index; nothing was written`, 'this should never happen with random 158-bit serials: report it'));
       }
     }
@@ -62,6 +78,11 @@ export class Journal {
       path: relative(this.layout.root, path),
     };
   }
+}
+
+/** A journal append that failed: nothing of the change was recorded (the group was undone). */
+function notRecorded(path: string, error: unknown): PkiError {
+  return new PkiError('WRITE_FAILED', `${path}: ${reasonOf(error).reason}; this change was not recorded`, { kind: 'failure', cause: error, hint: 'free space or fix the file system, then run the command again' });
 }
 
 /** The audit event describing `action` on `entry`. */

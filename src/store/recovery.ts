@@ -25,12 +25,19 @@ async function removeStaleTemps(dirs: string[]): Promise<void> {
 
 /**
  * Run after taking the lock: removes what a killed run left under temp names, reloads the index
- * (cutting a torn tail) and finishes an interrupted audit append.
+ * (cutting a torn tail), finishes an interrupted audit append and settles the certificates a killed
+ * run left pending (recorded, not yet known to be installed).
  */
-export async function recover(layout: Layout, index: CertIndex): Promise<void> {
+export async function recover(layout: Layout, index: CertIndex, settlePending: () => Promise<void>): Promise<void> {
   await removeStaleTemps([layout.root, layout.clientsDir]);
   await index.refresh();
   await cutTornTail(layout.auditLog);
+  await finishAuditAppend(layout, index);
+  await settlePending();
+}
+
+/** Appends the audit lines of the last index transaction when a crash came between the two appends. */
+async function finishAuditAppend(layout: Layout, index: CertIndex): Promise<void> {
   const head = index.auditHead();
   if (!head) return;
   const last = await readLastHead(layout.auditLog);

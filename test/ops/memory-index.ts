@@ -1,5 +1,5 @@
 import type { AuditHead } from '../../src/store/audit-log.js';
-import type { CertIndex, IndexEntry, IndexKind, IndexTransaction, Revocation } from '../../src/store/cert-index.js';
+import type { CertIndex, IndexEntry, IndexKind, IndexTransaction, PendingIssue, Revocation } from '../../src/store/cert-index.js';
 
 /**
  * A second CertIndex, written apart from FileCertIndex, the way a database would hold the index:
@@ -11,6 +11,8 @@ export class MemoryCertIndex implements CertIndex {
   /** The "database": shared by every store opened on the same directory. */
   private readonly committed: IndexTransaction[];
   private view: IndexEntry[] = [];
+  private waiting = new Map<string, PendingIssue>();
+  private lastPersisted = 0;
   private head: AuditHead | undefined;
   private lastAudit: string[] = [];
   private crl = 0;
@@ -25,6 +27,7 @@ export class MemoryCertIndex implements CertIndex {
 
   async load(): Promise<this> {
     this.view = [];
+    this.waiting = new Map();
     this.head = undefined;
     this.lastAudit = [];
     this.crl = 0;
@@ -48,6 +51,10 @@ export class MemoryCertIndex implements CertIndex {
     return found && { ...found };
   }
 
+  pending(): PendingIssue[] {
+    return [...this.waiting.values()];
+  }
+
   entriesFor(kind: IndexKind, tenantId?: string): IndexEntry[] {
     return this.view.filter((e) => e.kind === kind && e.tenantId === tenantId).map((e) => ({ ...e }));
   }
@@ -65,6 +72,8 @@ export class MemoryCertIndex implements CertIndex {
   }
 
   stage(txn: IndexTransaction): void {
+    for (const issue of txn.intend ?? []) this.waiting.set(issue.entry.serial, structuredClone(issue));
+    for (const serial of [...(txn.abandon ?? []), ...(txn.add ?? []).map((e) => e.serial)]) this.waiting.delete(serial);
     for (const entry of txn.add ?? []) {
       const at = this.view.findIndex((e) => e.serial === entry.serial);
       if (at === -1) this.view.push({ ...entry });
@@ -84,5 +93,11 @@ export class MemoryCertIndex implements CertIndex {
 
   async persist(txns: IndexTransaction[]): Promise<void> {
     this.committed.push(...structuredClone(txns));
+    this.lastPersisted = txns.length;
+  }
+
+  async unpersist(): Promise<void> {
+    this.committed.splice(this.committed.length - this.lastPersisted);
+    this.lastPersisted = 0;
   }
 }

@@ -65,6 +65,8 @@ export async function serialOf(cert: string): Promise<string> {
 }
 
 export interface IndexTxn {
+  intend?: Array<{ entry: { serial: string; kind: string; tenantId?: string } }>;
+  abandon?: string[];
   add?: Array<{ serial: string; kind: string; tenantId?: string; status: string }>;
   set?: Array<{ serial: string; status: string; reason?: string }>;
 }
@@ -72,6 +74,7 @@ export interface IndexTxn {
 export interface IndexRecord {
   kind: string;
   tenantId?: string;
+  /** valid, superseded, revoked, or pending: recorded as about to be installed, not settled yet (a killed run). */
   status: string;
   /** The revocation reason, for status 'revoked'. */
   reason?: string;
@@ -83,6 +86,8 @@ export async function readIndex(dir: string): Promise<Map<string, IndexRecord>> 
   const map = new Map<string, IndexRecord>();
   for (const line of text.split('\n').filter(Boolean)) {
     const txn = JSON.parse(line) as IndexTxn;
+    for (const { entry: e } of txn.intend ?? []) map.set(e.serial, { kind: e.kind, tenantId: e.tenantId, status: 'pending' });
+    for (const serial of txn.abandon ?? []) map.delete(serial);
     for (const e of txn.add ?? []) map.set(e.serial, { kind: e.kind, tenantId: e.tenantId, status: e.status });
     for (const s of txn.set ?? []) Object.assign(map.get(s.serial)!, { status: s.status }, s.reason && { reason: s.reason });
   }

@@ -30,7 +30,7 @@ describe('GroupCommit', () => {
 
   it('fails every pending and later item once a write failed', async () => {
     const path = join(await tempDir('pkictl-group-'), 'missing-dir', 'journal');
-    const journal = new GroupCommit<string>((items) => appendDurably(path, items.join('\n')));
+    const journal = new GroupCommit<string>(async (items) => void (await appendDurably(path, items.join('\n'))));
     const results = await Promise.allSettled([journal.add('a'), journal.add('b'), journal.add('c')]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
     await expect(journal.add('d')).rejects.toThrow(/ENOENT/);

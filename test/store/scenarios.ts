@@ -3,6 +3,7 @@ import { X509Certificate, createPublicKey } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BIN } from '../helpers/run-cli.js';
+import { consistency } from './consistency.js';
 import { cli, clientPaths, readIndex } from './fixture.js';
 
 /**
@@ -102,7 +103,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Every failing item of the tree: pairs, duplicate serials, certificates not in the index, the audit chain. */
 async function treeProblems(dir: string): Promise<string[]> {
   const pairs = await checkAllPairs(dir);
-  // Recorded before written: whatever a kill interrupts, every certificate on disk is in the index.
+  // Recorded (as pending) before written: whatever a kill interrupts, every certificate on disk is in the index.
   const index = await readIndex(dir);
   const unrecorded = pairs.serials.filter((p) => !index.has(p.serial)).map((p) => `tenant ${p.tenant}: serial ${p.serial} is on disk but not in the index`);
   return [...pairs.problems, ...duplicateSerials(pairs), ...unrecorded, ...(await auditProblems(dir))];
@@ -149,7 +150,14 @@ export async function crashRotate(dir: string, kills: number, maxDelayMs: number
   if (final.code !== 0) throw new Error(`the rerun failed (exit ${final.code}): ${final.stderr}`);
   report.finalRotated = JSON.parse(final.stdout).rotation.rotated.length;
   report.afterFinal.due = (await duePlan()).filter((p) => p.action === 'rotate').map((p) => p.tenantId ?? p.kind);
-  report.afterFinal.problems = await treeProblems(dir);
+  // After a run that finished, nothing is pending and the index lists exactly what is deployed.
+  const exact = await consistency(dir);
+  report.afterFinal.problems = [
+    ...(await treeProblems(dir)),
+    ...[...(await readIndex(dir))].filter(([, e]) => e.status === 'pending').map(([serial]) => `serial ${serial} is still pending`),
+    ...exact.unrecorded.map((t) => `tenant ${t}: deployed certificate not recorded as valid`),
+    ...exact.phantoms.map((t) => `tenant ${t}: the index lists as valid a certificate that is not deployed`),
+  ];
   return report;
 }
 
