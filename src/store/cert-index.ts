@@ -177,7 +177,7 @@ function merge(txns: IndexTransaction[]): IndexTransaction {
 const corrupt = (path: string, line: number, why: string) =>
   failure('INDEX_CORRUPT', `${path}: line ${line} ${why}`, 'restore the index from a backup; pkictl audit-log verify shows whether the audit log is intact');
 
-/** One line of index.jsonl: a JSON object whose lists are lists (a `{}` line is an empty change). */
+/** One line of index.jsonl: a JSON object with its audit lines (every line pkictl writes has them) and lists that are lists. */
 function parseLine(line: string, path: string, n: number): IndexTransaction {
   let txn: unknown;
   try {
@@ -187,13 +187,14 @@ function parseLine(line: string, path: string, n: number): IndexTransaction {
   }
   if (typeof txn !== 'object' || txn === null || Array.isArray(txn)) throw corrupt(path, n, 'is not a JSON object');
   const t = txn as Record<string, unknown>;
-  for (const list of ['intend', 'abandon', 'add', 'set', 'audit'] as const) {
+  if (!Array.isArray(t.audit)) throw corrupt(path, n, 'is not an index record (no audit lines)');
+  for (const list of ['intend', 'abandon', 'add', 'set'] as const) {
     if (t[list] !== undefined && !Array.isArray(t[list])) throw corrupt(path, n, `has '${list}' that is not a list`);
   }
   for (const entry of [...((t.add as unknown[]) ?? []), ...((t.set as unknown[]) ?? [])]) {
     if (typeof entry !== 'object' || entry === null || typeof (entry as IndexEntry).serial !== 'string') throw corrupt(path, n, 'has an entry without a serial');
   }
-  return { audit: [], ...t } as IndexTransaction;
+  return t as unknown as IndexTransaction;
 }
 
 /**
@@ -259,9 +260,12 @@ export class FileCertIndex implements CertIndex {
       if (end === -1) break;
       let txn: IndexTransaction;
       try {
-        txn = JSON.parse(journal.toString('utf8', start, end)) as IndexTransaction;
+        txn = parseLine(journal.toString('utf8', start, end), this.path, 0);
       } catch {
-        throw new Error(`index.jsonl has a line that is not valid JSON (byte ${start})`);
+        // Counted only now: the line number of a byte offset costs a pass over the journal.
+        let line = 1;
+        for (let at = journal.indexOf(0x0a); at !== -1 && at < start; at = journal.indexOf(0x0a, at + 1)) line++;
+        throw corrupt(this.path, line, 'is not an index record');
       }
       for (const e of txn.add ?? []) latest.set(e.serial, e.status === 'revoked' ? { reason: e.revocationReason ?? 'unspecified', at: e.revokedAt ?? 'unknown time' } : undefined);
       for (const c of txn.set ?? []) latest.set(c.serial, c.status === 'revoked' ? { reason: c.reason ?? 'unspecified', at: c.at } : undefined);

@@ -1,4 +1,4 @@
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cutTornTail } from '../../src/store/audit-log.js';
@@ -35,5 +35,21 @@ describe('a torn last line longer than any read chunk', () => {
     expect(r.code, r.stderr).toBe(0);
     expect((await readFile(join(dir, 'index.jsonl'), 'utf8')).startsWith(before)).toBe(true);
     expect(await consistency(dir)).toMatchObject({ badIndexLines: [], unrecorded: [], phantoms: [], auditLogVerify: { code: 0 } });
+  });
+});
+
+describe('an index line that is not a record', () => {
+  it.each(['{}', 'null', '[42]', '{"audit":[],"set":[null]}'])('%s as line 2: INDEX_CORRUPT naming the line, for readers and writers, never a TypeError', async (bad) => {
+    const dir = join(await tempDir(), 'certs');
+    await initCa(dir);
+    const index = join(dir, 'index.jsonl');
+    const lines = (await readFile(index, 'utf8')).split('\n');
+    await writeFile(index, [lines[0], bad, ...lines.slice(1)].join('\n'));
+    for (const args of [['audit-log', 'verify', '--dir', dir], ['issue', 'client', '--dir', dir, ...EC, ...uuids(1)]]) {
+      const r = await cli(args);
+      expect(r.code, `${args[0]}: ${r.stderr}`).toBe(1);
+      expect(r.stderr).toMatch(/index\.jsonl: line 2 (is not|has)/);
+      expect(r.stderr).not.toMatch(/TypeError|\n\s+at /);
+    }
   });
 });
