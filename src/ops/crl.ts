@@ -1,10 +1,14 @@
+import { readCrls, type Crl } from '../core/crl.js';
 import { buildCrl, crlToPem } from '../core/crl-build.js';
+import { failure } from '../core/errors.js';
 import type { CertificateAuthority } from '../core/issue.js';
 import type { IndexEntry } from '../store/cert-index.js';
 import type { CertStore } from '../store/cert-store.js';
 import type { OpContext } from './context.js';
 
 const DAY_MS = 86_400_000;
+/** nextUpdate of a CRL rewritten without a period to keep (pkictl crl's default). */
+const DEFAULT_CRL_DAYS = 7;
 
 export interface CrlResult {
   path: string;
@@ -14,14 +18,48 @@ export interface CrlResult {
   revoked: number;
 }
 
+export interface CrlGaps {
+  /** certs/crl.pem as it is, when it exists and reads as a CRL. */
+  published?: Crl;
+  /** Serials the index has revoked that crl.pem does not list (a revoke interrupted before its CRL). */
+  unpublished: string[];
+  /** Serials crl.pem lists that the index does not have as revoked (the index lost revocations). */
+  unknown: string[];
+}
+
+/** Compares certs/crl.pem with the index's revocations (load or refresh the index first). */
+export function crlGaps(store: CertStore): CrlGaps {
+  const revoked = new Set(store.index.entries().filter((e) => e.status === 'revoked' && e.kind !== 'ca').map((e) => e.serial));
+  const read = store.readTreeFile(store.layout.crl);
+  let published: Crl | undefined;
+  try {
+    published = read.ok ? readCrls(read.bytes, 'crl.pem')[0] : undefined;
+  } catch {
+    published = undefined; // unreadable: nothing to compare; audit reports it as CRL_INVALID
+  }
+  const listed = new Set(published?.revokedBySerial().keys());
+  return {
+    ...(published && { published }),
+    unpublished: [...revoked].filter((s) => !listed.has(s)),
+    unknown: [...listed].filter((s) => !revoked.has(s)),
+  };
+}
+
 /**
- * Signs a CRL of every revoked certificate in the index and writes certs/crl.pem, with the next
- * CRL number. Call with the store's lock held (withLock) when it follows a revocation.
+ * Signs a CRL of every revoked certificate in the index and writes certs/crl.pem, with a CRL number
+ * above both the index's and the published CRL's. Refuses, writing nothing, when the published CRL
+ * lists a serial the index does not have as revoked: the index lost revocations, and a new CRL
+ * would silently un-revoke them. Call with the store's lock held when it follows a revocation.
  */
 export async function regenerateCrl(store: CertStore, ca: CertificateAuthority, days: number, ctx: OpContext): Promise<CrlResult> {
   return store.withLock(async () => {
+    const gaps = crlGaps(store);
+    if (gaps.unknown.length > 0) {
+      throw failure('CRL_WOULD_DROP', `${store.layout.display(store.layout.crl)} lists ${gaps.unknown.length} revoked serial(s) that the index does not (e.g. ${gaps.unknown[0]}): the index lost revocations; nothing was written`,
+        'restore index.jsonl from a backup (pkictl audit-log verify checks it against audit.log)');
+    }
     const revoked = store.index.entries().filter((e: IndexEntry) => e.status === 'revoked' && e.kind !== 'ca');
-    const number = store.index.crlNumber() + 1;
+    const number = Math.max(store.index.crlNumber(), gaps.published?.number ?? 0) + 1;
     const thisUpdate = ctx.now;
     const nextUpdate = new Date(ctx.now.getTime() + days * DAY_MS);
     const crl = await buildCrl(
@@ -36,6 +74,22 @@ export async function regenerateCrl(store: CertStore, ca: CertificateAuthority, 
     );
     const path = await store.saveCrl(crlToPem(crl), number, { revoked: revoked.length, nextUpdate: nextUpdate.toISOString() });
     return { path: store.layout.display(path), number, thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), revoked: revoked.length };
+  });
+}
+
+/**
+ * A revocation recorded but not published (a run killed between the two, or a full disk at the CRL
+ * write): rewrites crl.pem, with the validity period of the one it replaces, and says so. Commands
+ * that hold the CA key call it after taking the lock.
+ */
+export async function republishIfStale(store: CertStore, ca: CertificateAuthority, ctx: OpContext): Promise<CrlResult | undefined> {
+  return store.withLock(async () => {
+    const gaps = crlGaps(store);
+    if (gaps.unpublished.length === 0) return undefined;
+    const period = gaps.published?.nextUpdate ? Math.round((gaps.published.nextUpdate.getTime() - gaps.published.thisUpdate.getTime()) / DAY_MS) : 0;
+    const result = await regenerateCrl(store, ca, period >= 1 ? period : DEFAULT_CRL_DAYS, ctx);
+    ctx.notify(`${result.path} lacked ${gaps.unpublished.length} revocation(s) recorded in the index (an interrupted revoke): rewritten as CRL number ${result.number}`);
+    return result;
   });
 }
 

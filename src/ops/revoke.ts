@@ -1,6 +1,7 @@
-import { inputError } from '../core/errors.js';
+import { inputError, PkiError } from '../core/errors.js';
 import { assertTenantId } from '../core/tenant-id.js';
 import type { IndexEntry, RevocationReason } from '../store/cert-index.js';
+import { reasonOf } from '../store/files.js';
 import type { OpContext } from './context.js';
 import { regenerateCrl, type CrlResult } from './crl.js';
 
@@ -67,7 +68,12 @@ export async function revoke(request: RevokeRequest, ctx: OpContext): Promise<Re
       targets.push(...live.map((e) => e.serial));
     }
     const revoked = await store.revoke([...new Set(targets)], request.reason, ctx.now);
-    const crl = await regenerateCrl(store, ca, request.crlDays, ctx);
-    return { revoked, alreadyRevoked, crl };
+    try {
+      return { revoked, alreadyRevoked, crl: await regenerateCrl(store, ca, request.crlDays, ctx) };
+    } catch (error) {
+      if (revoked.length === 0) throw error;
+      const cause = error instanceof PkiError ? error.message : reasonOf(error).reason;
+      throw new PkiError('CRL_NOT_WRITTEN', `revocation of ${revoked.length} certificate(s) recorded, CRL not written (${cause}): run pkictl crl`, { kind: 'failure', cause: error });
+    }
   });
 }

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { appendLines, cutTornTail, GENESIS, readLastHead, type AuditLine } from './audit-log.js';
 import type { CertIndex } from './cert-index.js';
 import type { Layout } from './layout.js';
+import { exists } from './atomic-write.js';
+import { failure } from '../core/errors.js';
 
 /** The temp names of atomic-write.ts and pair-slot.ts: `.<name>.<12 hex>.tmp`. */
 const TEMP_NAME = /^\..+\.[0-9a-f]{12}\.tmp$/;
@@ -32,8 +34,28 @@ export async function recover(layout: Layout, index: CertIndex, settlePending: (
   await removeStaleTemps([layout.root, layout.clientsDir]);
   await index.refresh();
   await cutTornTail(layout.auditLog);
+  await assertIndexHoldsHistory(layout, index);
   await finishAuditAppend(layout, index);
   await settlePending();
+}
+
+/**
+ * Refuses to write on an index that lost its history: missing or emptied while the audit log or a
+ * CRL shows the CA issued or revoked before, or older than the audit log (restored from a stale
+ * copy). Carrying on would forget revocations: a new CRL without them, revoked tenants re-issued.
+ * A tree with certificates but neither index nor log nor CRL is one made before pkictl kept an
+ * index (or by openssl): its certificates are adopted as they are met.
+ */
+async function assertIndexHoldsHistory(layout: Layout, index: CertIndex): Promise<void> {
+  const logged = (await readLastHead(layout.auditLog))?.seq ?? 0;
+  const recorded = index.auditHead()?.seq ?? 0;
+  const empty = index.entries().length === 0 && index.pending().length === 0;
+  const published = await exists(layout.crl);
+  if (!(empty && (logged > 0 || published)) && logged <= recorded) return;
+  const evidence = [...(logged > 0 ? [`audit.log records ${logged} event(s)`] : []), ...(published ? ['crl.pem exists'] : [])].join(', ');
+  const what = empty ? 'is missing or empty' : `records ${recorded} audit event(s) of the log's ${logged}`;
+  throw failure('INDEX_LOST', `${layout.display(layout.index)} ${what}, but this CA has a history (${evidence}); nothing was written`,
+    'restore index.jsonl from a backup, then check it with pkictl audit-log verify');
 }
 
 /** Appends the audit lines of the last index transaction when a crash came between the two appends. */

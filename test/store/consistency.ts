@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cli, readIndex, serialOf } from './fixture.js';
+import { X509Certificate } from 'node:crypto';
+import { cli, readIndex } from './fixture.js';
 
 export interface Consistency {
   /** Lines of index.jsonl that are not JSON objects (1-based). */
@@ -35,7 +36,7 @@ export async function consistency(dir: string): Promise<Consistency> {
   const phantoms: string[] = [];
   const tenants = (await readdir(join(dir, 'clients')).catch(() => [] as string[])).filter((n) => !n.startsWith('.'));
   for (const tenant of tenants) {
-    const deployed = await serialOf(join(dir, 'clients', tenant, 'client.crt')).catch(() => undefined);
+    const deployed = await readFile(join(dir, 'clients', tenant, 'client.crt')).then((pem) => new X509Certificate(pem).serialNumber.toLowerCase(), () => undefined);
     const recorded = validByTenant.get(tenant);
     if (deployed === undefined || recorded !== deployed) (recorded === undefined ? unrecorded : phantoms).push(tenant);
   }

@@ -5,7 +5,7 @@ import { BIN } from '../helpers/run-cli.js';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-dir.js';
 import { cli, initCa, issueClients, uuids } from './fixture.js';
-import { checkAllPairs, crashRotate, parallelIssue, swapUnderReader } from './scenarios.js';
+import { checkAllPairs, crashIssue, crashRotate, parallelIssue, swapUnderReader } from './scenarios.js';
 
 // Small, fast versions of the guarantees; `npm run test:stress` runs them at full size.
 
@@ -38,6 +38,15 @@ describe('guarantees under concurrency and crashes (small)', () => {
     expect(r.rotatedBeforeFinal).toBeGreaterThan(0); // the kills hit the rotation phase, not start-up
     expect(r.problemsAfterKills).toEqual([]);
     expect(r.afterFinal).toEqual({ due: [], problems: [] });
+  });
+
+  it('issue client --from SIGKILLed at random moments: nothing on disk unrecorded; the rerun leaves no phantom, nothing pending, an intact chain', async () => {
+    const dir = join(await tempDir('pkictl-crash-issue-'), 'certs');
+    await initCa(dir);
+    const r = await crashIssue(dir, uuids(300), 3, 300);
+    expect(r.kills).toBeGreaterThan(0);
+    expect(r.problemsAfterKills).toEqual([]);
+    expect(r.afterRerun).toEqual([]);
   });
 
   // Skipped without python3 locally; CI installs it and sets PKICTL_REQUIRE_PEERS=1 (then it must run).

@@ -54,6 +54,22 @@ async function auditProblems(dir: string): Promise<string[]> {
   return r.code === 0 ? [] : [`audit-log verify (exit ${r.code}): ${r.stderr.trim()}`];
 }
 
+/**
+ * After a kill: the next command that takes the lock (here `pkictl crl`) settles what the killed run
+ * left, and then the index lists exactly what is deployed, with nothing pending.
+ */
+async function settledProblems(dir: string): Promise<string[]> {
+  const r = await cli(['crl', '--dir', dir]);
+  if (r.code !== 0) return [`pkictl crl after the kill failed (exit ${r.code}): ${r.stderr.trim()}`];
+  const exact = await consistency(dir);
+  return [
+    ...[...(await readIndex(dir))].filter(([, e]) => e.status === 'pending').map(([serial]) => `serial ${serial} is still pending`),
+    ...exact.unrecorded.map((t) => `tenant ${t}: deployed certificate not recorded as valid`),
+    ...exact.phantoms.map((t) => `tenant ${t}: the index lists as valid a certificate that is not deployed`),
+    ...(exact.auditLogVerify.code === 0 ? [] : [`audit-log verify: ${exact.auditLogVerify.out}`]),
+  ];
+}
+
 export interface ParallelIssueReport {
   tenants: number;
   clientIndexEntries: number;
@@ -136,7 +152,7 @@ export async function crashRotate(dir: string, kills: number, maxDelayMs: number
       report.killedAfterMs.push(delay);
     }
     await exit;
-    report.problemsAfterKills.push(...(await treeProblems(dir)).map((p) => `after kill ${i + 1}: ${p}`));
+    report.problemsAfterKills.push(...[...(await treeProblems(dir)), ...(await settledProblems(dir))].map((p) => `after kill ${i + 1}: ${p}`));
   }
   type Plan = Array<{ action: string; tenantId?: string; kind: string }>;
   const duePlan = async () => {
@@ -157,6 +173,63 @@ export async function crashRotate(dir: string, kills: number, maxDelayMs: number
     ...[...(await readIndex(dir))].filter(([, e]) => e.status === 'pending').map(([serial]) => `serial ${serial} is still pending`),
     ...exact.unrecorded.map((t) => `tenant ${t}: deployed certificate not recorded as valid`),
     ...exact.phantoms.map((t) => `tenant ${t}: the index lists as valid a certificate that is not deployed`),
+  ];
+  return report;
+}
+
+export interface CrashIssueReport {
+  kills: number;
+  /** Tenant directories present after the kills (before the rerun). */
+  issuedBeforeRerun: number;
+  /** After each kill: certificates on disk that the index does not hold (as valid or pending). */
+  problemsAfterKills: string[];
+  /** After the rerun with --skip-existing: pending left, phantoms, unrecorded, audit chain, pairs. */
+  afterRerun: string[];
+}
+
+/**
+ * `issue client --from` of `ids`, SIGKILLed `kills` times at a random moment after its first commit
+ * (each killed run continuing with --skip-existing), then run once to the end. After each kill
+ * every certificate on disk is recorded (as pending at least); after the final run the index lists
+ * exactly what is deployed, with nothing pending, and the audit chain holds.
+ */
+export async function crashIssue(dir: string, ids: string[], kills: number, maxDelayMs: number, random = Math.random): Promise<CrashIssueReport> {
+  const report: CrashIssueReport = { kills: 0, issuedBeforeRerun: 0, problemsAfterKills: [], afterRerun: [] };
+  const idsFile = join(dir, '..', 'ids.txt');
+  await writeFile(idsFile, ids.join('\n') + '\n');
+  const args = [BIN, 'issue', 'client', '--dir', dir, '--key', 'ec-p256', '--from', idsFile, '--skip-existing'];
+  const indexLines = async () => (await readFile(join(dir, 'index.jsonl'), 'utf8')).split('\n').length;
+  for (let i = 0; i < kills; i++) {
+    const child = spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
+    let exited = false;
+    const exit = new Promise<void>((resolve) => child.on('exit', () => { exited = true; resolve(); }));
+    const base = await indexLines();
+    while (!exited && (await indexLines()) === base) await sleep(10);
+    await Promise.race([sleep(Math.round(random() * maxDelayMs)), exit]);
+    if (!exited) {
+      child.kill('SIGKILL');
+      report.kills++;
+    }
+    await exit;
+    const index = await readIndex(dir);
+    const pairs = await checkAllPairs(dir);
+    const unrecorded = pairs.serials.filter((p) => !index.has(p.serial)).map((p) => `tenant ${p.tenant}: serial ${p.serial} is on disk but not in the index`);
+    report.problemsAfterKills.push(...[...unrecorded, ...(await settledProblems(dir))].map((p) => `after kill ${i + 1}: ${p}`));
+  }
+  report.issuedBeforeRerun = (await checkAllPairs(dir)).tenants;
+  const final = await cli(args.slice(1));
+  if (final.code !== 0) throw new Error(`the rerun failed (exit ${final.code}): ${final.stderr}`);
+  const exact = await consistency(dir);
+  const pairs = await checkAllPairs(dir);
+  const present = new Set(pairs.serials.map((p) => p.tenant));
+  report.afterRerun = [
+    ...pairs.problems,
+    ...duplicateSerials(pairs),
+    ...ids.filter((id) => !present.has(id)).map((id) => `tenant ${id} was not issued`),
+    ...[...(await readIndex(dir))].filter(([, e]) => e.status === 'pending').map(([serial]) => `serial ${serial} is still pending`),
+    ...exact.unrecorded.map((t) => `tenant ${t}: deployed certificate not recorded as valid`),
+    ...exact.phantoms.map((t) => `tenant ${t}: the index lists as valid a certificate that is not deployed`),
+    ...(exact.auditLogVerify.code === 0 ? [] : [`audit-log verify: ${exact.auditLogVerify.out}`]),
   ];
   return report;
 }
