@@ -62,12 +62,13 @@ function factsOf(certPem: string, what: string): CertFacts {
  * The certs/ directory: the only code that reads or writes it.
  *
  * Every change goes through the store, which (1) holds the directory's lock (lock.ts) for the
- * duration, (2) records the certificate in the index (cert-index.ts) and checks its serial is new,
- * (3) appends the audit line (audit-log.ts), and (4) writes the pair with one atomic switch
- * (pair-slot.ts). The order is: index (the commit point, carrying the audit lines), audit log, files
- * (journal.ts). A crash after the commit leaves a recorded certificate that never reached its path
- * (harmless: its key is gone) and at most the audit lines of that one transaction unwritten, which
- * the next command that takes the lock appends (recovery.ts).
+ * duration, (2) records the certificate in the index (cert-index.ts) as pending, its serial checked
+ * new, (3) writes the pair with one atomic switch (pair-slot.ts), and (4) records it as issued, with
+ * its audit line (audit-log.ts), or as abandoned with a failed one (install()). Each record is one
+ * journal commit: the index line (the commit point, carrying the audit lines), then the audit log
+ * (journal.ts), all or nothing. A crash leaves at most one pending record per certificate in
+ * flight, which the next command that takes the lock settles from the tree, and the audit lines of
+ * the last commit, which it appends (recovery.ts).
  *
  * Callers need no lock of their own: saveCa/saveServer/saveClient/revoke take it. A caller that
  * makes a decision from the directory's state (rotate: "which tenants need renewal") wraps the
@@ -233,10 +234,10 @@ export class CertStore {
   }
 
   /**
-   * Records and installs a leaf pair: index entry (serial checked unique) and audit line exactly
-   * once, other valid certificates of the same holder marked superseded, then the pair written
-   * through the slot's single atomic switch (a new slot appears whole). The old pair stays in the
-   * slot's versions/ (the newest HISTORY_KEEP).
+   * Records and installs a leaf pair (install()): the pair written through the slot's single atomic
+   * switch (a new slot appears whole), its index entry and audit line recorded exactly once, other
+   * valid certificates of the same holder marked superseded. The old pair stays in the slot's
+   * versions/ (the newest HISTORY_KEEP).
    */
   private async saveLeaf(kind: 'server' | 'client', slot: SlotSpec, pair: PemPair, tenantId: string | undefined, options: SaveOptions): Promise<void> {
     await this.withLock(async () => {
