@@ -12,6 +12,8 @@ import type { FileRead } from '../store/files.js';
 import type { TreeEntry } from '../store/scan.js';
 import { mapConcurrent } from './bulk.js';
 import { crlState, indexRevocations } from './list.js';
+import { crlGaps } from './crl.js';
+import type { CertStore } from '../store/cert-store.js';
 import type { OpContext } from './context.js';
 
 /*
@@ -43,6 +45,10 @@ export type FindingCode =
   | 'CRL_INVALID'
   | 'CRL_EXPIRED'
   | 'CRL_STALE'
+  | 'CRL_UNPUBLISHED'
+  | 'INDEX_MISMATCH'
+  | 'MISSING_TENANT'
+  | 'PENDING'
   | 'STRAY_FILE';
 
 export interface AuditFinding {
@@ -107,6 +113,39 @@ function keyMatches(pem: string, cert: Certificate, passphrase: string | undefin
   const key = encrypted ? createPublicKey(createPrivateKey({ key: pem, format: 'pem', passphrase })) : createPublicKey({ key: pem, format: 'pem' });
   const spki = key.export({ type: 'spki', format: 'der' });
   return Buffer.from(cert.spki).equals(spki);
+}
+
+/**
+ * Disagreements between the index and the tree (a run that failed or was killed between the two, or
+ * hands in certs/), and revocations the CRL does not publish. Call with the index loaded.
+ */
+function indexFindings(store: CertStore, parsed: Parsed[], add: (f: AuditFinding) => void): void {
+  const index = store.index;
+  const holder = (kind: string, tenant?: string) => `${kind}:${tenant ?? ''}`;
+  const deployed = new Map<string, Parsed>();
+  for (const p of parsed) {
+    if (p.entry.kind === 'ca') continue;
+    deployed.set(holder(p.entry.kind, p.entry.tenant), p);
+    if (!p.summary) continue;
+    const entry = index.get(p.summary.serial);
+    if (!entry) add({ code: 'INDEX_MISMATCH', severity: 'error', path: p.certPath, message: `serial ${p.summary.serial} is deployed but not in the issuance index (made outside pkictl, or not recorded); pkictl rotate or revoke adopts it` });
+    else if (entry.status === 'superseded') add({ code: 'INDEX_MISMATCH', severity: 'error', path: p.certPath, message: `serial ${p.summary.serial} is deployed, but the index records it as superseded by ${entry.supersededBy ?? 'another'}` });
+  }
+  for (const entry of index.entries()) {
+    if (entry.status !== 'valid' || entry.kind === 'ca') continue;
+    const p = deployed.get(holder(entry.kind, entry.tenantId));
+    if (!p) {
+      if (entry.kind === 'client') add({ code: 'MISSING_TENANT', severity: 'error', path: `clients/${entry.tenantId}`, message: `the index lists serial ${entry.serial} as this tenant's valid certificate, but its directory is gone; re-issue it (pkictl issue client --force) or offboard it (pkictl revoke --tenant)` });
+      continue;
+    }
+    if (p.summary && p.summary.serial !== entry.serial) add({ code: 'INDEX_MISMATCH', severity: 'error', path: p.certPath, message: `the index lists serial ${entry.serial} as valid, but serial ${p.summary.serial} is deployed` });
+  }
+  for (const { entry } of index.pending()) {
+    add({ code: 'PENDING', severity: 'warning', path: entry.path, message: `serial ${entry.serial} was being installed by a run that did not finish; the next pkictl command that changes the directory settles it` });
+  }
+  const gaps = crlGaps(store);
+  if (gaps.unpublished.length > 0) add({ code: 'CRL_UNPUBLISHED', severity: 'error', path: 'crl.pem', message: `lacks ${gaps.unpublished.length} revocation(s) recorded in the index (e.g. ${gaps.unpublished[0]}): relying parties still accept them; run pkictl crl` });
+  if (gaps.unknown.length > 0) add({ code: 'INDEX_MISMATCH', severity: 'error', path: 'index.jsonl', message: `crl.pem lists ${gaps.unknown.length} revoked serial(s) the index does not (e.g. ${gaps.unknown[0]}): the index lost revocations; restore it from a backup` });
 }
 
 export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<AuditResult> {
@@ -225,6 +264,14 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
   for (const p of parsed) {
     const why = p.summary && revoked.get(p.summary.serial);
     if (why) add({ code: 'REVOKED', severity: 'error', path: p.certPath, message: `still deployed but revoked: ${why}` });
+  }
+
+  // 3b. The issuance index against the tree: it must record what the contract paths deploy.
+  try {
+    await store.index.load();
+    if (store.index.entries().length > 0) indexFindings(store, parsed, add);
+  } catch (error) {
+    notes.push(`the issuance index could not be read (${error instanceof Error ? error.message : String(error)}): it was not compared with the tree`);
   }
 
   // 4. Across certificates: a serial or a key used twice.

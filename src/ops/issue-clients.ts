@@ -4,6 +4,7 @@ import type { CertStore } from '../store/cert-store.js';
 import { defaultConcurrency, runBulk, type BulkProgress } from './bulk.js';
 import type { IssuedPair, OpContext } from './context.js';
 import { makePair, refuseOverwrite, type LeafProfile } from './issue-leaf.js';
+import { republishIfStale } from './crl.js';
 
 /** A tenant id and where it came from ("tenants.txt:3", "argument 2"), for error messages. */
 export interface TenantEntry {
@@ -104,6 +105,7 @@ export async function issueClients(request: IssueClientsRequest, ctx: OpContext)
   // One lock for the whole batch: the existence check and the writes it decides on cannot be
   // interleaved with another pkictl, and the lock is taken (and the index loaded) once, not per tenant.
   const { skipped, report } = await store.withLock(async () => {
+    await republishIfStale(store, ca, ctx);
     let ids = request.tenants.map((t) => t.id);
     const skipped: string[] = [];
     if (request.skipExisting) {

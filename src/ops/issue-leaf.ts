@@ -5,6 +5,7 @@ import { formatSan, type San } from '../core/san.js';
 import type { Subject } from '../core/subject.js';
 import type { CertStore, PairPaths, PemPair } from '../store/cert-store.js';
 import type { IssuedPair, OpContext } from './context.js';
+import { republishIfStale } from './crl.js';
 
 export interface LeafProfile {
   subject: Subject;
@@ -42,6 +43,7 @@ export async function issueServer(request: IssueServerRequest, ctx: OpContext): 
   // The existence check and the write under one lock: two concurrent `issue server` without
   // --force cannot both pass the check.
   const { cert, paths } = await store.withLock(async () => {
+    await republishIfStale(store, ca, ctx);
     await refuseOverwrite(store, [{ cert: store.layout.serverCert, key: store.layout.serverKey }], request.force);
     const { cert, pem } = await makePair('server', request.subject, request.sans, request, ca, ctx);
     return { cert, paths: await store.saveServer(pem, { facts: cert.facts }) };

@@ -49,6 +49,8 @@ export interface ListResult {
   warnings: string[];
   /** certs/crl.pem when present (issue 7's revocation list); `revoked` is its number of entries. */
   crl: (Omit<CrlState, 'revoked'> & { revoked: number }) | null;
+  /** Revocations recorded in the index that crl.pem does not publish (an interrupted revoke). */
+  unpublishedRevocations: number;
 }
 
 export interface CrlState {
@@ -140,6 +142,8 @@ export async function listCertificates(request: ListRequest, ctx: OpContext): Pr
   const { layout } = store;
   const crl = crlState(store.readTreeFile(layout.crl), request.at);
   if (crl && crl.status !== 'fresh') warnings.push(crl.message);
+  const unpublished = crl?.status === 'unreadable' ? [] : [...(revoked?.keys() ?? [])].filter((serial) => !crl?.revoked.has(serial));
+  if (unpublished.length > 0) warnings.push(`crl.pem lacks ${unpublished.length} revocation(s) recorded in the index (e.g. ${unpublished[0]}): relying parties still accept them; run pkictl crl`);
   const rel = (p: string) => p.slice(layout.root.length + 1);
   // ca.crt is the first entry the scan reads; every leaf after it is checked against it.
   let ca: Certificate | undefined;
@@ -174,5 +178,6 @@ export async function listCertificates(request: ListRequest, ctx: OpContext): Pr
     hidden: all.length - certificates.length,
     warnings,
     crl: crl && { status: crl.status, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, message: crl.message, revoked: crl.revoked.size },
+    unpublishedRevocations: unpublished.length,
   };
 }

@@ -14,6 +14,7 @@ import type { CertStore } from '../store/cert-store.js';
 import type { SlotSpec } from '../store/pair-slot.js';
 import { runBulk, type BulkProgress } from './bulk.js';
 import type { OpContext } from './context.js';
+import { republishIfStale } from './crl.js';
 
 export interface RotateRequest {
   dir: string;
@@ -252,6 +253,7 @@ export async function rotate(request: RotateRequest, ctx: OpContext): Promise<Ro
   }
   const ca = await store.loadCa(request.passphrase, ctx.crypto);
   return store.withLock(async () => {
+    await republishIfStale(store, ca, ctx);
     const candidates = await plan(store, (serial) => revocationReasonOf(store.index.get(serial)), request, at);
     const out = result(candidates);
     const due = candidates.filter((c) => c.item.action === 'rotate');

@@ -8,8 +8,10 @@ import { painter } from './text.js';
 const name = (r: ListRow) => oneLine(r.tenant ?? r.commonName ?? '?');
 
 export function renderList(result: ListResult, { json, color }: RenderOptions, check: boolean): Rendered {
-  // An expired CRL fails every revocation check downstream: as urgent as an expired certificate.
-  const attention = result.certificates.filter((r) => r.status !== 'valid').length + (result.crl?.status === 'expired' || result.crl?.status === 'unreadable' ? 1 : 0);
+  // An expired CRL fails every revocation check downstream, and one that lacks recorded revocations
+  // lets revoked certificates through: as urgent as an expired certificate.
+  const crlAttention = result.crl?.status === 'expired' || result.crl?.status === 'unreadable' || result.unpublishedRevocations > 0;
+  const attention = result.certificates.filter((r) => r.status !== 'valid').length + (crlAttention ? 1 : 0);
   const exitCode = check && attention > 0 ? EXIT_FAILED : EXIT_OK;
   if (json) return { stdout: toJson({ ...result, check: check ? { ok: attention === 0 } : undefined }), exitCode };
   const p = painter(color);
