@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-dir.js';
 import { initCa, issueClients, uuids } from '../store/fixture.js';
 import { crashIssue, crashRotate, parallelIssue, swapUnderReader } from '../store/scenarios.js';
+import { fullDiskRuns, smallDisk } from '../store/small-disk.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
@@ -63,4 +64,16 @@ describe('guarantees at full size', () => {
     expect(r.errors.slice(0, 20)).toEqual([]);
     expect(r).toMatchObject({ failedTwice: 0, missing: 0 });
   });
+
+  for (const kind of ['issue', 'rotate'] as const) {
+    it(`a full disk (real tmpfs) at every 2 KiB from 0 to 60 KiB left, ${kind}: the run fails cleanly, the rerun finishes, index, tree and audit chain agree`, async () => {
+      const disk = await smallDisk(2048);
+      if ('skip' in disk) return console.warn(`skipped: ${disk.skip}`);
+      const levels = Array.from({ length: 31 }, (_, i) => i * 2);
+      const runs = await fullDiskRuns(disk.path, kind, levels, kind === 'issue' ? 40 : 16);
+      const bad = runs.filter((r) => r.failedRun.code !== 1 || r.failedRun.stackTrace || r.rerun.code !== 0 || r.missingTenants > 0 || r.after.badIndexLines.length + r.after.unrecorded.length + r.after.phantoms.length > 0 || r.after.auditLogVerify.code !== 0);
+      console.log(`full disk, ${kind}: ${runs.length} runs, ${runs.length - bad.length} clean; first error lines: ${JSON.stringify([...new Set(runs.map((r) => r.failedRun.stderr.split('\n').find((l) => /error|✗/.test(l))?.replace(/[0-9a-f-]{36}/g, '<id>')))].slice(0, 5))}`);
+      expect(bad.map((r) => ({ left: r.leftKib, failed: r.failedRun.code, rerun: r.rerun, after: r.after }))).toEqual([]);
+    });
+  }
 });
