@@ -140,19 +140,20 @@ export class CertStore {
     } catch (error) {
       // The switch may have happened before the failure (a failed fsync after rename): ask the tree.
       // Should recording the outcome fail too (the disk is full), the next run settles it.
-      await this.settle(issue, error instanceof Error ? error.message : String(error)).catch(() => undefined);
+      const failed = error instanceof Error ? error.message : String(error);
+      await this.settle(issue, this.deploys(issue.entry), failed).catch(() => undefined);
       throw error;
     }
-    await this.settle(issue);
+    await this.settle(issue, true);
   }
 
   /**
-   * Records a pending issue as issued if its contract path holds it, else as abandoned (`failed`
-   * says why the write failed; without it, the run that wrote it was interrupted).
+   * Records a pending issue as issued (`installed`: its contract path holds it), else as abandoned;
+   * `failed` says why the write failed (without it, the run that wrote it was interrupted).
    */
-  private settle(issue: PendingIssue, failed?: string): Promise<void> {
+  private settle(issue: PendingIssue, installed: boolean, failed?: string): Promise<void> {
     const { entry, action } = issue;
-    if (!this.deploys(entry)) {
+    if (!installed) {
       const event = eventFor(action, entry, { ...issue.detail, error: failed ?? 'interrupted before its files were in place' });
       return this.journal.commit({ abandon: [entry.serial] }, [{ ...event, result: 'failed' }]);
     }
@@ -187,7 +188,7 @@ export class CertStore {
    */
   async settlePending(): Promise<void> {
     for (const issue of this.index.pending()) {
-      await this.settle({ ...issue, detail: { ...issue.detail, reconciled: 'by the next run after an interruption' } });
+      await this.settle({ ...issue, detail: { ...issue.detail, reconciled: 'by the next run after an interruption' } }, this.deploys(issue.entry));
     }
   }
 
