@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import type { Certificate } from '../core/cert.js';
 import { readCertificatePem, readCertificates } from '../core/cert-input.js';
-import { inputError } from '../core/errors.js';
+import { inputError, PkiError } from '../core/errors.js';
 import { issueLeaf, type CertificateAuthority } from '../core/issue.js';
 import { importPrivateKeyPem, newKey, publicKeyOf, type KeyType } from '../core/keys.js';
 import { needsRenewal, type RenewThreshold } from '../core/renewal.js';
@@ -11,7 +11,7 @@ import { ipText } from '../core/verify/names.js';
 import { tenantIdProblem } from '../core/tenant-id.js';
 import type { IndexEntry } from '../store/cert-index.js';
 import type { CertStore } from '../store/cert-store.js';
-import type { SlotSpec } from '../store/pair-slot.js';
+import type { SlotSpec, SlotState } from '../store/pair-slot.js';
 import { runBulk, type BulkProgress } from './bulk.js';
 import type { OpContext } from './context.js';
 
@@ -49,7 +49,8 @@ export interface PlanItem {
   tenantId?: string;
   serial?: string;
   notAfter?: string;
-  action: 'rotate' | 'skip';
+  /** refused: the pair has a link pkictl does not follow (why says which); counted as failed. */
+  action: 'rotate' | 'skip' | 'refused';
   why: string;
 }
 
@@ -116,7 +117,13 @@ function revocationReasonOf(entry: IndexEntry | undefined): string | undefined {
  */
 function decide(store: CertStore, revokedFor: RevokedLookup, slot: SlotSpec, kind: 'client' | 'server', tenantId: string | undefined, request: RotateRequest, at: Date): Candidate {
   const base: PlanItem = { kind, ...(tenantId !== undefined && { tenantId }), action: 'skip', why: '' };
-  const state = store.slotState(slot);
+  let state: SlotState;
+  try {
+    state = store.slotState(slot);
+  } catch (error) {
+    if (error instanceof PkiError && error.code === 'FOREIGN_LINK') return { slot, item: { ...base, action: 'refused', why: error.message } };
+    throw error;
+  }
   if (state === 'absent') return { slot, item: { ...base, why: 'no certificate on disk' } };
   if (state === 'partial') return { slot, item: { ...base, why: 'incomplete pair on disk (one file missing): reissue it with --force' } };
   const unreadable = (problem: string): Candidate => ({ slot, item: { ...base, why: `unreadable certificate: ${store.layout.display(slot.certLink)} ${problem}` } });
@@ -239,7 +246,7 @@ export async function rotate(request: RotateRequest, ctx: OpContext): Promise<Ro
     plan: candidates.map((c) => c.item),
     rotated: [],
     skipped: candidates.filter((c) => c.item.action === 'skip').map((c) => c.item),
-    failed: [],
+    failed: candidates.filter((c) => c.item.action === 'refused').map(({ item }) => ({ kind: item.kind, ...(item.tenantId !== undefined && { tenantId: item.tenantId }), error: item.why })),
     execFailed: [],
     notStarted: [],
     interrupted: false,
@@ -254,6 +261,7 @@ export async function rotate(request: RotateRequest, ctx: OpContext): Promise<Ro
   return store.withLock(async () => {
     const candidates = await plan(store, (serial) => revocationReasonOf(store.index.get(serial)), request, at);
     const out = result(candidates);
+    for (const f of out.failed) await store.recordEvent({ action: 'rotate', result: 'failed', kind: f.kind, ...(f.tenantId && { tenant: f.tenantId }), detail: { error: f.error } });
     const due = candidates.filter((c) => c.item.action === 'rotate');
     request.onStart?.(due.length);
     const report = await runBulk(due, (c) => rotateOne(store, ca, c, request, ctx), {

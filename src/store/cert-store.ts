@@ -12,11 +12,12 @@ import { readFile, unreadable, type FileRead } from './files.js';
 import { eventFor, Journal } from './journal.js';
 import { Layout } from './layout.js';
 import { LOCK_FILE } from './lock.js';
-import { createSlot, ensureVersioned, installVersion, pruneVersions, slotState, versionName, type SlotSpec, type SlotState } from './pair-slot.js';
+import { foreignLinkError, foreignLinkMessage } from './links.js';
+import { createSlot, ensureVersioned, foreignLinkInSlot, installVersion, pruneVersions, slotState, versionName, type SlotSpec, type SlotState } from './pair-slot.js';
 import { recover } from './recovery.js';
 import { ReentrantLock } from './reentrant-lock.js';
-import { scanTree, tenantNames, type ScanOptions, type TreeEntry, type TreeScan } from './scan.js';
-import { clientPaths, clientSlot, serverSlot, type PairPaths } from './slots.js';
+import { readTreeFile, scanTree, tenantNames, type ScanOptions, type TreeEntry, type TreeScan } from './scan.js';
+import { clientPaths, clientSlot, contractLink, serverSlot, type PairPaths } from './slots.js';
 
 export type { PairPaths } from './slots.js';
 
@@ -161,8 +162,10 @@ export class CertStore {
     return clientPaths(this.layout, tenantId, pattern);
   }
 
-  /** What a pair's slot holds on disk (pair-slot.ts), synchronously. */
+  /** What a pair's slot holds on disk (pair-slot.ts), synchronously; a link pkictl did not make there is refused (FOREIGN_LINK). */
   slotState(slot: SlotSpec): SlotState {
+    const link = foreignLinkInSlot(slot);
+    if (link) throw foreignLinkError(link, (p) => this.layout.display(p));
     return slotState(slot);
   }
 
@@ -174,8 +177,8 @@ export class CertStore {
    */
   private async saveLeaf(kind: 'server' | 'client', slot: SlotSpec, pair: PemPair, tenantId: string | undefined, options: SaveOptions): Promise<void> {
     await this.withLock(async () => {
+      const state = this.slotState(slot);
       await this.ensureDirOnce(dirname(slot.base));
-      const state = slotState(slot);
       // Bring an existing slot to the versioned shape first (it keeps serving the old pair), so
       // that a slot that cannot take a new pair fails before anything is recorded.
       if (state !== 'absent') await ensureVersioned(slot, (pem) => this.versionOf(pem, slot.certLink));
@@ -251,6 +254,7 @@ export class CertStore {
   /** Writes certs/crl.pem atomically and records its number. */
   async saveCrl(pem: string, crlNumber: number, detail: Record<string, string | number>): Promise<string> {
     return this.withLock(async () => {
+      this.refuseForeignLink(this.layout.crl); // before the number is recorded
       await this.journal.commit({ crlNumber }, [{ action: 'crl', result: 'ok', kind: 'crl', detail: { number: crlNumber, ...detail } }]);
       await writeFilesAtomically([{ path: this.layout.crl, data: pem, mode: CERT_MODE }]);
       return this.layout.crl;
@@ -274,13 +278,25 @@ export class CertStore {
     return project ? scanTree(this.layout, options, project) : scanTree(this.layout, options);
   }
 
-  /** One file of the tree with its mode, never throwing for a missing or unreadable file (files.ts). */
+  /** Whether a contract path is in its shape (slots.ts contractLink): the line naming the link pkictl does not follow, if any. */
+  foreignLink(path: string): string | undefined {
+    const link = contractLink(this.layout, path);
+    return link && foreignLinkMessage(link, (p) => this.layout.display(p));
+  }
+
+  private refuseForeignLink(path: string): void {
+    const link = contractLink(this.layout, path);
+    if (link) throw foreignLinkError(link, (p) => this.layout.display(p));
+  }
+
+  /** One file of the tree with its mode, never throwing for a missing or unreadable file (files.ts); a foreign link is reported, not read. */
   readTreeFile(path: string): FileRead {
-    return readFile(path);
+    return readTreeFile(this.layout, path);
   }
 
   /** A file of the tree as text, for a decision (the pair through its contract path); unreadable: an input error. */
   async readText(path: string): Promise<string> {
+    this.refuseForeignLink(path);
     const read = readFile(path);
     if (!read.ok) throw unreadable(this.layout.display(path), read);
     return Buffer.from(read.bytes).toString('utf8');

@@ -4,6 +4,7 @@ import { chmod, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink }
 import { basename, dirname, join, relative } from 'node:path';
 import { failure } from '../core/errors.js';
 import { CERT_MODE, KEY_MODE, syncDir, syncDirShared, writeFilesSynced } from './atomic-write.js';
+import { linkAt, linkOtherThan, type ForeignLink } from './links.js';
 
 /**
  * A certificate/key pair that is replaced in one atomic step (the scheme of Kubernetes' atomic
@@ -70,7 +71,10 @@ async function writeVersion(spec: SlotSpec, base: string, version: string, pair:
   const versions = join(base, 'versions');
   await mkdir(versions, { recursive: true, mode: spec.dirMode });
   const final = join(versions, version);
-  if (await lstatOrNull(final)) return;
+  const found = await lstatOrNull(final);
+  // Not followed: `current` would then point through it (foreignLinkInSlot reports it).
+  if (found?.isSymbolicLink()) throw failure('FOREIGN_LINK', `${final} is a link to ${await readlink(final)}, where pkictl does not write`);
+  if (found) return;
   const temp = tmp(versions, version);
   await mkdir(temp, { mode: spec.dirMode });
   try {
@@ -135,6 +139,30 @@ export async function createSlot(spec: SlotSpec, version: string, pair: PairPem)
     await syncDir(dirname(spec.certLink));
   }
   await syncDirShared(dirname(spec.base));
+}
+
+/**
+ * The first link in the slot that is not its own shape, if any: a client slot's clients/ and tenant
+ * directory must be real directories; the contract paths regular files or links to exactly
+ * current/<name>; `current` a link to versions/<one name>; versions/, that version and its two files
+ * real. Checked by writers before anything is recorded, and by the scans (links.ts says why).
+ */
+export function foreignLinkInSlot(spec: SlotSpec): ForeignLink | undefined {
+  // A server slot's parent is the tree root, which may be a link the user chose (--dir).
+  const parent = dirname(spec.certLink) === spec.base ? linkAt(dirname(spec.base)) : undefined;
+  const found =
+    parent ??
+    linkAt(spec.base) ??
+    linkOtherThan(spec.certLink, linkTarget(spec, spec.certName)) ??
+    linkOtherThan(spec.keyLink, linkTarget(spec, spec.keyName)) ??
+    linkAt(join(spec.base, 'versions'));
+  if (found) return found;
+  const current = linkAt(join(spec.base, 'current'));
+  if (!current) return undefined;
+  const [dir, version, ...more] = current.target.split('/');
+  if (dir !== 'versions' || !version || version === '.' || version === '..' || more.length > 0) return current;
+  const versionDir = join(spec.base, 'versions', version);
+  return linkAt(versionDir) ?? linkAt(join(versionDir, spec.certName)) ?? linkAt(join(versionDir, spec.keyName));
 }
 
 export type SlotState = 'absent' | 'plain' | 'versioned' | 'partial';
