@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import type { Certificate } from '../core/cert.js';
 import { readCertificatePem, readCertificates } from '../core/cert-input.js';
-import { inputError, PkiError } from '../core/errors.js';
+import { inputError } from '../core/errors.js';
 import { issueLeaf, type CertificateAuthority } from '../core/issue.js';
 import { importPrivateKeyPem, newKey, publicKeyOf, type KeyType } from '../core/keys.js';
 import { needsRenewal, type RenewThreshold } from '../core/renewal.js';
@@ -11,7 +11,7 @@ import { ipText } from '../core/verify/names.js';
 import { tenantIdProblem } from '../core/tenant-id.js';
 import type { IndexEntry } from '../store/cert-index.js';
 import type { CertStore } from '../store/cert-store.js';
-import type { SlotSpec, SlotState } from '../store/pair-slot.js';
+import type { SlotSpec } from '../store/pair-slot.js';
 import { runBulk, type BulkProgress } from './bulk.js';
 import type { OpContext } from './context.js';
 
@@ -117,17 +117,11 @@ function revocationReasonOf(entry: IndexEntry | undefined): string | undefined {
  */
 function decide(store: CertStore, revokedFor: RevokedLookup, slot: SlotSpec, kind: 'client' | 'server', tenantId: string | undefined, request: RotateRequest, at: Date): Candidate {
   const base: PlanItem = { kind, ...(tenantId !== undefined && { tenantId }), action: 'skip', why: '' };
-  let state: SlotState;
-  try {
-    state = store.slotState(slot);
-  } catch (error) {
-    if (error instanceof PkiError && error.code === 'FOREIGN_LINK') return { slot, item: { ...base, action: 'refused', why: error.message } };
-    throw error;
-  }
+  const { state, refused, cert: read } = store.readPair(slot);
+  if (refused) return { slot, item: { ...base, action: 'refused', why: refused } };
   if (state === 'absent') return { slot, item: { ...base, why: 'no certificate on disk' } };
-  if (state === 'partial') return { slot, item: { ...base, why: 'incomplete pair on disk (one file missing): reissue it with --force' } };
+  if (state === 'partial' || !read) return { slot, item: { ...base, why: 'incomplete pair on disk (one file missing): reissue it with --force' } };
   const unreadable = (problem: string): Candidate => ({ slot, item: { ...base, why: `unreadable certificate: ${store.layout.display(slot.certLink)} ${problem}` } });
-  const read = store.readTreeFile(slot.certLink);
   if (!read.ok) return unreadable(read.missing ? 'missing' : read.reason);
   if (!Buffer.from(read.bytes.buffer, read.bytes.byteOffset, read.bytes.byteLength).includes('-----BEGIN CERTIFICATE-----')) return unreadable('holds no PEM certificate');
   let cert: Certificate;

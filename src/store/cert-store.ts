@@ -13,7 +13,7 @@ import { eventFor, Journal } from './journal.js';
 import { Layout } from './layout.js';
 import { LOCK_FILE } from './lock.js';
 import { foreignLinkError, foreignLinkMessage } from './links.js';
-import { createSlot, ensureVersioned, foreignLinkInSlot, installVersion, pruneVersions, slotState, versionName, type SlotSpec, type SlotState } from './pair-slot.js';
+import { createSlot, ensureVersioned, inspectSlot, installVersion, pruneVersions, versionName, type SlotSpec, type SlotState } from './pair-slot.js';
 import { recover } from './recovery.js';
 import { ReentrantLock } from './reentrant-lock.js';
 import { readTreeFile, scanTree, tenantNames, type ScanOptions, type TreeEntry, type TreeScan } from './scan.js';
@@ -164,9 +164,19 @@ export class CertStore {
 
   /** What a pair's slot holds on disk (pair-slot.ts), synchronously; a link pkictl did not make there is refused (FOREIGN_LINK). */
   slotState(slot: SlotSpec): SlotState {
-    const link = foreignLinkInSlot(slot);
+    const { state, link } = inspectSlot(slot);
     if (link) throw foreignLinkError(link, (p) => this.layout.display(p));
-    return slotState(slot);
+    return state;
+  }
+
+  /**
+   * A pair as a report sees it, from one inspection of its slot: its state and its certificate read
+   * through the contract path, or the line naming a link pkictl does not follow (nothing read then).
+   */
+  readPair(slot: SlotSpec): { state: SlotState; refused?: string; cert?: FileRead } {
+    const { state, link } = inspectSlot(slot);
+    if (link) return { state, refused: foreignLinkMessage(link, (p) => this.layout.display(p)) };
+    return { state, ...((state === 'plain' || state === 'versioned') && { cert: readFile(slot.certLink) }) };
   }
 
   /**

@@ -1,4 +1,4 @@
-import { lstatSync, readlinkSync } from 'node:fs';
+import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import { failure, type PkiError } from '../core/errors.js';
 
 /*
@@ -6,7 +6,7 @@ import { failure, type PkiError } from '../core/errors.js';
  * slot (pair-slot.ts), each pointing exactly into the slot's own current/. Any other link there (a
  * tenant directory, client.key, ca.key or crl.pem pointing elsewhere) would make a write land, or a
  * report read, somewhere pkictl does not own: writers refuse it and scans report it, with one wording
- * (foreignLinkProblem), and nothing follows it. Synchronous lstat/readlink, like slotState: a dry run
+ * (foreignLinkProblem), and nothing follows it. Synchronous lstat/readlink, like inspectSlot: a dry run
  * asks about 10,000 slots.
  */
 
@@ -18,23 +18,19 @@ export interface ForeignLink {
   target: string;
 }
 
-/** `path` when it is a symbolic link; undefined when it is anything else or absent. */
-export function linkAt(path: string): ForeignLink | undefined {
-  let isLink: boolean | undefined;
+/** lstat that finds nothing where a path, or one of its parents, is missing or is a file. */
+export function lstatQuiet(path: string): Stats | undefined {
   try {
-    isLink = lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink();
+    return lstatSync(path, { throwIfNoEntry: false });
   } catch (error) {
-    // A parent that is a file: nothing can be there.
     if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw error;
   }
-  return isLink ? { path, target: readlinkSync(path) } : undefined;
 }
 
-/** `path` when it is a link to anything but exactly `allowed` (a pair slot's own link). */
-export function linkOtherThan(path: string, allowed: string): ForeignLink | undefined {
-  const link = linkAt(path);
-  return link && link.target !== allowed ? link : undefined;
+/** `path` when it is a symbolic link; undefined when it is anything else or absent. */
+export function linkAt(path: string): ForeignLink | undefined {
+  return lstatQuiet(path)?.isSymbolicLink() ? { path, target: readlinkSync(path) } : undefined;
 }
 
 /** The one wording, without the path (audit prints the path in its own column). */
