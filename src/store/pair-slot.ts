@@ -4,7 +4,7 @@ import { chmod, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink }
 import { basename, dirname, join, relative } from 'node:path';
 import { failure } from '../core/errors.js';
 import { CERT_MODE, KEY_MODE, syncDir, syncDirShared, writeFilesSynced } from './atomic-write.js';
-import { lstatQuiet, type ForeignLink } from './links.js';
+import { foreignLinkError, lstatQuiet, type ForeignLink } from './links.js';
 
 /**
  * A certificate/key pair that is replaced in one atomic step (the scheme of Kubernetes' atomic
@@ -72,8 +72,8 @@ async function writeVersion(spec: SlotSpec, base: string, version: string, pair:
   await mkdir(versions, { recursive: true, mode: spec.dirMode });
   const final = join(versions, version);
   const found = await lstatOrNull(final);
-  // Not followed: `current` would then point through it (foreignLinkInSlot reports it).
-  if (found?.isSymbolicLink()) throw failure('FOREIGN_LINK', `${final} is a link to ${await readlink(final)}, where pkictl does not write`);
+  // Never kept as this version: `current` would then point through it.
+  if (found?.isSymbolicLink()) throw foreignLinkError({ path: final, target: await readlink(final) }, (p) => p);
   if (found) return;
   const temp = tmp(versions, version);
   await mkdir(temp, { mode: spec.dirMode });
