@@ -141,10 +141,11 @@ export class CertStore {
     return made;
   }
 
-  /** Lists the files of `pairs` that exist already, for a single up-front refusal. */
+  /** Lists the files of `pairs` that exist already, for a single up-front refusal; a foreign link there is refused (FOREIGN_LINK). */
   async existing(pairs: PairPaths[]): Promise<string[]> {
     const found: string[] = [];
     for (const { cert, key } of pairs) {
+      this.refuseForeignLink(cert); // refused as such, not as "already exists, pass --force"
       for (const path of [key, cert]) if (await exists(path)) found.push(this.layout.display(path));
     }
     return found;

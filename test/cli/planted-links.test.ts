@@ -44,7 +44,8 @@ const CASES: Case[] = [
       await cp(join(dir, 'clients', PLAIN), foreign, { recursive: true });
       await rm(join(dir, 'clients', PLAIN), { recursive: true });
       await symlink(foreign, join(dir, 'clients', PLAIN));
-      return { link: `clients/${PLAIN}`, writers: [['issue', 'client', PLAIN, '--force', ...ec], ['rotate', '--all'], ['rotate', '--tenant', PLAIN, '--all']] };
+      const issue = ['issue', 'client', PLAIN, ...ec];
+      return { link: `clients/${PLAIN}`, writers: [[...issue, '--force'], issue, [...issue, '--skip-existing'], ['rotate', '--all'], ['rotate', '--tenant', PLAIN, '--all']] };
     },
   },
   {
@@ -53,7 +54,7 @@ const CASES: Case[] = [
       await writeFile(join(foreign, 'other.key'), newKeyPem(), { mode: 0o600 });
       await rm(join(dir, 'clients', PLAIN, 'client.key'));
       await symlink(join(foreign, 'other.key'), join(dir, 'clients', PLAIN, 'client.key'));
-      return { link: `clients/${PLAIN}/client.key`, writers: [['issue', 'client', PLAIN, '--force', ...ec], ['rotate', '--all'], ['revoke', '--tenant', PLAIN]] };
+      return { link: `clients/${PLAIN}/client.key`, writers: [['issue', 'client', PLAIN, '--force', ...ec], ['issue', 'client', PLAIN, ...ec], ['rotate', '--all'], ['revoke', '--tenant', PLAIN]] };
     },
   },
   {
@@ -103,7 +104,7 @@ const CASES: Case[] = [
       await writeFile(join(foreign, 'gw.key'), newKeyPem(), { mode: 0o600 });
       await rm(join(dir, 'server.key'));
       await symlink(join(foreign, 'gw.key'), join(dir, 'server.key'));
-      return { link: 'server.key', writers: [['issue', 'server', '--force', ...ec], ['rotate', '--all', '--include-server']] };
+      return { link: 'server.key', writers: [['issue', 'server', '--force', ...ec], ['issue', 'server', ...ec], ['rotate', '--all', '--include-server']] };
     },
   },
   {
