@@ -9,6 +9,7 @@ import type { Certificate } from '../core/cert.js';
 import { readCrls } from '../core/crl.js';
 import { Verifier, type Purpose } from '../core/verify.js';
 import type { FileRead } from '../store/files.js';
+import { foreignLinkProblem } from '../store/links.js';
 import type { TreeEntry } from '../store/scan.js';
 import { mapConcurrent } from './bulk.js';
 import { crlState, indexRevocations } from './list.js';
@@ -49,7 +50,8 @@ export type FindingCode =
   | 'INDEX_MISMATCH'
   | 'MISSING_TENANT'
   | 'PENDING'
-  | 'STRAY_FILE';
+  | 'STRAY_FILE'
+  | 'FOREIGN_LINK';
 
 export interface AuditFinding {
   code: FindingCode;
@@ -156,9 +158,15 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
   const notes: string[] = [];
   const add = (f: AuditFinding) => findings.push(f);
 
+  // 0. Links pkictl did not make: reported where they are, and nothing behind them is read.
+  for (const link of [...scan.links, ...scan.entries.flatMap((e) => (e.link ? [e.link] : []))]) {
+    add({ code: 'FOREIGN_LINK', severity: 'error', path: rel(link.path), message: foreignLinkProblem(link) });
+  }
+
   // 1. Files: present, readable, parseable; modes of keys and of the directories holding them.
   const parsed: Parsed[] = scan.entries.map((entry) => {
     const p: Parsed = { entry, certPath: rel(entry.certPath), keyPath: rel(entry.keyPath), chain: [] };
+    if (entry.link) return p;
     if (!entry.cert.ok) add(unreadable(p.certPath, entry.cert));
     else {
       try {
@@ -258,7 +266,7 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
         add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: 'not a readable CRL' });
       }
     }
-  } else if (crl) {
+  } else if (crl && !scan.links.some((l) => l.path === scan.layout.crl)) {
     add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: crl.message });
   }
   for (const p of parsed) {

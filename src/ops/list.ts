@@ -6,6 +6,7 @@ import { PkiError } from '../core/errors.js';
 import { daysLeft, DEFAULT_RENEW_BEFORE, expiryStatus, needsRenewal, type RenewThreshold } from '../core/renewal.js';
 import type { CertStore } from '../store/cert-store.js';
 import type { FileRead } from '../store/files.js';
+import { foreignLinkMessage } from '../store/links.js';
 import type { EntryKind, TreeEntry } from '../store/scan.js';
 import type { OpContext } from './context.js';
 
@@ -47,6 +48,8 @@ export interface ListResult {
   hidden: number;
   /** Problems that did not stop the listing (an unreadable index, a stale CRL). */
   warnings: string[];
+  /** Links pkictl does not follow at contract paths other than the certificates' (crl.pem, clients/, …): need attention like an invalid row. */
+  foreignLinks: string[];
   /** certs/crl.pem when present (issue 7's revocation list); `revoked` is its number of entries. */
   crl: (Omit<CrlState, 'revoked'> & { revoked: number }) | null;
   /** Revocations recorded in the index that crl.pem does not publish (an interrupted revoke). */
@@ -95,9 +98,11 @@ export async function indexRevocations(store: CertStore): Promise<Map<string, st
   return revoked && new Map([...revoked].map(([serial, r]) => [serial, `revoked (${r.reason}) at ${r.at}`]));
 }
 
-function rowFor(entry: TreeEntry, ca: Certificate | undefined, request: ListRequest, rel: (p: string) => string): ListRow {
+function rowFor(entry: TreeEntry, ca: Certificate | undefined, request: ListRequest, rel: (p: string) => string, display: (p: string) => string): ListRow {
   const base = { kind: entry.kind, tenant: entry.tenant ?? null, path: rel(entry.certPath) };
   const empty = { commonName: null, serial: null, notBefore: null, notAfter: null, daysLeft: null };
+  // Not read through: the same line a writer refuses with.
+  if (entry.link) return { ...base, ...empty, status: 'invalid', problems: [foreignLinkMessage(entry.link, display)] };
   if (!entry.cert.ok) {
     const file = entry.certPath.split('/').pop();
     return { ...base, ...empty, status: 'invalid', problems: [`${file} ${entry.cert.missing ? 'missing' : entry.cert.reason}`] };
@@ -141,10 +146,8 @@ export async function listCertificates(request: ListRequest, ctx: OpContext): Pr
   });
   const { layout } = store;
   const crl = crlState(store.readTreeFile(layout.crl), request.at);
-  if (crl && crl.status !== 'fresh') warnings.push(crl.message);
-  const unpublished = crl?.status === 'unreadable' ? [] : [...(revoked?.keys() ?? [])].filter((serial) => !crl?.revoked.has(serial));
-  if (unpublished.length > 0) warnings.push(`crl.pem lacks ${unpublished.length} revocation(s) recorded in the index (e.g. ${unpublished[0]}): relying parties still accept them; run pkictl crl`);
   const rel = (p: string) => p.slice(layout.root.length + 1);
+  const display = (p: string) => layout.display(p);
   // ca.crt is the first entry the scan reads; every leaf after it is checked against it.
   let ca: Certificate | undefined;
   const scan = await store.scanTree({}, (entry) => {
@@ -155,7 +158,7 @@ export async function listCertificates(request: ListRequest, ctx: OpContext): Pr
         // ca.crt's own row reports it as invalid; leaves are then not checked against it.
       }
     }
-    const row = rowFor(entry, ca, request, rel);
+    const row = rowFor(entry, ca, request, rel, display);
     const inCrl = row.serial ? crl?.revoked.get(row.serial) : undefined;
     const why = (row.serial ? revoked?.get(row.serial) : undefined) ?? (inCrl && `listed in crl.pem (revoked ${inCrl.toISOString()})`);
     if (why) {
@@ -165,6 +168,11 @@ export async function listCertificates(request: ListRequest, ctx: OpContext): Pr
     return row;
   });
   const all = scan.entries;
+  const foreignLinks = scan.links.map((link) => foreignLinkMessage(link, display));
+  // A link at crl.pem is reported there, not again as an unreadable CRL.
+  if (crl && crl.status !== 'fresh' && !scan.links.some((l) => l.path === layout.crl)) warnings.push(crl.message);
+  const unpublished = crl?.status === 'unreadable' ? [] : [...(revoked?.keys() ?? [])].filter((serial) => !crl?.revoked.has(serial));
+  if (unpublished.length > 0) warnings.push(`crl.pem lacks ${unpublished.length} revocation(s) recorded in the index (e.g. ${unpublished[0]}): relying parties still accept them; run pkictl crl`);
   const counts: Record<ListStatus, number> = { valid: 0, expiring: 0, expired: 0, invalid: 0 };
   for (const row of all) counts[row.status]++;
   const certificates = request.onlyDue ? all.filter((r) => r.status !== 'valid') : all;
@@ -177,6 +185,7 @@ export async function listCertificates(request: ListRequest, ctx: OpContext): Pr
     counts,
     hidden: all.length - certificates.length,
     warnings,
+    foreignLinks,
     crl: crl && { status: crl.status, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, message: crl.message, revoked: crl.revoked.size },
     unpublishedRevocations: unpublished.length,
   };

@@ -50,7 +50,8 @@ export interface PlanItem {
   tenantId?: string;
   serial?: string;
   notAfter?: string;
-  action: 'rotate' | 'skip';
+  /** refused: the pair has a link pkictl does not follow (why says which); counted as failed. */
+  action: 'rotate' | 'skip' | 'refused';
   why: string;
 }
 
@@ -117,11 +118,11 @@ function revocationReasonOf(entry: IndexEntry | undefined): string | undefined {
  */
 function decide(store: CertStore, revokedFor: RevokedLookup, slot: SlotSpec, kind: 'client' | 'server', tenantId: string | undefined, request: RotateRequest, at: Date): Candidate {
   const base: PlanItem = { kind, ...(tenantId !== undefined && { tenantId }), action: 'skip', why: '' };
-  const state = store.slotState(slot);
+  const { state, refused, cert: read } = store.readPair(slot);
+  if (refused) return { slot, item: { ...base, action: 'refused', why: refused } };
   if (state === 'absent') return { slot, item: { ...base, why: 'no certificate on disk' } };
-  if (state === 'partial') return { slot, item: { ...base, why: 'incomplete pair on disk (one file missing): reissue it with --force' } };
+  if (state === 'partial' || !read) return { slot, item: { ...base, why: 'incomplete pair on disk (one file missing): reissue it with --force' } };
   const unreadable = (problem: string): Candidate => ({ slot, item: { ...base, why: `unreadable certificate: ${store.layout.display(slot.certLink)} ${problem}` } });
-  const read = store.readTreeFile(slot.certLink);
   if (!read.ok) return unreadable(read.missing ? 'missing' : read.reason);
   if (!Buffer.from(read.bytes.buffer, read.bytes.byteOffset, read.bytes.byteLength).includes('-----BEGIN CERTIFICATE-----')) return unreadable('holds no PEM certificate');
   let cert: Certificate;
@@ -240,7 +241,7 @@ export async function rotate(request: RotateRequest, ctx: OpContext): Promise<Ro
     plan: candidates.map((c) => c.item),
     rotated: [],
     skipped: candidates.filter((c) => c.item.action === 'skip').map((c) => c.item),
-    failed: [],
+    failed: candidates.filter((c) => c.item.action === 'refused').map(({ item }) => ({ kind: item.kind, ...(item.tenantId !== undefined && { tenantId: item.tenantId }), error: item.why })),
     execFailed: [],
     notStarted: [],
     interrupted: false,
@@ -256,6 +257,7 @@ export async function rotate(request: RotateRequest, ctx: OpContext): Promise<Ro
     await republishIfStale(store, ca, ctx);
     const candidates = await plan(store, (serial) => revocationReasonOf(store.index.get(serial)), request, at);
     const out = result(candidates);
+    for (const f of out.failed) await store.recordEvent({ action: 'rotate', result: 'failed', kind: f.kind, ...(f.tenantId && { tenant: f.tenantId }), detail: { error: f.error } });
     const due = candidates.filter((c) => c.item.action === 'rotate');
     request.onStart?.(due.length);
     const report = await runBulk(due, (c) => rotateOne(store, ca, c, request, ctx), {

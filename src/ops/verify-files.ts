@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Certificate } from '../core/cert.js';
+import { failure } from '../core/errors.js';
 import { readCertificates } from '../core/cert-input.js';
 import { readCrls, type Crl } from '../core/crl.js';
 import { Verifier, type Purpose, type VerifyFailure, type VerifyResult } from '../core/verify.js';
@@ -57,18 +58,29 @@ const WINDOW = 16;
 /** Fewer files than this are checked on the main thread alone: the hand-over to the pool is not worth it. */
 const BACKGROUND_FROM = 8;
 
-interface Pending { job: Job; leaf: Certificate; intermediates: Certificate[]; signature?: Promise<unknown> }
+interface Pending { job: Job; leaf?: Certificate; intermediates: Certificate[]; signature?: Promise<unknown> }
 
-interface Job { file: string; display: string; purpose: Purpose; hostname?: string; ip?: string; email?: string; expectCn?: string }
+interface Job {
+  file: string;
+  display: string;
+  purpose: Purpose;
+  hostname?: string;
+  ip?: string;
+  email?: string;
+  expectCn?: string;
+  /** A tree file behind a link pkictl does not follow: failed with this line, not read. */
+  refused?: string;
+}
 
 /** The --all jobs: the server certificate as a server, each tenant's certificate as a client with CN = tenant id. */
 async function treeJobs(store: CertStore): Promise<Job[]> {
   const { layout } = store;
-  const jobs: Job[] = [{ file: layout.serverCert, display: layout.display(layout.serverCert), purpose: 'server' }];
-  for (const id of await store.allTenantDirs()) {
-    const file = join(layout.clientsDir, id, 'client.crt');
-    jobs.push({ file, display: layout.display(file), purpose: 'client', expectCn: id });
-  }
+  const job = (file: string, purpose: Purpose, expectCn?: string): Job => {
+    const refused = store.foreignLink(file);
+    return { file, display: layout.display(file), purpose, ...(expectCn !== undefined && { expectCn }), ...(refused && { refused }) };
+  };
+  const jobs = [job(layout.serverCert, 'server')];
+  for (const id of await store.allTenantDirs()) jobs.push(job(join(layout.clientsDir, id, 'client.crt'), 'client', id));
   return jobs;
 }
 
@@ -77,6 +89,12 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
   // The tree is only opened when it is read: files checked against a --ca need no store.
   const tree = request.all || request.ca.length === 0 ? await ctx.openStore(request.dir) : undefined;
   const caFiles = tree ? (request.ca.length ? request.ca : [tree.layout.caCert]) : request.ca;
+  // The tree's own files are not read through a link pkictl did not make.
+  const refuse = (path: string) => {
+    const refused = tree?.foreignLink(path);
+    if (refused) throw failure('FOREIGN_LINK', refused);
+  };
+  if (tree && request.ca.length === 0) refuse(tree.layout.caCert);
   const roots = (await Promise.all(caFiles.map(certsOf))).flat();
   const pool = (await Promise.all(request.untrusted.map(certsOf))).flat();
   // --all checks the tree as it is served: its own CRL counts unless --crl names others.
@@ -84,6 +102,7 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
   if (request.all && tree && crlFiles.length === 0) {
     const treeCrl = tree.readTreeFile(tree.layout.crl);
     if (treeCrl.ok || !treeCrl.missing) {
+      refuse(tree.layout.crl);
       crlFiles = [tree.layout.crl];
       ctx.notify(`checking revocation against ${tree.layout.display(tree.layout.crl)}`);
     }
@@ -103,6 +122,10 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
   const files: FileVerdict[] = [];
   const pending: Pending[] = [];
   const validate = async ({ job, leaf, intermediates, signature }: Pending) => {
+    if (!leaf) {
+      files.push({ file: job.display, ok: false, purpose: job.purpose, chain: [], failures: [{ code: 'FOREIGN_LINK', message: job.refused! }] });
+      return;
+    }
     if (signature) await signature;
     const result: VerifyResult = await verifier.verify(
       leaf,
@@ -118,16 +141,19 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
     });
   };
   const background = jobs.length >= BACKGROUND_FROM;
-  for (const job of jobs) {
-    const certs = await certsOf(job.file);
-    const item: Pending = { job, leaf: certs[0]!, intermediates: certs.slice(1) };
+  const read = async (job: Job): Promise<Pending> => {
+    const [leaf, ...intermediates] = await certsOf(job.file);
+    const item: Pending = { job, leaf, intermediates };
     if (background) {
       // Settled when the thread pool's answer has been delivered (the event loop runs at each await).
-      const signature = verifier.checkLeafSignatureInBackground(item.leaf, item.intermediates);
+      const signature = verifier.checkLeafSignatureInBackground(leaf!, intermediates);
       item.signature = signature;
       void signature.then(() => (item.signature = undefined));
     }
-    pending.push(item);
+    return item;
+  };
+  for (const job of jobs) {
+    pending.push(job.refused ? { job, intermediates: [] } : await read(job));
     if (pending.length >= WINDOW) await validate(pending.shift()!);
   }
   for (const item of pending) await validate(item);

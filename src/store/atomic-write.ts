@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { foreignLinkError, linkAt } from './links.js';
 
 export const KEY_MODE = 0o600;
 export const CERT_MODE = 0o644;
@@ -13,9 +14,10 @@ export interface FileToWrite {
   mode: number;
 }
 
+/** Whether anything is at `path`, a link included (even one that points nowhere). */
 export async function exists(path: string): Promise<boolean> {
   try {
-    await stat(path);
+    await lstat(path);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
@@ -41,9 +43,12 @@ export async function syncDir(path: string): Promise<void> {
 
 const tempName = (path: string) => join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
 
-/** Creates a file that did not exist (O_EXCL) with its final mode and data; the caller syncs and closes it. */
+/**
+ * Creates a file that did not exist (O_EXCL, which also fails on any link at `path`; O_NOFOLLOW says
+ * so) with its final mode and data; the caller syncs and closes it.
+ */
 async function createFile(path: string, data: string, mode: number): Promise<FileHandle> {
-  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   try {
     await handle.chmod(mode); // the umask may have taken bits from `mode`
     await handle.writeFile(data);
@@ -111,6 +116,11 @@ export async function writeFilesSynced(dir: string, files: Array<{ name: string;
  * completion (the certificate) comes last.
  */
 export async function writeFilesAtomically(files: FileToWrite[]): Promise<void> {
+  // A planted link is refused, not replaced: whoever planted it expects it to be written through.
+  for (const f of files) {
+    const link = linkAt(f.path);
+    if (link) throw foreignLinkError(link, (p) => p);
+  }
   const temps = files.map((f) => ({ ...f, temp: tempName(f.path) }));
   try {
     for (const f of temps) await writeNew(f.temp, f.data, f.mode);

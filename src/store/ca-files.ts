@@ -6,6 +6,7 @@ import type { CryptoProvider } from '../core/x509.js';
 import { exists } from './atomic-write.js';
 import { readUserText } from './files.js';
 import type { Layout } from './layout.js';
+import { foreignLinkError, linkAt } from './links.js';
 
 /** Refuses to make a CA where ca.crt or ca.key exists: pkictl never replaces a CA. */
 export async function assertNoCa(layout: Layout): Promise<void> {
@@ -21,6 +22,10 @@ export async function loadCa(layout: Layout, passphrase: string | undefined, cry
   const { caCert, caKey } = layout;
   if (!(await exists(caCert))) {
     throw inputError('CA_MISSING', `no CA in ${layout.display(layout.root)} (${layout.display(caCert)} not found)`, 'create one with: pkictl init --dir ' + layout.display(layout.root));
+  }
+  for (const path of [caCert, caKey]) {
+    const link = linkAt(path);
+    if (link) throw foreignLinkError(link, (p) => layout.display(p));
   }
   const cert = readCertificatePem(await readUserText(caCert, layout.display(caCert)), layout.display(caCert));
   const keyPem = await readUserText(caKey, layout.display(caKey));

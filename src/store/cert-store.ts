@@ -12,11 +12,12 @@ import { readFile, unreadable, type FileRead } from './files.js';
 import { eventFor, Journal } from './journal.js';
 import { Layout } from './layout.js';
 import { LOCK_FILE } from './lock.js';
-import { createSlot, ensureVersioned, installVersion, pruneVersions, slotState, versionName, type SlotSpec, type SlotState } from './pair-slot.js';
+import { foreignLinkError, foreignLinkMessage } from './links.js';
+import { createSlot, ensureVersioned, inspectSlot, installVersion, pruneVersions, versionName, type SlotSpec, type SlotState } from './pair-slot.js';
 import { recover } from './recovery.js';
 import { ReentrantLock } from './reentrant-lock.js';
-import { scanTree, tenantNames, type ScanOptions, type TreeEntry, type TreeScan } from './scan.js';
-import { clientPaths, clientSlot, serverSlot, type PairPaths } from './slots.js';
+import { readTreeFile, scanTree, tenantNames, type ScanOptions, type TreeEntry, type TreeScan } from './scan.js';
+import { clientPaths, clientSlot, contractLink, serverSlot, type PairPaths } from './slots.js';
 
 export type { PairPaths } from './slots.js';
 
@@ -208,10 +209,11 @@ export class CertStore {
     return made;
   }
 
-  /** Lists the files of `pairs` that exist already, for a single up-front refusal. */
+  /** Lists the files of `pairs` that exist already, for a single up-front refusal; a foreign link there is refused (FOREIGN_LINK). */
   async existing(pairs: PairPaths[]): Promise<string[]> {
     const found: string[] = [];
     for (const { cert, key } of pairs) {
+      this.refuseForeignLink(cert); // refused as such, not as "already exists, pass --force"
       for (const path of [key, cert]) if (await exists(path)) found.push(this.layout.display(path));
     }
     return found;
@@ -229,9 +231,21 @@ export class CertStore {
     return clientPaths(this.layout, tenantId, pattern);
   }
 
-  /** What a pair's slot holds on disk (pair-slot.ts), synchronously. */
+  /** What a pair's slot holds on disk (pair-slot.ts), synchronously; a link pkictl did not make there is refused (FOREIGN_LINK). */
   slotState(slot: SlotSpec): SlotState {
-    return slotState(slot);
+    const { state, link } = inspectSlot(slot);
+    if (link) throw foreignLinkError(link, (p) => this.layout.display(p));
+    return state;
+  }
+
+  /**
+   * A pair as a report sees it, from one inspection of its slot: its state and its certificate read
+   * through the contract path, or the line naming a link pkictl does not follow (nothing read then).
+   */
+  readPair(slot: SlotSpec): { state: SlotState; refused?: string; cert?: FileRead } {
+    const { state, link } = inspectSlot(slot);
+    if (link) return { state, refused: foreignLinkMessage(link, (p) => this.layout.display(p)) };
+    return { state, ...((state === 'plain' || state === 'versioned') && { cert: readFile(slot.certLink) }) };
   }
 
   /**
@@ -242,8 +256,8 @@ export class CertStore {
    */
   private async saveLeaf(kind: 'server' | 'client', slot: SlotSpec, pair: PemPair, tenantId: string | undefined, options: SaveOptions): Promise<void> {
     await this.withLock(async () => {
+      const state = this.slotState(slot);
       await this.ensureDirOnce(dirname(slot.base));
-      const state = slotState(slot);
       // Bring an existing slot to the versioned shape first (it keeps serving the old pair), so
       // that a slot that cannot take a new pair fails before anything is recorded.
       if (state !== 'absent') await ensureVersioned(slot, (pem) => this.versionOf(pem, slot.certLink));
@@ -295,6 +309,7 @@ export class CertStore {
   /** Marks certificates revoked (index + one audit line each). Serials already revoked are left as they are. */
   async revoke(serials: string[], reason: RevocationReason, at: Date): Promise<IndexEntry[]> {
     return this.withLock(async () => {
+      this.refuseForeignLink(this.layout.crl); // a revocation is only done once its CRL can be written
       const entries = serials.map((s) => this.index.get(s)).filter((e): e is IndexEntry => e !== undefined && e.status !== 'revoked');
       if (entries.length === 0) return [];
       await this.journal.commit(
@@ -309,6 +324,7 @@ export class CertStore {
   /** Writes certs/crl.pem atomically and records its number. */
   async saveCrl(pem: string, crlNumber: number, detail: Record<string, string | number>): Promise<string> {
     return this.withLock(async () => {
+      this.refuseForeignLink(this.layout.crl); // before the number is recorded
       await this.journal.commit({ crlNumber }, [{ action: 'crl', result: 'ok', kind: 'crl', detail: { number: crlNumber, ...detail } }]);
       await writeFilesAtomically([{ path: this.layout.crl, data: pem, mode: CERT_MODE }]);
       return this.layout.crl;
@@ -332,13 +348,25 @@ export class CertStore {
     return project ? scanTree(this.layout, options, project) : scanTree(this.layout, options);
   }
 
-  /** One file of the tree with its mode, never throwing for a missing or unreadable file (files.ts). */
+  /** Whether a contract path is in its shape (slots.ts contractLink): the line naming the link pkictl does not follow, if any. */
+  foreignLink(path: string): string | undefined {
+    const link = contractLink(this.layout, path);
+    return link && foreignLinkMessage(link, (p) => this.layout.display(p));
+  }
+
+  private refuseForeignLink(path: string): void {
+    const link = contractLink(this.layout, path);
+    if (link) throw foreignLinkError(link, (p) => this.layout.display(p));
+  }
+
+  /** One file of the tree with its mode, never throwing for a missing or unreadable file (files.ts); a foreign link is reported, not read. */
   readTreeFile(path: string): FileRead {
-    return readFile(path);
+    return readTreeFile(this.layout, path);
   }
 
   /** A file of the tree as text, for a decision (the pair through its contract path); unreadable: an input error. */
   async readText(path: string): Promise<string> {
+    this.refuseForeignLink(path);
     const read = readFile(path);
     if (!read.ok) throw unreadable(this.layout.display(path), read);
     return Buffer.from(read.bytes).toString('utf8');

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { lstatSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { failure } from '../core/errors.js';
 import { CERT_MODE, KEY_MODE, syncDir, syncDirShared, writeFilesSynced } from './atomic-write.js';
+import { foreignLinkError, lstatQuiet, type ForeignLink } from './links.js';
 
 /**
  * A certificate/key pair that is replaced in one atomic step (the scheme of Kubernetes' atomic
@@ -70,7 +71,10 @@ async function writeVersion(spec: SlotSpec, base: string, version: string, pair:
   const versions = join(base, 'versions');
   await mkdir(versions, { recursive: true, mode: spec.dirMode });
   const final = join(versions, version);
-  if (await lstatOrNull(final)) return;
+  const found = await lstatOrNull(final);
+  // Never kept as this version: `current` would then point through it.
+  if (found?.isSymbolicLink()) throw foreignLinkError({ path: final, target: await readlink(final) }, (p) => p);
+  if (found) return;
   const temp = tmp(versions, version);
   await mkdir(temp, { mode: spec.dirMode });
   try {
@@ -140,19 +144,44 @@ export async function createSlot(spec: SlotSpec, version: string, pair: PairPem)
 export type SlotState = 'absent' | 'plain' | 'versioned' | 'partial';
 
 /**
+ * What the slot holds, and the first link in it that is not its own shape (links.ts says why):
+ * a client slot's clients/ and tenant directory must be real directories, the contract paths
+ * regular files or links to exactly current/<name>, `current` a link to versions/<one name>, and
+ * versions/, that version and its two files real. With a link, `state` means nothing.
+ *
  * absent: nothing; plain: client.crt/key as regular files (a new tenant, or an openssl-made one);
  * versioned: links + current (links missing after a crash are repaired by ensureVersioned).
- * Synchronous, with the fewest lstat calls (two for a plain pair): `rotate --dry-run` asks it for
- * each of 10,000 tenants, and for calls this small the libuv thread hand-offs cost more than the calls.
+ * Synchronous, each path lstat'ed once (six for a plain pair): `rotate --dry-run` asks it for each
+ * of 10,000 tenants, and for calls this small the libuv thread hand-offs cost more than the calls.
  */
-export function slotState(spec: SlotSpec): SlotState {
-  const cert = lstatSync(spec.certLink, { throwIfNoEntry: false });
-  const key = lstatSync(spec.keyLink, { throwIfNoEntry: false });
-  if (cert?.isFile() || key?.isFile()) return cert && key ? 'plain' : 'partial';
-  const current = lstatSync(join(spec.base, 'current'), { throwIfNoEntry: false });
-  if (!cert && !key && !current) return 'absent';
-  return current?.isSymbolicLink() ? 'versioned' : 'partial';
+export function inspectSlot(spec: SlotSpec): { state: SlotState; link?: ForeignLink } {
+  const foreign = (path: string) => ({ state: 'partial' as const, link: { path, target: readlinkSync(path) } });
+  // A server slot's parent is the tree root, which may be a link the user chose (--dir).
+  const parent = dirname(spec.base);
+  if (dirname(spec.certLink) === spec.base && lstatQuiet(parent)?.isSymbolicLink()) return foreign(parent);
+  if (lstatQuiet(spec.base)?.isSymbolicLink()) return foreign(spec.base);
+  const cert = lstatQuiet(spec.certLink);
+  const key = lstatQuiet(spec.keyLink);
+  if (cert?.isSymbolicLink() && readlinkSync(spec.certLink) !== linkTarget(spec, spec.certName)) return foreign(spec.certLink);
+  if (key?.isSymbolicLink() && readlinkSync(spec.keyLink) !== linkTarget(spec, spec.keyName)) return foreign(spec.keyLink);
+  const versions = join(spec.base, 'versions');
+  if (lstatQuiet(versions)?.isSymbolicLink()) return foreign(versions);
+  const currentPath = join(spec.base, 'current');
+  const current = lstatQuiet(currentPath);
+  if (current?.isSymbolicLink()) {
+    const [dir, version, ...more] = readlinkSync(currentPath).split('/');
+    if (dir !== 'versions' || !version || version === '.' || version === '..' || more.length > 0) return foreign(currentPath);
+    const versionDir = join(versions, version);
+    for (const path of [versionDir, join(versionDir, spec.certName), join(versionDir, spec.keyName)]) {
+      if (lstatQuiet(path)?.isSymbolicLink()) return foreign(path);
+    }
+  }
+  if (cert?.isFile() || key?.isFile()) return { state: cert && key ? 'plain' : 'partial' };
+  if (!cert && !key && !current) return { state: 'absent' };
+  return { state: current?.isSymbolicLink() ? 'versioned' : 'partial' };
 }
+
+export const foreignLinkInSlot = (spec: SlotSpec): ForeignLink | undefined => inspectSlot(spec).link;
 
 /**
  * Brings a slot to the versioned shape without ever exposing a mismatched pair, idempotently (a

@@ -4,12 +4,16 @@ import { join } from 'node:path';
 import { inputError } from '../core/errors.js';
 import { readFile, reasonOf, type FileRead } from './files.js';
 import type { Layout } from './layout.js';
+import { foreignLinkError, foreignLinkMessage, linkAt, type ForeignLink } from './links.js';
+import { foreignLinkInSlot } from './pair-slot.js';
+import { clientSlotAt, contractLink, serverSlot } from './slots.js';
 
 /*
  * The tree reader: every read of certs/ for `list`, `audit`, `rotate` and `verify --all`, without
  * trusting the tree: every file may be missing, unreadable, huge or a directory, and each problem is
  * recorded on the entry instead of stopping the scan. Files are read one after the other, each with
- * one synchronous open + fstat + read + close (files.ts says why).
+ * one synchronous open + fstat + read + close (files.ts says why). A link pkictl did not make
+ * (links.ts) is recorded, never read through.
  */
 
 export type EntryKind = 'ca' | 'server' | 'client';
@@ -25,6 +29,8 @@ export interface TreeEntry {
   key?: FileRead;
   /** Permission bits of the directory holding the key (audit). */
   dirMode?: number;
+  /** A link in this entry's files or directories that pkictl does not follow: cert and key were not read. */
+  link?: ForeignLink;
 }
 
 export interface TreeScan<T = TreeEntry> {
@@ -34,6 +40,8 @@ export interface TreeScan<T = TreeEntry> {
   entries: T[];
   /** Paths in the tree that are not part of the certs/ contract (only when asked for). */
   stray: string[];
+  /** Links pkictl does not follow at the other contract paths: crl.pem, index.jsonl, audit.log, clients/, … */
+  links: ForeignLink[];
 }
 
 export interface ScanOptions {
@@ -59,8 +67,8 @@ async function listDir(path: string): Promise<Dirent[] | undefined> {
   }
 }
 
-/** Tenant directories may be symbolic links (a rotation that swaps versioned directories): followed. */
-const isTenantDir = (clientsDir: string, e: Dirent) => e.isDirectory() || (e.isSymbolicLink() && statSync(join(clientsDir, e.name), { throwIfNoEntry: false })?.isDirectory() === true);
+/** A link under clients/ is a tenant too, whatever it points at: its slot check reports it, so list, audit, rotate and verify --all all see it. */
+const isTenantDir = (e: Dirent) => e.isDirectory() || e.isSymbolicLink();
 
 /** The temp names of atomic-write.ts and pair-slot.ts start with a dot: a run killed mid-write. */
 const isHidden = (name: string) => name.startsWith('.');
@@ -70,9 +78,19 @@ const isHidden = (name: string) => name.startsWith('.');
  * scans of list and audit report a leftover temp directory; rotate leaves it alone).
  */
 export async function tenantNames(layout: Layout, options: { hidden: boolean }): Promise<string[]> {
-  const clientsDir = layout.clientsDir;
-  return ((await listDir(clientsDir)) ?? []).filter((e) => (options.hidden || !isHidden(e.name)) && isTenantDir(clientsDir, e)).map((e) => e.name).sort();
+  const link = linkAt(layout.clientsDir);
+  if (link) throw foreignLinkError(link, (p) => layout.display(p));
+  return ((await listDir(layout.clientsDir)) ?? []).filter((e) => (options.hidden || !isHidden(e.name)) && isTenantDir(e)).map((e) => e.name).sort();
 }
+
+/** A file of the tree for a report or a decision; a link that is not its contract shape is reported, not read. */
+export function readTreeFile(layout: Layout, path: string): FileRead {
+  const link = contractLink(layout, path);
+  return link ? { ok: false, missing: false, reason: foreignLinkMessage(link, (p) => layout.display(p)) } : readFile(path);
+}
+
+/** Contract paths checked on their own (the pairs are checked as slots); clients/ is listed only when real. */
+const ROOT_PATHS = ['crl.pem', 'index.jsonl', 'audit.log', '.lock', 'clients', 'server-pair'];
 
 /**
  * Scans the tree: ca.crt, server.crt and every clients/<tenant>/client.crt (and the keys when asked).
@@ -97,27 +115,38 @@ export async function scanTree<T>(layout: Layout, options: ScanOptions = {}, pro
     }
   }
 
-  const wanted: Omit<TreeEntry, 'cert'>[] = [{ kind: 'ca', certPath: layout.caCert, keyPath: layout.caKey }];
-  if (names.has('server.crt') || names.has('server.key') || options.strays) wanted.push({ kind: 'server', certPath: layout.serverCert, keyPath: layout.serverKey });
+  const wanted: Omit<TreeEntry, 'cert'>[] = [{ kind: 'ca', certPath: layout.caCert, keyPath: layout.caKey, link: linkAt(layout.caCert) ?? linkAt(layout.caKey) }];
+  if (names.has('server.crt') || names.has('server.key') || options.strays) wanted.push({ kind: 'server', certPath: layout.serverCert, keyPath: layout.serverKey, link: foreignLinkInSlot(serverSlot(layout)) });
 
+  const links: ForeignLink[] = [];
+  for (const name of ROOT_PATHS) {
+    const link = linkAt(join(layout.root, name));
+    if (link && !wanted.some((w) => w.link?.path === link.path)) links.push(link);
+  }
   // A getter that joins paths on each call: read once, it is used several times per tenant.
   const clientsDir = layout.clientsDir;
-  const clientEntries = (await listDir(clientsDir)) ?? [];
+  const clientEntries = links.some((l) => l.path === clientsDir) ? [] : ((await listDir(clientsDir)) ?? []);
   const tenants: string[] = [];
   for (const e of clientEntries) {
-    if (isTenantDir(clientsDir, e)) tenants.push(e.name);
+    if (isTenantDir(e)) tenants.push(e.name);
     else if (options.strays) stray.push(join(clientsDir, e.name));
   }
   tenants.sort();
   for (const tenant of tenants) {
-    const dir = join(clientsDir, tenant);
-    wanted.push({ kind: 'client', tenant, certPath: join(dir, 'client.crt'), keyPath: join(dir, 'client.key') });
+    const slot = clientSlotAt(join(clientsDir, tenant));
+    wanted.push({ kind: 'client', tenant, certPath: slot.certLink, keyPath: slot.keyLink, link: foreignLinkInSlot(slot) });
   }
 
   // The root directory holds ca.key and server.key: its mode is what protects them.
   const rootMode = options.keys ? statSync(layout.root).mode & 0o777 : undefined;
   const entries: Array<T | TreeEntry> = [];
   for (const w of wanted) {
+    if (w.link) {
+      const notRead: FileRead = { ok: false, missing: false, reason: foreignLinkMessage(w.link, (p) => layout.display(p)) };
+      const entry: TreeEntry = { ...w, cert: notRead, ...(options.keys && { key: notRead }), ...(options.keys && w.kind !== 'client' && { dirMode: rootMode }) };
+      entries.push(project ? project(entry) : entry);
+      continue;
+    }
     const entry: TreeEntry = { ...w, cert: readFile(w.certPath) };
     if (options.keys) entry.key = readFile(w.keyPath);
     if (options.keys && w.kind !== 'client') entry.dirMode = rootMode;
@@ -133,5 +162,5 @@ export async function scanTree<T>(layout: Layout, options: ScanOptions = {}, pro
     entries.push(project ? project(entry) : entry);
   }
   stray.sort();
-  return { root: layout.root, layout, entries, stray };
+  return { root: layout.root, layout, entries, stray, links };
 }

@@ -15,7 +15,7 @@ const schema = (zod: Zod) =>
 
 export const auditCommand: CommandSpec<ReturnType<typeof schema>, AuditResult> = {
   name: 'audit',
-  summary: 'check the whole --dir tree: CN = directory, chains and purposes, key/cert match, key modes, duplicate serials or keys, server SANs, expiry, stray or missing files',
+  summary: 'check the whole --dir tree: CN = directory, chains and purposes, key/cert match, key modes, duplicate serials or keys, server SANs, expiry, stray or missing files, links pkictl did not make',
   examples: ['pkictl audit', 'pkictl audit --dir /etc/gateway/certs --json', 'pkictl audit --renew-before 30d --at 2027-01-01T00:00:00Z'],
   exitCodes: ['0  no findings', '1  at least one finding (listed on stdout, one per line)', '2  bad flag, or --dir holds no CA (nothing audited)'],
   options(c) {

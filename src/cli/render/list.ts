@@ -11,7 +11,7 @@ export function renderList(result: ListResult, { json, color }: RenderOptions, c
   // An expired CRL fails every revocation check downstream, and one that lacks recorded revocations
   // lets revoked certificates through: as urgent as an expired certificate.
   const crlAttention = result.crl?.status === 'expired' || result.crl?.status === 'unreadable' || result.unpublishedRevocations > 0;
-  const attention = result.certificates.filter((r) => r.status !== 'valid').length + (crlAttention ? 1 : 0);
+  const attention = result.certificates.filter((r) => r.status !== 'valid').length + (crlAttention ? 1 : 0) + result.foreignLinks.length;
   const exitCode = check && attention > 0 ? EXIT_FAILED : EXIT_OK;
   if (json) return { stdout: toJson({ ...result, check: check ? { ok: attention === 0 } : undefined }), exitCode };
   const p = painter(color);
@@ -36,6 +36,6 @@ export function renderList(result: ListResult, { json, color }: RenderOptions, c
   const total = c.valid + c.expiring + c.expired + c.invalid;
   let summary = `${total} certificate${total === 1 ? '' : 's'} in ${result.dir}: ${c.valid} valid, ${c.expiring} expiring, ${c.expired} expired, ${c.invalid} invalid`;
   summary += ` (as of ${result.at}, renewal window ${result.renewBefore}${result.hidden ? `; ${result.hidden} valid not shown` : ''})`;
-  const warnings = result.warnings.map((w) => `warning: ${oneLine(w)}\n`).join('');
+  const warnings = [...result.foreignLinks, ...result.warnings].map((w) => `warning: ${oneLine(w)}\n`).join('');
   return { stdout, stderr: warnings + summary + '\n', exitCode };
 }
