@@ -29,7 +29,7 @@ const runCommand: Runner = async (spec: CommandSpec<z.ZodMiniType, unknown>, inp
     const issue = parsed.error.issues[0]!;
     throw inputError('USAGE', `invalid value for ${flagName(String(issue.path[0] ?? 'argument'))}: ${issue.message}`);
   }
-  const ctx = await makeContext((message) => process.stderr.write(`${message}\n`));
+  const ctx = await makeContext((message) => process.stderr.write(`${message}\n`), { strict: (parsed.data as { strict?: boolean }).strict === true });
   const result = await spec.run(parsed.data, ctx);
   const json = (parsed.data as { json?: boolean }).json === true;
   const out = spec.render(result, { json, color: colorFor(json ? process.stdout : process.stderr) });
