@@ -59,10 +59,11 @@ export const issueClientCommand: CommandSpec<ReturnType<typeof schema>, IssueCli
       import('../passphrase.js'),
       import('../../store/files.js'),
     ]);
-    const tenants = argumentEntries(o.args);
+    let tenants = argumentEntries(o.args);
     if (o.from !== undefined) {
-      const text = await readUserText(o.from, o.from === '-' ? 'stdin' : o.from, 'tenantList');
-      tenants.push(...parseTenantList(text, o.from === '-' ? 'stdin' : o.from));
+      const name = o.from === '-' ? 'stdin' : o.from;
+      // concat, not push(...list): a list of a million ids would overflow the call stack as arguments.
+      tenants = tenants.concat(parseTenantList(await readUserText(o.from, name, 'tenantList'), name));
     }
     const profile = await loadProfile('client', o.template);
     const passphrase = await readPassphrase(o.passphraseFile);
