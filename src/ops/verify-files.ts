@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Certificate } from '../core/cert.js';
 import { readCertificates } from '../core/cert-input.js';
+import { PkiError } from '../core/errors.js';
 import { readCrls, type Crl } from '../core/crl.js';
 import { Verifier, type Purpose, type VerifyFailure, type VerifyResult } from '../core/verify.js';
 import type { CertStore } from '../store/cert-store.js';
@@ -57,19 +58,41 @@ const WINDOW = 16;
 /** Fewer files than this are checked on the main thread alone: the hand-over to the pool is not worth it. */
 const BACKGROUND_FROM = 8;
 
-interface Pending { job: Job; leaf: Certificate; intermediates: Certificate[]; signature?: Promise<unknown> }
+/** A file read and parsed ahead of validation, or why it could not be (--all: a finding, not an abort). */
+interface Pending { job: Job; leaf?: Certificate; intermediates: Certificate[]; signature?: Promise<unknown>; unreadable?: VerifyFailure }
 
-interface Job { file: string; display: string; purpose: Purpose; hostname?: string; ip?: string; email?: string; expectCn?: string }
+/** inTree: a file --all expects in the tree (missing or unreadable is a finding about the tree). */
+interface Job { file: string; display: string; purpose: Purpose; hostname?: string; ip?: string; email?: string; expectCn?: string; inTree?: boolean }
 
 /** The --all jobs: the server certificate as a server, each tenant's certificate as a client with CN = tenant id. */
 async function treeJobs(store: CertStore): Promise<Job[]> {
   const { layout } = store;
-  const jobs: Job[] = [{ file: layout.serverCert, display: layout.display(layout.serverCert), purpose: 'server' }];
+  const jobs: Job[] = [{ file: layout.serverCert, display: layout.display(layout.serverCert), purpose: 'server', inTree: true }];
   for (const id of await store.allTenantDirs()) {
     const file = join(layout.clientsDir, id, 'client.crt');
-    jobs.push({ file, display: layout.display(file), purpose: 'client', expectCn: id });
+    jobs.push({ file, display: layout.display(file), purpose: 'client', expectCn: id, inTree: true });
   }
   return jobs;
+}
+
+/**
+ * A job's file read and parsed. A file the user named that cannot be is an input error (exit 2); a
+ * file the tree lacks or holds broken is a finding about the tree (exit 1), and the rest is still checked.
+ */
+async function readJob(job: Job, tree: CertStore | undefined): Promise<Pending> {
+  if (!job.inTree || !tree) {
+    const [leaf, ...intermediates] = await certsOf(job.file);
+    return { job, leaf, intermediates };
+  }
+  const read = tree.readTreeFile(job.file);
+  if (!read.ok) return { job, intermediates: [], unreadable: { code: read.missing ? 'FILE_MISSING' : 'FILE_UNREADABLE', message: read.missing ? 'missing from the tree' : read.reason } };
+  try {
+    const [leaf, ...intermediates] = readCertificates(read.bytes, job.display);
+    return { job, leaf, intermediates };
+  } catch (error) {
+    if (!(error instanceof PkiError)) throw error;
+    return { job, intermediates: [], unreadable: { code: 'CERT_MALFORMED', message: error.message } };
+  }
 }
 
 /** Verifies many leaf files in one process: anchors, pool and CRLs are read and parsed once. */
@@ -102,7 +125,11 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
   // arithmetic runs changes.
   const files: FileVerdict[] = [];
   const pending: Pending[] = [];
-  const validate = async ({ job, leaf, intermediates, signature }: Pending) => {
+  const validate = async ({ job, leaf, intermediates, signature, unreadable }: Pending) => {
+    if (!leaf) {
+      files.push({ file: job.display, ok: false, purpose: job.purpose, chain: [], failures: [unreadable!] });
+      return;
+    }
     if (signature) await signature;
     const result: VerifyResult = await verifier.verify(
       leaf,
@@ -119,9 +146,8 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
   };
   const background = jobs.length >= BACKGROUND_FROM;
   for (const job of jobs) {
-    const certs = await certsOf(job.file);
-    const item: Pending = { job, leaf: certs[0]!, intermediates: certs.slice(1) };
-    if (background) {
+    const item = await readJob(job, tree);
+    if (background && item.leaf) {
       // Settled when the thread pool's answer has been delivered (the event loop runs at each await).
       const signature = verifier.checkLeafSignatureInBackground(item.leaf, item.intermediates);
       item.signature = signature;

@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { PkiError } from '../../core/errors.js';
+import { isSystemError, reasonOf } from '../../store/files.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
 
 interface RenderedError {
@@ -22,7 +23,10 @@ export function renderError(error: unknown, debug: boolean): RenderedError {
     // commander has already printed its own one-line message.
     return { lines: [], exitCode: error.exitCode === 0 ? 0 : EXIT_USAGE };
   }
-  const message = error instanceof Error ? error.message : String(error);
+  // A failed system call that no layer worded: name the file and the cause, not "EROFS: …, open '…'".
+  const message = isSystemError(error)
+    ? `${error.path ? `${error.path}: ` : ''}${reasonOf(error).reason} (${error.syscall})`
+    : error instanceof Error ? error.message : String(error);
   const lines = [`error: ${message.split('\n')[0]}`];
   if (debug && error instanceof Error && error.stack) lines.push(error.stack);
   else lines.push('hint: rerun with --debug for details');
