@@ -1,5 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { stdin } from 'node:process';
 import { getSystemErrorMap } from 'node:util';
 import { inputError, type PkiError } from '../core/errors.js';
@@ -115,31 +114,41 @@ function readRest(fd: number, kind: InputKind, mode: number): FileRead {
   }
 }
 
+/** What readOpen found: a stream (FIFO, device) is left to the caller, who may read it or refuse it. */
+const STREAM = Symbol('stream');
+
+/** The file open as `fd`, a regular one read synchronously up to the cap of its kind. */
+function readOpen(fd: number, kind: InputKind): FileRead | typeof STREAM {
+  const info = fstatSync(fd);
+  const mode = info.mode & 0o777;
+  if (info.isDirectory()) return { ok: false, missing: false, reason: 'is a directory, not a file', mode };
+  if (info.isFIFO() || info.isCharacterDevice() || info.isBlockDevice()) return STREAM;
+  if (!info.isFile()) return { ok: false, missing: false, reason: 'is not a regular file', mode };
+  if (info.size > INPUT_LIMITS[kind].bytes) return { ok: false, missing: false, reason: tooLarge(kind, info.size), mode };
+  if (info.size === 0) return readRest(fd, kind, mode);
+  // allocUnsafe draws small files from Buffer's shared slab: 10,000 separate ArrayBuffers made
+  // garbage collection a quarter of a list run.
+  const bytes = Buffer.allocUnsafe(info.size);
+  let filled = 0;
+  while (filled < bytes.length) {
+    const n = readSync(fd, bytes, filled, bytes.length - filled, filled);
+    if (n === 0) break;
+    filled += n;
+  }
+  return { ok: true, bytes: filled === bytes.length ? bytes : bytes.subarray(0, filled), mode };
+}
+
 /**
- * One regular file with its mode; never throws for the usual file-system problems. Anything else (a
- * FIFO, a device, a socket) is refused without waiting for it: opened with O_NONBLOCK, so a FIFO
- * planted in certs/ cannot stall a scan.
+ * One regular file of certs/ with its mode; never throws for the usual file-system problems. Anything
+ * else (a FIFO, a device, a socket) is refused without waiting for it: opened with O_NONBLOCK, so a
+ * FIFO planted in certs/ cannot stall a scan.
  */
 export function readFile(path: string, kind: InputKind = 'file'): FileRead {
   let fd: number | undefined;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    const info = fstatSync(fd);
-    const mode = info.mode & 0o777;
-    if (info.isDirectory()) return { ok: false, missing: false, reason: 'is a directory, not a file', mode };
-    if (!info.isFile()) return { ok: false, missing: false, reason: 'is not a regular file', mode };
-    if (info.size > INPUT_LIMITS[kind].bytes) return { ok: false, missing: false, reason: tooLarge(kind, info.size), mode };
-    if (info.size === 0) return readRest(fd, kind, mode);
-    // allocUnsafe draws small files from Buffer's shared slab: 10,000 separate ArrayBuffers made
-    // garbage collection a quarter of a list run.
-    const bytes = Buffer.allocUnsafe(info.size);
-    let filled = 0;
-    while (filled < bytes.length) {
-      const n = readSync(fd, bytes, filled, bytes.length - filled, filled);
-      if (n === 0) break;
-      filled += n;
-    }
-    return { ok: true, bytes: filled === bytes.length ? bytes : bytes.subarray(0, filled), mode };
+    const read = readOpen(fd, kind);
+    return read === STREAM ? { ok: false, missing: false, reason: 'is not a regular file' } : read;
   } catch (error) {
     return { ok: false, ...reasonOf(error) };
   } finally {
@@ -161,40 +170,31 @@ async function readStream(chunks: AsyncIterable<Buffer>, kind: InputKind, what: 
   return counted.bytes();
 }
 
-/** A FIFO or a device (/dev/stdin, `<(cmd)`): what readFile refuses for certs/, a user may point at. */
-function isStream(path: string): boolean {
+/**
+ * A file the user pointed at ('-' = stdin), up to the cap of its kind; every failure is one input
+ * error naming it as `what`. Opened blocking, like cat: a FIFO waits for its writer. FIFOs and
+ * devices (`<(cmd)`, /dev/stdin) are read as streams on the libuv pool.
+ */
+export async function readUserFile(path: string, what = path, kind: InputKind = 'file'): Promise<Uint8Array> {
+  if (path === '-') return readStream(stdin, kind, what === '-' ? 'stdin' : what);
+  let fd: number | undefined;
   try {
-    const info = statSync(path);
-    return info.isFIFO() || info.isCharacterDevice() || info.isBlockDevice();
-  } catch {
-    return false; // readFile words the error
-  }
-}
-
-/** A stream opened blocking (like cat: a FIFO waits for its writer), read through readStream. */
-async function readSpecial(path: string, kind: InputKind, what: string): Promise<Uint8Array> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-    return await readStream(handle.createReadStream({ autoClose: false, highWaterMark: CHUNK }), kind, what);
+    fd = openSync(path, 'r');
+    const read = readOpen(fd, kind);
+    if (read !== STREAM) {
+      if (!read.ok) throw unreadable(what, read);
+      return read.bytes;
+    }
+    // The stream owns the descriptor from here: it closes it once no read is pending on it.
+    const stream = createReadStream('', { fd, highWaterMark: CHUNK });
+    fd = undefined;
+    return await readStream(stream, kind, what);
   } catch (error) {
     if (isSystemError(error)) throw unreadable(what, { ok: false, ...reasonOf(error) });
     throw error;
   } finally {
-    await handle?.close();
+    if (fd !== undefined) closeSync(fd);
   }
-}
-
-/**
- * A file the user pointed at ('-' = stdin), up to the cap of its kind; every failure is one input
- * error naming it as `what`. FIFOs and devices are read as streams (`inspect <(cat a.pem)`).
- */
-export async function readUserFile(path: string, what = path, kind: InputKind = 'file'): Promise<Uint8Array> {
-  if (path === '-') return readStream(stdin, kind, what === '-' ? 'stdin' : what);
-  if (isStream(path)) return readSpecial(path, kind, what);
-  const read = readFile(path, kind);
-  if (!read.ok) throw unreadable(what, read);
-  return read.bytes;
 }
 
 /** readUserFile as UTF-8 text. */
