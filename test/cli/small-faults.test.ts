@@ -29,6 +29,18 @@ describe('a reader that goes away', () => {
   });
 });
 
+describe('long failure lists', () => {
+  it('rotate with a failing --exec on 22 tenants lists 20 and counts the rest; --json keeps them all', async () => {
+    const { dir } = await cliTree(uuids(22));
+    const r = await runCli(['rotate', '--dir', dir, '--all', '--exec', 'exit 3']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.match(/--exec command failed/g)).toHaveLength(20);
+    expect(r.stderr).toMatch(/^ {2}… and 2 more \(--json lists them all\)$/m);
+    const json = await runCli(['rotate', '--dir', dir, '--all', '--exec', 'exit 3', '--json']);
+    expect(JSON.parse(json.stdout).rotation.execFailed).toHaveLength(22);
+  });
+});
+
 describe('verify --all on a tree without server.crt', () => {
   it('checks every client and reports the missing server as a finding (exit 1)', async () => {
     const ids = uuids(2);

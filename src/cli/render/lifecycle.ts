@@ -2,7 +2,7 @@ import type { AuditVerifyReport } from '../../ops/audit-log.js';
 import type { CrlResult } from '../../ops/crl.js';
 import type { RevokeResult } from '../../ops/revoke.js';
 import type { PlanItem, RotateResult } from '../../ops/rotate.js';
-import { painter } from './text.js';
+import { firstLines, painter } from './text.js';
 
 const who = (i: { kind: string; tenantId?: string }) => (i.kind === 'server' ? 'server' : i.tenantId!);
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -24,8 +24,8 @@ export function renderRotate(r: RotateResult, color: boolean): string {
   }
   for (const x of r.rotated.slice(0, 10)) lines.push(`${c.green('✓')} ${who(x)}: ${x.oldSerial} → ${x.serial}, expires ${x.notAfter.slice(0, 10)}${x.keyReused ? ' (same key)' : ''}`);
   if (r.rotated.length > 10) lines.push(`  … and ${r.rotated.length - 10} more`);
-  for (const f of r.failed) lines.push(`${c.red('✗')} ${who(f)}: ${f.error}`);
-  for (const e of r.execFailed) lines.push(`${c.yellow('!')} ${who(e)}: --exec command failed (${e.signal ? `signal ${e.signal}` : `exit ${e.code}`}); the new pair is in place`);
+  lines.push(...firstLines(r.failed.map((f) => `${c.red('✗')} ${who(f)}: ${f.error}`)));
+  lines.push(...firstLines(r.execFailed.map((e) => `${c.yellow('!')} ${who(e)}: --exec command failed (${e.signal ? `signal ${e.signal}` : `exit ${e.code}`}); the new pair is in place`)));
   lines.push(`rotated ${r.rotated.length}, skipped ${r.skipped.length}, failed ${r.failed.length}${r.execFailed.length > 0 ? `, --exec failed ${r.execFailed.length}` : ''}${r.notStarted.length > 0 ? `, not started ${r.notStarted.length}` : ''}`);
   if (r.interrupted) lines.push('  interrupted: every pair is complete; run the same command again to finish');
   return lines.join('\n') + '\n';
