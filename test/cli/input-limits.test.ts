@@ -85,7 +85,7 @@ describe('tenant lists (--from)', () => {
   });
 
   it('a million ids (37 MB) are read and checked, not refused as too large for a certificate file', async () => {
-    const lines = Array.from({ length: 1_000_000 }, () => randomUUID());
+    const lines: string[] = Array.from({ length: 1_000_000 }, () => randomUUID());
     lines.push('not-a-tenant');
     const file = join(base, 'million.txt');
     await writeFile(file, lines.join('\n') + '\n');
