@@ -29,6 +29,16 @@ describe('a reader that goes away', () => {
   });
 });
 
+describe('system errors no layer words', () => {
+  it('are one line naming the file and the cause, not a raw errno text', async () => {
+    const base = await tempDir('pkictl-notdir-');
+    await writeFile(join(base, 'plain'), 'a file, not a directory\n');
+    const r = await cli(['crl', '--dir', join(base, 'plain')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([`error: ${join(base, 'plain', 'ca.crt')}: a part of the path is not a directory (stat)`]);
+  });
+});
+
 describe('long failure lists', () => {
   it('rotate with a failing --exec on 22 tenants lists 20 and counts the rest; --json keeps them all', async () => {
     const { dir } = await cliTree(uuids(22));

@@ -23,10 +23,14 @@ export function renderError(error: unknown, debug: boolean): RenderedError {
     // commander has already printed its own one-line message.
     return { lines: [], exitCode: error.exitCode === 0 ? 0 : EXIT_USAGE };
   }
-  // A failed system call that no layer worded: name the file and the cause, not "EROFS: …, open '…'".
-  const message = isSystemError(error)
-    ? `${error.path ? `${error.path}: ` : ''}${reasonOf(error).reason} (${error.syscall})`
-    : error instanceof Error ? error.message : String(error);
+  // A failed system call that no layer worded: the file and the cause are the whole story, in one
+  // line ("certs/ca.crt: a part of the path is not a directory (stat)", not "ENOTDIR: …, stat '…'").
+  if (isSystemError(error)) {
+    const lines = [`error: ${error.path ? `${error.path}: ` : ''}${reasonOf(error).reason} (${error.syscall})`];
+    if (debug && error.stack) lines.push(error.stack);
+    return { lines, exitCode: EXIT_FAILED };
+  }
+  const message = error instanceof Error ? error.message : String(error);
   const lines = [`error: ${message.split('\n')[0]}`];
   if (debug && error instanceof Error && error.stack) lines.push(error.stack);
   else lines.push('hint: rerun with --debug for details');
