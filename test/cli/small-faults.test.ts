@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmdirSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cliTree, runCli, type CliResult } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { cli, initCa, uuids } from '../store/fixture.js';
@@ -129,39 +129,41 @@ await lock.release();`;
   });
 });
 
-/** A 1 MiB tmpfs this test can remount read-only; undefined (and the reason) where mounting is impossible. */
-function mountTmpfs(): { dir?: string; why?: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'pkictl-ro-'));
+/** Whether this process may mount a tmpfs (root in CI); else why not, for the skip message. */
+function tmpfsRefusal(): string | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'pkictl-ro-probe-'));
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'pipe' });
-    return { dir };
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'pipe' });
+    execFileSync('umount', [dir]);
+    return undefined;
   } catch (error) {
+    return `cannot mount a tmpfs here (${String((error as Error).message).split('\n')[0]}): needs root`;
+  } finally {
     rmdirSync(dir);
-    return { why: `cannot mount a tmpfs here (${String((error as Error).message).split('\n')[0]}): needs root` };
   }
 }
 
-const ro = mountTmpfs();
+const refusal = tmpfsRefusal();
 
 describe('a read-only tree', () => {
-  afterAll(() => {
-    if (ro.dir) {
-      execFileSync('umount', [ro.dir]);
-      rmdirSync(ro.dir);
+  it.skipIf(refusal !== undefined)(`writing commands fail with one line naming the file and the cause (EROFS)${refusal ? ` — skipped: ${refusal}` : ''}`, async () => {
+    const mnt = mkdtempSync(join(tmpdir(), 'pkictl-ro-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt]);
+    try {
+      const dir = join(mnt, 'certs');
+      mkdirSync(dir, { mode: 0o700 });
+      await initCa(dir);
+      execFileSync('mount', ['-o', 'remount,ro', mnt]);
+      for (const args of [['issue', 'client', '--dir', dir, '--key', 'ec-p256', ...uuids(1)], ['crl', '--dir', dir], ['rotate', '--dir', dir, '--all']]) {
+        const r = await cli(args);
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr.trim().split('\n')).toEqual([`error: cannot take the lock ${join(dir, '.lock')}: read-only file system`]);
+      }
+      const list = await cli(['list', '--dir', dir]); // reading still works
+      expect(list.code, list.stderr).toBe(0);
+    } finally {
+      execFileSync('umount', [mnt]);
+      rmdirSync(mnt);
     }
-  });
-
-  it.skipIf(!ro.dir)(`writing commands fail with one line naming the file and the cause (EROFS)${ro.why ? ` — skipped: ${ro.why}` : ''}`, async () => {
-    const dir = join(ro.dir!, 'certs');
-    mkdirSync(dir, { mode: 0o700 });
-    await initCa(dir);
-    execFileSync('mount', ['-o', 'remount,ro', ro.dir!]);
-    for (const args of [['issue', 'client', '--dir', dir, '--key', 'ec-p256', ...uuids(1)], ['crl', '--dir', dir], ['rotate', '--dir', dir, '--all']]) {
-      const r = await cli(args);
-      expect(r.code, r.stderr).toBe(1);
-      expect(r.stderr.trim().split('\n')).toEqual([`error: cannot take the lock ${join(dir, '.lock')}: read-only file system`]);
-    }
-    const list = await cli(['list', '--dir', dir]); // reading still works
-    expect(list.code, list.stderr).toBe(0);
   });
 });
