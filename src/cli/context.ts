@@ -47,18 +47,32 @@ function lockTimeoutMs(): number | undefined {
   return text !== undefined && text !== '' && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
 }
 
-/** rotate --exec: `sh -c command` with this process's environment plus `env`; its stdout goes to our stderr. */
+/**
+ * The variables pkictl reads that hold secrets (passphrase.ts): never passed to a child process. A
+ * hook is someone else's program (the README's cron line pushes pairs with one); it gets the key it
+ * is handed, not the CA's passphrase.
+ */
+const SECRET_VARIABLES = ['PKICTL_CA_PASSPHRASE'];
+
+/** This process's environment without SECRET_VARIABLES: the base of every child's environment. */
+function childEnvironment(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of SECRET_VARIABLES) delete env[name];
+  return env;
+}
+
+/** rotate --exec: `sh -c command` with childEnvironment() plus `env`; its stdout goes to our stderr. */
 export function runHook(command: string, env: Record<string, string>): Promise<HookResult> {
   return new Promise((resolve) => {
     // stdout stays the plan/result (--json) alone.
-    const child = spawn('sh', ['-c', command], { env: { ...process.env, ...env }, stdio: ['ignore', 2, 2] });
+    const child = spawn('sh', ['-c', command], { env: { ...childEnvironment(), ...env }, stdio: ['ignore', 2, 2] });
     child.on('error', () => resolve({ code: 127, signal: null }));
     child.on('close', (code, signal) => resolve({ code, signal }));
   });
 }
 
-/** The context every command runs with: this process's crypto provider, clock, store options and hook launcher. */
-export async function makeContext(notify: (message: string) => void): Promise<OpContext> {
+/** The context every command runs with: this process's crypto provider, clock, store options (--strict) and hook launcher. */
+export async function makeContext(notify: (message: string) => void, flags: { strict?: boolean } = {}): Promise<OpContext> {
   const command = commandWords();
   const cwd = process.cwd();
   const timeout = lockTimeoutMs();
@@ -69,7 +83,7 @@ export async function makeContext(notify: (message: string) => void): Promise<Op
     // Loaded on first use: verify --ca and inspect never read a tree, and start faster without the store.
     openStore: async (dir, options) => {
       const { CertStore } = await import('../store/cert-store.js');
-      return new CertStore(dir, { actor: options?.actor ?? defaultActor(), command, cwd, onLockWait: notify, lockTimeoutMs: timeout });
+      return new CertStore(dir, { actor: options?.actor ?? defaultActor(), command, cwd, onLockWait: notify, lockTimeoutMs: timeout, caKey: { strict: flags.strict, onExposed: notify } });
     },
     runHook,
   };

@@ -16,6 +16,7 @@ import { listCommand } from './commands/list.js';
 import { auditCommand } from './commands/audit.js';
 import { flagName, renderError } from './render/error.js';
 import { colorFor } from './render/text.js';
+import { reasonOf } from '../store/files.js';
 
 /** package.json's version, put in by scripts/bundle.mjs (esbuild `define`). */
 declare const PKICTL_VERSION: string;
@@ -29,7 +30,7 @@ const runCommand: Runner = async (spec: CommandSpec<z.ZodMiniType, unknown>, inp
     const issue = parsed.error.issues[0]!;
     throw inputError('USAGE', `invalid value for ${flagName(String(issue.path[0] ?? 'argument'))}: ${issue.message}`);
   }
-  const ctx = await makeContext((message) => process.stderr.write(`${message}\n`));
+  const ctx = await makeContext((message) => process.stderr.write(`${message}\n`), { strict: (parsed.data as { strict?: boolean }).strict === true });
   const result = await spec.run(parsed.data, ctx);
   const json = (parsed.data as { json?: boolean }).json === true;
   const out = spec.render(result, { json, color: colorFor(json ? process.stdout : process.stderr) });
@@ -71,7 +72,22 @@ Examples:
   return program;
 }
 
+/**
+ * A reader that went away (`pkictl list | head -1`): stdout is only written once a command has
+ * finished, so stop quietly there, as cat does, instead of dying of an unhandled 'error' event. On
+ * stderr (notes, progress) the run goes on: a bulk issuance is not cut short for want of an audience.
+ */
+function quietOnClosedPipes(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    process.stderr.write(`error: cannot write the output: ${reasonOf(error).reason}\n`);
+    process.exitCode = 1;
+  });
+  process.stderr.on('error', () => undefined);
+}
+
 export async function main(argv: string[]): Promise<void> {
+  quietOnClosedPipes();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

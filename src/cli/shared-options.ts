@@ -17,6 +17,7 @@ export const daysOption = (c: Command) => c.option('--days <n>', 'validity in da
 export const templateOption = (c: Command, file: string) => c.option('--template <file>', `issuance profile (default templates/${file})`);
 export const passphraseOption = (c: Command) =>
   c.option('--passphrase-file <file>', 'file whose first line is the CA key passphrase (or set PKICTL_CA_PASSPHRASE)');
+export const strictOption = (c: Command) => c.option('--strict', 'refuse to use a CA key that group or others may read or write (default: warn)');
 export const actorOption = (c: Command) => c.option('--actor <name>', 'who is acting, for the audit log (default PKICTL_ACTOR, else user@host)');
 export const reasonOption = (c: Command) => c.option('--reason <reason>', `RFC 5280 reason: ${REVOCATION_REASONS.join(', ')} (default unspecified)`);
 
@@ -50,6 +51,7 @@ export const sharedSchema = (zod: Zod) => ({
   passphraseFile: zod.optional(textSchema(zod)),
   key: zod.optional(zod.enum(KEY_TYPES)),
   days: zod.optional(daysSchema(zod, 36500)),
+  strict: switchSchema(zod),
 });
 
 export const actorSchema = (zod: Zod) => zod.optional(textSchema(zod));

@@ -58,7 +58,10 @@ export interface IssueClientsResult {
   elapsedMs: number;
 }
 
-/** Every bad line at once: a batch with one typo issues nothing and names all the lines to fix. */
+/** Bad lines named one by one; the rest are counted (a wrong file of 100,000 lines is one screen, not 9 MB). */
+const LISTED_PROBLEMS = 20;
+
+/** Every bad line at once: a batch with one typo issues nothing and names the lines to fix. */
 function validateTenants(entries: TenantEntry[], pattern?: string): void {
   if (entries.length === 0) throw inputError('TENANT_ID_MISSING', 'no tenant id given', 'pass tenant ids as arguments or --from FILE (one per line)');
   const problems: string[] = [];
@@ -71,7 +74,9 @@ function validateTenants(entries: TenantEntry[], pattern?: string): void {
   }
   if (problems.length === 1) throw inputError('TENANT_ID_INVALID', `${problems[0]}; nothing was issued`);
   if (problems.length > 1) {
-    throw inputError('TENANT_ID_INVALID', `${problems.length} bad tenant ids; nothing was issued\n  ${problems.join('\n  ')}`);
+    const shown = problems.slice(0, LISTED_PROBLEMS);
+    if (problems.length > shown.length) shown.push(`… and ${problems.length - shown.length} more`);
+    throw inputError('TENANT_ID_INVALID', `${problems.length} bad tenant ids; nothing was issued\n  ${shown.join('\n  ')}`);
   }
 }
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Certificate } from '../core/cert.js';
-import { failure } from '../core/errors.js';
 import { readCertificates } from '../core/cert-input.js';
+import { failure, PkiError } from '../core/errors.js';
 import { readCrls, type Crl } from '../core/crl.js';
 import { Verifier, type Purpose, type VerifyFailure, type VerifyResult } from '../core/verify.js';
 import type { CertStore } from '../store/cert-store.js';
@@ -58,30 +58,43 @@ const WINDOW = 16;
 /** Fewer files than this are checked on the main thread alone: the hand-over to the pool is not worth it. */
 const BACKGROUND_FROM = 8;
 
-interface Pending { job: Job; leaf?: Certificate; intermediates: Certificate[]; signature?: Promise<unknown> }
+/** A file read and parsed ahead of validation, or why it could not be (--all: a finding, not an abort). */
+interface Pending { job: Job; leaf?: Certificate; intermediates: Certificate[]; signature?: Promise<unknown>; unreadable?: VerifyFailure }
 
-interface Job {
-  file: string;
-  display: string;
-  purpose: Purpose;
-  hostname?: string;
-  ip?: string;
-  email?: string;
-  expectCn?: string;
-  /** A tree file behind a link pkictl does not follow: failed with this line, not read. */
-  refused?: string;
-}
+/** inTree: a file --all expects in the tree (missing or unreadable is a finding about the tree). */
+interface Job { file: string; display: string; purpose: Purpose; hostname?: string; ip?: string; email?: string; expectCn?: string; inTree?: boolean }
 
 /** The --all jobs: the server certificate as a server, each tenant's certificate as a client with CN = tenant id. */
 async function treeJobs(store: CertStore): Promise<Job[]> {
   const { layout } = store;
-  const job = (file: string, purpose: Purpose, expectCn?: string): Job => {
-    const refused = store.foreignLink(file);
-    return { file, display: layout.display(file), purpose, ...(expectCn !== undefined && { expectCn }), ...(refused && { refused }) };
-  };
-  const jobs = [job(layout.serverCert, 'server')];
-  for (const id of await store.allTenantDirs()) jobs.push(job(join(layout.clientsDir, id, 'client.crt'), 'client', id));
+  const jobs: Job[] = [{ file: layout.serverCert, display: layout.display(layout.serverCert), purpose: 'server', inTree: true }];
+  for (const id of await store.allTenantDirs()) {
+    const file = join(layout.clientsDir, id, 'client.crt');
+    jobs.push({ file, display: layout.display(file), purpose: 'client', expectCn: id, inTree: true });
+  }
   return jobs;
+}
+
+/**
+ * A job's file read and parsed. A file the user named that cannot be is an input error (exit 2); a
+ * file the tree lacks or holds broken is a finding about the tree (exit 1), and the rest is still checked.
+ */
+async function readJob(job: Job, tree: CertStore | undefined): Promise<Pending> {
+  if (!job.inTree || !tree) {
+    const [leaf, ...intermediates] = await certsOf(job.file);
+    return { job, leaf, intermediates };
+  }
+  const refused = tree.foreignLink(job.file);
+  if (refused) return { job, intermediates: [], unreadable: { code: 'FOREIGN_LINK', message: refused } };
+  const read = tree.readTreeFile(job.file);
+  if (!read.ok) return { job, intermediates: [], unreadable: { code: read.missing ? 'FILE_MISSING' : 'FILE_UNREADABLE', message: read.missing ? 'missing from the tree' : read.reason } };
+  try {
+    const [leaf, ...intermediates] = readCertificates(read.bytes, job.display);
+    return { job, leaf, intermediates };
+  } catch (error) {
+    if (!(error instanceof PkiError)) throw error;
+    return { job, intermediates: [], unreadable: { code: 'CERT_MALFORMED', message: error.message } };
+  }
 }
 
 /** Verifies many leaf files in one process: anchors, pool and CRLs are read and parsed once. */
@@ -121,9 +134,9 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
   // arithmetic runs changes.
   const files: FileVerdict[] = [];
   const pending: Pending[] = [];
-  const validate = async ({ job, leaf, intermediates, signature }: Pending) => {
+  const validate = async ({ job, leaf, intermediates, signature, unreadable }: Pending) => {
     if (!leaf) {
-      files.push({ file: job.display, ok: false, purpose: job.purpose, chain: [], failures: [{ code: 'FOREIGN_LINK', message: job.refused! }] });
+      files.push({ file: job.display, ok: false, purpose: job.purpose, chain: [], failures: [unreadable!] });
       return;
     }
     if (signature) await signature;
@@ -141,19 +154,15 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
     });
   };
   const background = jobs.length >= BACKGROUND_FROM;
-  const read = async (job: Job): Promise<Pending> => {
-    const [leaf, ...intermediates] = await certsOf(job.file);
-    const item: Pending = { job, leaf, intermediates };
-    if (background) {
+  for (const job of jobs) {
+    const item = await readJob(job, tree);
+    if (background && item.leaf) {
       // Settled when the thread pool's answer has been delivered (the event loop runs at each await).
-      const signature = verifier.checkLeafSignatureInBackground(leaf!, intermediates);
+      const signature = verifier.checkLeafSignatureInBackground(item.leaf, item.intermediates);
       item.signature = signature;
       void signature.then(() => (item.signature = undefined));
     }
-    return item;
-  };
-  for (const job of jobs) {
-    pending.push(job.refused ? { job, intermediates: [] } : await read(job));
+    pending.push(item);
     if (pending.length >= WINDOW) await validate(pending.shift()!);
   }
   for (const item of pending) await validate(item);

@@ -1,5 +1,7 @@
-import { inputError, PkiError } from '../core/errors.js';
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { readCertificatePem } from '../core/cert-input.js';
+import { failure, inputError, PkiError } from '../core/errors.js';
 import type { CertificateAuthority } from '../core/issue.js';
 import { importPrivateKeyPem, publicKeyOf } from '../core/keys.js';
 import type { CryptoProvider } from '../core/x509.js';
@@ -17,8 +19,30 @@ export async function assertNoCa(layout: Layout): Promise<void> {
   }
 }
 
+/** What to do with a ca.key that group or others may read or replace. */
+export interface CaKeyPolicy {
+  /** Refuse to load it (--strict). */
+  strict?: boolean;
+  /** Otherwise told, once per call, in one line (the store prints nothing). */
+  onExposed?(message: string): void;
+}
+
+/**
+ * ca.key and its directory, each when group or others may read or write it. A readable key can be
+ * copied; a writable directory lets ca.key be replaced. The execute bit alone (a directory others
+ * may pass through) opens nothing.
+ */
+async function caKeyExposure(layout: Layout): Promise<Array<{ path: string; mode: number; dir: boolean }>> {
+  const open: Array<{ path: string; mode: number; dir: boolean }> = [];
+  for (const path of [layout.caKey, dirname(layout.caKey)]) {
+    const info = await stat(path).catch(() => undefined); // a missing key is reported when it is read
+    if (info && (info.mode & 0o066) !== 0) open.push({ path: layout.display(path), mode: info.mode & 0o777, dir: info.isDirectory() });
+  }
+  return open;
+}
+
 /** Loads the CA and proves that ca.key is the key of ca.crt before anything is signed with it. */
-export async function loadCa(layout: Layout, passphrase: string | undefined, crypto: CryptoProvider): Promise<CertificateAuthority> {
+export async function loadCa(layout: Layout, passphrase: string | undefined, crypto: CryptoProvider, policy: CaKeyPolicy = {}): Promise<CertificateAuthority> {
   const { caCert, caKey } = layout;
   if (!(await exists(caCert))) {
     throw inputError('CA_MISSING', `no CA in ${layout.display(layout.root)} (${layout.display(caCert)} not found)`, 'create one with: pkictl init --dir ' + layout.display(layout.root));
@@ -26,6 +50,13 @@ export async function loadCa(layout: Layout, passphrase: string | undefined, cry
   for (const path of [caCert, caKey]) {
     const link = linkAt(path);
     if (link) throw foreignLinkError(link, (p) => layout.display(p));
+  }
+  const exposed = await caKeyExposure(layout);
+  if (exposed.length > 0) {
+    const what = `${exposed.map((e) => `${e.dir ? 'its directory ' : ''}${e.path} (mode ${e.mode.toString(8).padStart(4, '0')})`).join(' and ')} ${exposed.length > 1 ? 'are' : 'is'} readable or writable by group or others`;
+    const fix = `chmod go-rwx ${exposed.map((e) => e.path).join(' ')}`;
+    if (policy.strict) throw failure('CA_KEY_EXPOSED', `${what}; refusing to use the CA key (--strict): ${fix}`);
+    policy.onExposed?.(`warning: ${what}: ${fix}`);
   }
   const cert = readCertificatePem(await readUserText(caCert, layout.display(caCert)), layout.display(caCert));
   const keyPem = await readUserText(caKey, layout.display(caKey));

@@ -6,7 +6,7 @@ import type { CertificateAuthority } from '../core/issue.js';
 import type { CryptoProvider } from '../core/x509.js';
 import { CERT_MODE, ensureDir, exists, KEY_DIR_MODE, KEY_MODE, writeFilesAtomically } from './atomic-write.js';
 import { verifyAuditLog, type AuditEvent, type AuditVerifyResult } from './audit-log.js';
-import { assertNoCa, loadCa } from './ca-files.js';
+import { assertNoCa, loadCa, type CaKeyPolicy } from './ca-files.js';
 import { FileCertIndex, type CertIndex, type IndexEntry, type PendingIssue, type RevocationReason } from './cert-index.js';
 import { readFile, unreadable, type FileRead } from './files.js';
 import { eventFor, Journal } from './journal.js';
@@ -37,6 +37,8 @@ export interface StoreOptions {
   /** Told once when another process holds the lock and this one waits (the store prints nothing). */
   onLockWait?(message: string): void;
   lockTimeoutMs?: number;
+  /** What to do when ca.key or its directory is open to group/others: refuse (strict), or tell once. */
+  caKey?: CaKeyPolicy;
   /** The issuance index; default the file index, certs/index.jsonl. */
   index?: CertIndex;
 }
@@ -86,8 +88,10 @@ export class CertStore {
   private readonly journal: Journal;
   private readonly lock: ReentrantLock;
   private readonly madeDirs = new Map<string, Promise<void>>();
+  private caKeyPolicy: CaKeyPolicy;
 
   constructor(root: string, options: StoreOptions) {
+    this.caKeyPolicy = options.caKey ?? {};
     this.layout = new Layout(root, options.cwd);
     this.index = options.index ?? new FileCertIndex(this.layout.root);
     this.journal = new Journal(this.layout, this.index, { actor: options.actor, command: options.command });
@@ -195,7 +199,9 @@ export class CertStore {
 
   /** Loads the CA and proves that ca.key is the key of ca.crt before anything is signed with it. */
   loadCa(passphrase: string | undefined, crypto: CryptoProvider): Promise<CertificateAuthority> {
-    return loadCa(this.layout, passphrase, crypto);
+    const policy = this.caKeyPolicy;
+    this.caKeyPolicy = { strict: policy.strict }; // the warning once per store, however often the CA is loaded
+    return loadCa(this.layout, passphrase, crypto, policy);
   }
 
   /** ensureDir for clients/ and the like, once per store rather than once per tenant of a bulk run. */

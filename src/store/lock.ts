@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { kill, pid as ownPid } from 'node:process';
 import { failure } from '../core/errors.js';
+import { reasonOf } from './files.js';
 
 /**
  * One exclusive lock per CA directory: `<dir>/.lock`, created with O_CREAT|O_EXCL and holding the
@@ -14,7 +15,11 @@ import { failure } from '../core/errors.js';
  * long; here the owner's pid is checked directly, so a crashed run is taken over at once.
  *
  * Stale recovery: a lock whose owner is on this host and no longer alive (kill(pid, 0) → ESRCH) is
- * stale. Two waiters may both see it stale at the same time; to stop the second one from deleting
+ * stale; so is one whose pid is alive but is another process: pids are reused, so the lock records
+ * its owner's start time (/proc/<pid>/stat field 22, clock ticks since boot) and the boot id, and a
+ * live pid that started at another time, or a lock from an earlier boot, is stale. A lock whose pid
+ * is not a positive integer was not written by pkictl (kill(0) and kill(-n) signal whole process
+ * groups and would call it alive forever): stale too, on any host. Two waiters may both see it stale at the same time; to stop the second one from deleting
  * the lock the first has just taken, a waiter first renames the stale lock to a unique name
  * (rename(2) is atomic, so only one waiter wins the rename of a given inode) and then checks that
  * the file it moved is the stale one it judged, not a fresh lock; a fresh lock is moved back.
@@ -26,6 +31,10 @@ export interface LockOwner {
   host: string;
   command: string;
   since: string;
+  /** The owner's start time in clock ticks since boot (Linux; absent elsewhere). */
+  start?: string;
+  /** /proc/sys/kernel/random/boot_id when the lock was taken (Linux). */
+  boot?: string;
 }
 
 export interface LockOptions {
@@ -54,32 +63,71 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The lock's owner; undefined while the file is missing or half written (not JSON yet). */
 async function readOwner(path: string): Promise<LockOwner | undefined> {
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(await readFile(path, 'utf8')) as LockOwner;
-    return typeof parsed.pid === 'number' ? parsed : undefined;
+    parsed = JSON.parse(await readFile(path, 'utf8'));
   } catch {
     return undefined; // missing, or being written right now (empty)
   }
+  // Complete JSON that is not an owner is garbage, not a write in progress: an invalid pid marks it stale.
+  const o = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Partial<LockOwner>;
+  return { pid: typeof o.pid === 'number' ? o.pid : NaN, host: String(o.host ?? ''), command: String(o.command ?? '?'), since: String(o.since ?? '?'), start: o.start, boot: o.boot };
+}
+
+/** A process's start time (/proc/<pid>/stat field 22); undefined off Linux or when it is gone. */
+async function startTimeOf(pid: number): Promise<string | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+async function bootId(): Promise<string | undefined> {
+  return readFile('/proc/sys/kernel/random/boot_id', 'utf8').then((text) => text.trim(), () => undefined);
+}
+
+/** Whether `owner`'s lock can be broken: its pid is invalid, or (on this host) dead or another process now. */
+async function isStale(owner: LockOwner, me: LockOwner): Promise<boolean> {
+  if (!Number.isSafeInteger(owner.pid) || owner.pid <= 0) return true;
+  if (owner.host !== me.host) return false;
+  if (!alive(owner.pid)) return true;
+  if (owner.boot !== undefined && me.boot !== undefined && owner.boot !== me.boot) return true;
+  if (owner.start === undefined) return false; // written without a start time: the pid is all we know
+  const start = await startTimeOf(owner.pid);
+  return start !== undefined && start !== owner.start;
 }
 
 const describe = (o: LockOwner) => `pid ${o.pid} on ${o.host} (${o.command}, since ${o.since})`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const cannotLock = (path: string, error: unknown) => failure('LOCK_FAILED', `cannot take the lock ${path}: ${reasonOf(error).reason}`);
+
 async function tryCreate(path: string, owner: LockOwner): Promise<boolean> {
+  let handle;
   try {
-    const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-    try {
-      await handle.writeFile(JSON.stringify(owner) + '\n');
-    } finally {
-      await handle.close();
-    }
-    return true;
+    handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
+    throw cannotLock(path, error);
   }
+  try {
+    await handle.writeFile(JSON.stringify(owner) + '\n');
+  } catch (error) {
+    // A full disk: an empty lock left behind would make the next command wait for it.
+    await rm(path, { force: true });
+    throw cannotLock(path, error);
+  } finally {
+    await handle.close();
+  }
+  return true;
 }
+
+const sameOwner = (a: LockOwner, b: LockOwner) => Object.is(a.pid, b.pid) && a.since === b.since && a.host === b.host;
 
 /** Moves a lock judged stale out of the way; true when it was removed (by us or someone else). */
 async function breakStale(path: string, judged: LockOwner): Promise<boolean> {
@@ -88,10 +136,10 @@ async function breakStale(path: string, judged: LockOwner): Promise<boolean> {
     await rename(path, aside);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
-    throw error;
+    throw failure('LOCK_FAILED', `cannot remove the stale lock ${path}: ${reasonOf(error).reason}`);
   }
   const moved = await readOwner(aside);
-  if (moved && (moved.pid !== judged.pid || moved.since !== judged.since || moved.host !== judged.host)) {
+  if (moved && !sameOwner(moved, judged)) {
     // We moved a fresh lock that replaced the stale one after we read it: put it back. link(2), not
     // rename(2), so that a lock a third process created in this instant is not overwritten (that
     // remaining window, three processes within microseconds of a stale lock, is not closed).
@@ -109,7 +157,8 @@ async function breakStale(path: string, judged: LockOwner): Promise<boolean> {
  */
 export async function acquireLock(dir: string, options: LockOptions): Promise<LockHandle> {
   const path = join(dir, LOCK_FILE);
-  const me: LockOwner = { pid: ownPid, host: hostname(), command: options.command, since: new Date().toISOString() };
+  const [start, boot] = await Promise.all([startTimeOf(ownPid), bootId()]);
+  const me: LockOwner = { pid: ownPid, host: hostname(), command: options.command, since: new Date().toISOString(), start, boot };
   const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
   let warned = false;
@@ -117,7 +166,7 @@ export async function acquireLock(dir: string, options: LockOptions): Promise<Lo
   for (;;) {
     if (await tryCreate(path, me)) break;
     const owner = await readOwner(path);
-    if (owner && owner.host === me.host && !alive(owner.pid)) {
+    if (owner && (await isStale(owner, me))) {
       await breakStale(path, owner);
       continue;
     }

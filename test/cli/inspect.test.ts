@@ -119,7 +119,7 @@ describe('pkictl inspect', () => {
       ['truncated.pem', /truncated\.pem: truncated or malformed PEM/],
       ['garbage.der', /garbage\.der: not a certificate \(neither PEM nor DER\)/],
       ['key.pem', /key\.pem: this is a private key, not a certificate/],
-      ['huge.pem', /huge\.pem: 100 MiB is too large/],
+      ['huge.pem', /huge\.pem: is 100 MiB, over the 8 MiB limit/],
       ['missing.pem', /missing\.pem: no such file/],
       ['.', /is a directory/],
     ])('%s', async (name, message) => {

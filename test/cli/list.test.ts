@@ -116,7 +116,7 @@ describe('pkictl list', () => {
     expect(r.code).toBe(1);
     const rows = (JSON.parse(r.stdout) as { certificates: Row[] }).certificates;
     expect(rows.find((x) => x.tenant === asDir)).toMatchObject({ status: 'invalid', problems: ['client.crt is a directory, not a file'] });
-    expect(rows.find((x) => x.tenant === huge)).toMatchObject({ status: 'invalid', problems: ['client.crt 9 MiB is too large (limit 8 MiB)'] });
+    expect(rows.find((x) => x.tenant === huge)).toMatchObject({ status: 'invalid', problems: ['client.crt is 9 MiB, over the 8 MiB limit for a certificate, key, CRL or template file'] });
     const byTenant = (t: string) => rows.find((x) => x.tenant === t)!;
     expect(byTenant(other)).toMatchObject({ status: 'invalid', commonName: LONG });
     expect(byTenant(other).problems[0]).toMatch(/CN .* is not the directory name/);

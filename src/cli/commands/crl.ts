@@ -2,10 +2,10 @@ import type { CrlResult } from '../../ops/crl.js';
 import type { CommandSpec, Zod } from '../define-command.js';
 import { toJson } from '../render/json.js';
 import { renderCrl } from '../render/lifecycle.js';
-import { actorOption, actorSchema, crlDaysSchema, dirOption, jsonOption, passphraseOption, switchSchema, textSchema } from '../shared-options.js';
+import { actorOption, actorSchema, crlDaysSchema, dirOption, jsonOption, passphraseOption, strictOption, switchSchema, textSchema } from '../shared-options.js';
 
 const schema = (zod: Zod) =>
-  zod.object({ dir: textSchema(zod), json: switchSchema(zod), passphraseFile: zod.optional(textSchema(zod)), actor: actorSchema(zod), days: crlDaysSchema(zod) });
+  zod.object({ dir: textSchema(zod), json: switchSchema(zod), passphraseFile: zod.optional(textSchema(zod)), strict: switchSchema(zod), actor: actorSchema(zod), days: crlDaysSchema(zod) });
 
 export const crlCommand: CommandSpec<ReturnType<typeof schema>, CrlResult> = {
   name: 'crl',
@@ -20,6 +20,7 @@ export const crlCommand: CommandSpec<ReturnType<typeof schema>, CrlResult> = {
     dirOption(c);
     c.option('--days <n>', 'days until nextUpdate (default 7)');
     passphraseOption(c);
+    strictOption(c);
     actorOption(c);
     jsonOption(c);
   },

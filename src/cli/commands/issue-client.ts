@@ -3,7 +3,7 @@ import type { CommandSpec, Zod } from '../define-command.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js';
 import { toJson } from '../render/json.js';
 import { renderIssueSummary, withBulkProgress } from '../render/progress.js';
-import { concurrencySchema, daysOption, dirOption, forceOption, jsonOption, keyOption, listSchema, passphraseOption, sharedSchema, switchSchema, templateOption, textSchema } from '../shared-options.js';
+import { concurrencySchema, daysOption, dirOption, forceOption, jsonOption, keyOption, listSchema, passphraseOption, strictOption, sharedSchema, switchSchema, templateOption, textSchema } from '../shared-options.js';
 
 const schema = (zod: Zod) =>
   zod
@@ -45,6 +45,7 @@ export const issueClientCommand: CommandSpec<ReturnType<typeof schema>, IssueCli
     keyOption(c, 'client');
     templateOption(c, 'client.json');
     passphraseOption(c);
+    strictOption(c);
     c.option('--concurrency <n>', 'certificates in flight at once (default: one per CPU core (at least 2) for RSA keys, sixteen per core, at most 64, for EC)');
     c.option('--skip-existing', 'leave tenants that already have a certificate and key alone, issue the rest');
     forceOption(c);
@@ -58,10 +59,11 @@ export const issueClientCommand: CommandSpec<ReturnType<typeof schema>, IssueCli
       import('../passphrase.js'),
       import('../../store/files.js'),
     ]);
-    const tenants = argumentEntries(o.args);
+    let tenants = argumentEntries(o.args);
     if (o.from !== undefined) {
-      const text = await readUserText(o.from);
-      tenants.push(...parseTenantList(text, o.from === '-' ? 'stdin' : o.from));
+      const name = o.from === '-' ? 'stdin' : o.from;
+      // concat, not push(...list): a list of a million ids would overflow the call stack as arguments.
+      tenants = tenants.concat(parseTenantList(await readUserText(o.from, name, 'tenantList'), name));
     }
     const profile = await loadProfile('client', o.template);
     const passphrase = await readPassphrase(o.passphraseFile);

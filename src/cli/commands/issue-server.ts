@@ -2,7 +2,7 @@ import type { IssuedPair } from '../../ops/context.js';
 import type { CommandSpec, Zod } from '../define-command.js';
 import { toJson } from '../render/json.js';
 import { renderIssued } from '../render/text.js';
-import { collect, daysOption, dirOption, forceOption, jsonOption, keyOption, passphraseOption, sharedSchema, switchSchema, templateOption } from '../shared-options.js';
+import { collect, daysOption, dirOption, forceOption, jsonOption, keyOption, passphraseOption, strictOption, sharedSchema, switchSchema, templateOption } from '../shared-options.js';
 
 const schema = (zod: Zod) =>
   zod.object({ ...sharedSchema(zod), force: switchSchema(zod), san: zod.optional(zod.array(zod.string())), cn: zod.optional(zod.string()) });
@@ -25,6 +25,7 @@ export const issueServerCommand: CommandSpec<ReturnType<typeof schema>, IssuedPa
     keyOption(c, 'server');
     templateOption(c, 'server.json');
     passphraseOption(c);
+    strictOption(c);
     forceOption(c);
     jsonOption(c);
   },

@@ -2,7 +2,7 @@ import type { RevokeResult } from '../../ops/revoke.js';
 import type { CommandSpec, Zod } from '../define-command.js';
 import { toJson } from '../render/json.js';
 import { renderRevoke } from '../render/lifecycle.js';
-import { actorOption, actorSchema, collect, crlDaysSchema, dirOption, jsonOption, listSchema, passphraseOption, reasonOption, reasonSchema, switchSchema, templateOption, textSchema } from '../shared-options.js';
+import { actorOption, actorSchema, collect, crlDaysSchema, dirOption, jsonOption, listSchema, passphraseOption, strictOption, reasonOption, reasonSchema, switchSchema, templateOption, textSchema } from '../shared-options.js';
 
 const schema = (zod: Zod) =>
   zod
@@ -10,6 +10,7 @@ const schema = (zod: Zod) =>
       dir: textSchema(zod),
       json: switchSchema(zod),
       passphraseFile: zod.optional(textSchema(zod)),
+      strict: switchSchema(zod),
       template: zod.optional(textSchema(zod)),
       actor: actorSchema(zod),
       tenant: listSchema(zod, zod.string()),
@@ -37,6 +38,7 @@ export const revokeCommand: CommandSpec<ReturnType<typeof schema>, RevokeResult>
     c.option('--crl-days <n>', 'days until nextUpdate of the regenerated CRL (default 7)');
     templateOption(c, 'client.json');
     passphraseOption(c);
+    strictOption(c);
     actorOption(c);
     jsonOption(c);
   },

@@ -3,7 +3,7 @@ import type { CommandSpec, Zod } from '../define-command.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js';
 import { toJson } from '../render/json.js';
 import { renderPlan, renderRotate } from '../render/lifecycle.js';
-import { actorOption, actorSchema, atSchema, collect, concurrencySchema, daysOption, dirOption, jsonOption, listSchema, passphraseOption, renewBeforeSchema, sharedSchema, switchSchema, textSchema } from '../shared-options.js';
+import { actorOption, actorSchema, atSchema, collect, concurrencySchema, daysOption, dirOption, jsonOption, listSchema, passphraseOption, strictOption, renewBeforeSchema, sharedSchema, switchSchema, textSchema } from '../shared-options.js';
 
 const schema = (zod: Zod) =>
   zod
@@ -52,11 +52,12 @@ export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult>
     c.option('--key <type>', 'key type of the new keys: rsa-2048, rsa-3072, rsa-4096, ec-p256, ec-p384 (default: the type of the key being replaced)');
     daysOption(c);
     c.option('--include-server', 'also renew server.crt with the same subject and SANs');
-    c.option('--exec <cmd>', 'run after each new pair is in place (sh -c), with PKICTL_KIND, PKICTL_TENANT_ID, PKICTL_CERT, PKICTL_KEY, PKICTL_SERIAL, PKICTL_OLD_SERIAL, PKICTL_NOT_AFTER and PKICTL_DIR');
+    c.option('--exec <cmd>', 'run after each new pair is in place (sh -c), with PKICTL_KIND, PKICTL_TENANT_ID, PKICTL_CERT, PKICTL_KEY, PKICTL_SERIAL, PKICTL_OLD_SERIAL, PKICTL_NOT_AFTER and PKICTL_DIR added to pkictl\'s environment, from which PKICTL_CA_PASSPHRASE is removed');
     c.option('--client-template <file>', 'client profile (default templates/client.json)');
     c.option('--server-template <file>', 'server profile (default templates/server.json)');
     c.option('--concurrency <n>', 'pairs in flight at once (default: one per CPU core, at least 2)');
     passphraseOption(c);
+    strictOption(c);
     actorOption(c);
     jsonOption(c);
   },

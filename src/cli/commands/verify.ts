@@ -45,8 +45,8 @@ export const verifyCommand: CommandSpec<ReturnType<typeof schema>, VerifyReport>
   ],
   exitCodes: [
     '0  every file verified',
-    '1  at least one chain failed (each line says why; --json lists failures[].code)',
-    '2  usage or input error: unreadable file, not a certificate, bad flag (nothing verified)',
+    '1  at least one chain failed (each line says why; --json lists failures[].code); with --all also a missing or broken file of the tree',
+    '2  usage or input error: a named file unreadable or not a certificate, bad flag (nothing verified)',
   ],
   options(c) {
     dirOption(c);

@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { PkiError } from '../../core/errors.js';
+import { isSystemError, reasonOf } from '../../store/files.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
 
 interface RenderedError {
@@ -21,6 +22,13 @@ export function renderError(error: unknown, debug: boolean): RenderedError {
   if (error instanceof CommanderError) {
     // commander has already printed its own one-line message.
     return { lines: [], exitCode: error.exitCode === 0 ? 0 : EXIT_USAGE };
+  }
+  // A failed system call that no layer worded: the file and the cause are the whole story, in one
+  // line ("certs/ca.crt: a part of the path is not a directory (stat)", not "ENOTDIR: …, stat '…'").
+  if (isSystemError(error)) {
+    const lines = [`error: ${error.path ? `${error.path}: ` : ''}${reasonOf(error).reason} (${error.syscall})`];
+    if (debug && error.stack) lines.push(error.stack);
+    return { lines, exitCode: EXIT_FAILED };
   }
   const message = error instanceof Error ? error.message : String(error);
   const lines = [`error: ${message.split('\n')[0]}`];

@@ -2,7 +2,7 @@ import type { AuditVerifyReport } from '../../ops/audit-log.js';
 import type { CrlResult } from '../../ops/crl.js';
 import type { RevokeResult } from '../../ops/revoke.js';
 import type { PlanItem, RotateResult } from '../../ops/rotate.js';
-import { painter } from './text.js';
+import { firstLines, painter } from './text.js';
 
 const who = (i: { kind: string; tenantId?: string }) => (i.kind === 'server' ? 'server' : i.tenantId!);
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -18,7 +18,7 @@ export function renderRotate(r: RotateResult, color: boolean): string {
   const c = painter(color);
   const lines: string[] = [];
   const due = r.plan.filter((p) => p.action === 'rotate').length;
-  const failed = r.failed.map((f) => `${c.red('✗')} ${who(f)}: ${f.error}`);
+  const failed = firstLines(r.failed.map((f) => `${c.red('✗')} ${who(f)}: ${f.error}`));
   if (r.dryRun) {
     lines.push(...failed);
     lines.push(`${c.bold('dry run')}: ${plural(due, 'pair')} would be rotated, ${r.skipped.length} skipped${r.failed.length > 0 ? `, ${r.failed.length} refused` : ''} (as of ${r.at}, renew before ${r.renewBefore}); nothing was changed`);
@@ -27,7 +27,7 @@ export function renderRotate(r: RotateResult, color: boolean): string {
   for (const x of r.rotated.slice(0, 10)) lines.push(`${c.green('✓')} ${who(x)}: ${x.oldSerial} → ${x.serial}, expires ${x.notAfter.slice(0, 10)}${x.keyReused ? ' (same key)' : ''}`);
   if (r.rotated.length > 10) lines.push(`  … and ${r.rotated.length - 10} more`);
   lines.push(...failed);
-  for (const e of r.execFailed) lines.push(`${c.yellow('!')} ${who(e)}: --exec command failed (${e.signal ? `signal ${e.signal}` : `exit ${e.code}`}); the new pair is in place`);
+  lines.push(...firstLines(r.execFailed.map((e) => `${c.yellow('!')} ${who(e)}: --exec command failed (${e.signal ? `signal ${e.signal}` : `exit ${e.code}`}); the new pair is in place`)));
   lines.push(`rotated ${r.rotated.length}, skipped ${r.skipped.length}, failed ${r.failed.length}${r.execFailed.length > 0 ? `, --exec failed ${r.execFailed.length}` : ''}${r.notStarted.length > 0 ? `, not started ${r.notStarted.length}` : ''}`);
   if (r.interrupted) lines.push('  interrupted: every pair is complete; run the same command again to finish');
   return lines.join('\n') + '\n';

@@ -1,6 +1,6 @@
 import type { BulkProgress } from '../../ops/bulk.js';
 import type { IssueClientsResult } from '../../ops/issue-clients.js';
-import { colorFor, renderIssued, painter } from './text.js';
+import { colorFor, firstLines, renderIssued, painter } from './text.js';
 
 /** What a bulk command drives while it runs; a no-op off a TTY, where only the summary is printed. */
 interface ProgressDisplay {
@@ -80,7 +80,7 @@ export function renderIssueSummary(r: IssueClientsResult, color: boolean): strin
     lines.push(`${c.green('✓')} Issued ${n} client certificate${n === 1 ? '' : 's'} in ${seconds} s (${perSecond(n, r.elapsedMs).toFixed(1)}/s, ${r.concurrency} at a time)`);
   }
   if (r.skipped.length > 0) lines.push(`  ${r.skipped.length} tenant${r.skipped.length === 1 ? '' : 's'} skipped: already issued`);
-  for (const f of r.failed) lines.push(`${c.red('✗')} ${f.tenantId}: ${f.error}`);
+  lines.push(...firstLines(r.failed.map((f) => `${c.red('✗')} ${f.tenantId}: ${f.error}`)));
   if (r.interrupted) {
     lines.push(`${c.yellow('!')} Interrupted: ${r.notStarted.length} tenant${r.notStarted.length === 1 ? '' : 's'} not started; every issued tenant is complete`);
     lines.push('  hint: rerun the same command with --skip-existing to issue the rest');

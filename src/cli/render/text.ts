@@ -6,6 +6,11 @@ export const painter = (color: boolean) => new Chalk({ level: color ? 1 : 0 });
 /** Colour only on a terminal, and never when NO_COLOR is set (no-color.org: whatever its value). */
 export const colorFor = (stream: NodeJS.WriteStream) => !('NO_COLOR' in process.env) && stream.isTTY === true;
 
+/** At most `max` lines, then "… and N more": a run with 10,000 failures is one screen (--json lists them all). */
+export function firstLines(lines: string[], max = 20): string[] {
+  return lines.length <= max ? lines : [...lines.slice(0, max), `  … and ${lines.length - max} more (--json lists them all)`];
+}
+
 const what: Record<IssuedPair['kind'], string> = { ca: 'root CA', server: 'server certificate', client: 'client certificate' };
 
 /** mkcert-style: what was made, where it is, when it expires. */
