@@ -126,6 +126,26 @@ async function treeProblems(dir: string): Promise<string[]> {
 }
 
 /**
+ * Starts `pkictl <args>` and SIGKILLs it at a random moment (up to maxDelayMs) after its first index
+ * commit, so start-up and planning are over; a run that ends first is not killed. Returns the delay
+ * when it was killed.
+ */
+async function killDuring(dir: string, args: string[], maxDelayMs: number, random: () => number): Promise<number | undefined> {
+  const indexLines = async () => (await readFile(join(dir, 'index.jsonl'), 'utf8')).split('\n').length;
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.on('exit', () => { exited = true; resolve(); }));
+  const base = await indexLines();
+  while (!exited && (await indexLines()) === base) await sleep(10);
+  const delay = Math.round(random() * maxDelayMs);
+  await Promise.race([sleep(delay), exit]);
+  const killed = !exited;
+  if (killed) child.kill('SIGKILL');
+  await exit;
+  return killed ? delay : undefined;
+}
+
+/**
  * Tenants hold 1-day certificates; `rotate --renew-before 30d --days 90` makes them all due.
  * Each run is SIGKILLed at a random moment after its first rotation is recorded; after every kill
  * every pair must match and verify, serials stay unique and the audit chain stays intact.
@@ -133,25 +153,14 @@ async function treeProblems(dir: string): Promise<string[]> {
  */
 export async function crashRotate(dir: string, kills: number, maxDelayMs: number, random = Math.random): Promise<CrashReport> {
   const report: CrashReport = { runs: 0, kills: 0, killedAfterMs: [], rotatedBeforeFinal: 0, problemsAfterKills: [], finalRotated: 0, afterFinal: { due: [], problems: [] } };
-  const args = [BIN, 'rotate', '--dir', dir, '--renew-before', '30d', '--days', '90', '--json'];
-  const indexLines = async () => (await readFile(join(dir, 'index.jsonl'), 'utf8')).split('\n').length;
+  const args = ['rotate', '--dir', dir, '--renew-before', '30d', '--days', '90', '--json'];
   for (let i = 0; i < kills; i++) {
-    const child = spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
-    let exited = false;
-    const exit = new Promise<void>((resolve) => child.on('exit', () => { exited = true; resolve(); }));
-    // Wait until this run has recorded its first rotation (start-up and planning are over), then
-    // kill it at a random moment of the rotation phase.
-    const base = await indexLines();
-    while (!exited && (await indexLines()) === base) await sleep(20);
-    const delay = Math.round(random() * maxDelayMs);
-    await Promise.race([sleep(delay), exit]);
+    const delay = await killDuring(dir, args, maxDelayMs, random);
     report.runs++;
-    if (!exited) {
-      child.kill('SIGKILL');
+    if (delay !== undefined) {
       report.kills++;
       report.killedAfterMs.push(delay);
     }
-    await exit;
     report.problemsAfterKills.push(...[...(await treeProblems(dir)), ...(await settledProblems(dir))].map((p) => `after kill ${i + 1}: ${p}`));
   }
   type Plan = Array<{ action: string; tenantId?: string; kind: string }>;
@@ -161,7 +170,7 @@ export async function crashRotate(dir: string, kills: number, maxDelayMs: number
   };
   const before = await duePlan();
   report.rotatedBeforeFinal = before.filter((p) => p.action !== 'rotate').length; // not due any more: rotated by a killed run
-  const final = await cli(['rotate', '--dir', dir, '--renew-before', '30d', '--days', '90', '--json']);
+  const final = await cli(args);
   report.runs++;
   if (final.code !== 0) throw new Error(`the rerun failed (exit ${final.code}): ${final.stderr}`);
   report.finalRotated = JSON.parse(final.stdout).rotation.rotated.length;
@@ -197,27 +206,16 @@ export async function crashIssue(dir: string, ids: string[], kills: number, maxD
   const report: CrashIssueReport = { kills: 0, issuedBeforeRerun: 0, problemsAfterKills: [], afterRerun: [] };
   const idsFile = join(dir, '..', 'ids.txt');
   await writeFile(idsFile, ids.join('\n') + '\n');
-  const args = [BIN, 'issue', 'client', '--dir', dir, '--key', 'ec-p256', '--from', idsFile, '--skip-existing'];
-  const indexLines = async () => (await readFile(join(dir, 'index.jsonl'), 'utf8')).split('\n').length;
+  const args = ['issue', 'client', '--dir', dir, '--key', 'ec-p256', '--from', idsFile, '--skip-existing'];
   for (let i = 0; i < kills; i++) {
-    const child = spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
-    let exited = false;
-    const exit = new Promise<void>((resolve) => child.on('exit', () => { exited = true; resolve(); }));
-    const base = await indexLines();
-    while (!exited && (await indexLines()) === base) await sleep(10);
-    await Promise.race([sleep(Math.round(random() * maxDelayMs)), exit]);
-    if (!exited) {
-      child.kill('SIGKILL');
-      report.kills++;
-    }
-    await exit;
+    if ((await killDuring(dir, args, maxDelayMs, random)) !== undefined) report.kills++;
     const index = await readIndex(dir);
     const pairs = await checkAllPairs(dir);
     const unrecorded = pairs.serials.filter((p) => !index.has(p.serial)).map((p) => `tenant ${p.tenant}: serial ${p.serial} is on disk but not in the index`);
     report.problemsAfterKills.push(...[...unrecorded, ...(await settledProblems(dir))].map((p) => `after kill ${i + 1}: ${p}`));
   }
   report.issuedBeforeRerun = (await checkAllPairs(dir)).tenants;
-  const final = await cli(args.slice(1));
+  const final = await cli(args);
   if (final.code !== 0) throw new Error(`the rerun failed (exit ${final.code}): ${final.stderr}`);
   const exact = await consistency(dir);
   const pairs = await checkAllPairs(dir);
