@@ -1,5 +1,5 @@
 import { inputError } from '../core/errors.js';
-import { assertTenantId } from '../core/tenant-id.js';
+import { assertTenantId, type TenantIdPattern } from '../core/tenant-id.js';
 import type { IndexEntry, RevocationReason } from '../store/cert-index.js';
 import type { OpContext } from './context.js';
 import { regenerateCrl, type CrlResult } from './crl.js';
@@ -10,7 +10,7 @@ export interface RevokeRequest {
   actor?: string;
   serials: string[];
   tenants: string[];
-  tenantIdPattern?: string;
+  tenantIdPattern?: TenantIdPattern;
   reason: RevocationReason;
   /** nextUpdate of the regenerated CRL, in days. */
   crlDays: number;

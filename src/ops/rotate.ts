@@ -8,7 +8,7 @@ import { needsRenewal, type RenewThreshold } from '../core/renewal.js';
 import type { San } from '../core/san.js';
 import { ATTRIBUTE_OIDS, SUBJECT_ATTRIBUTES, type Subject } from '../core/subject.js';
 import { ipText } from '../core/verify/names.js';
-import { tenantIdProblem } from '../core/tenant-id.js';
+import { tenantIdProblem, type TenantIdPattern } from '../core/tenant-id.js';
 import type { IndexEntry } from '../store/cert-index.js';
 import type { CertStore } from '../store/cert-store.js';
 import type { SlotSpec } from '../store/pair-slot.js';
@@ -31,7 +31,7 @@ export interface RotateRequest {
   includeServer: boolean;
   /** Run after each pair is in place: sh -c CMD with PKICTL_* variables. */
   exec?: string;
-  clientProfile: { subject: Subject; days: number; tenantIdPattern?: string };
+  clientProfile: { subject: Subject; days: number; tenantIdPattern?: TenantIdPattern };
   serverDays: number;
   /** New key type (default: the type of the key being replaced). */
   key?: KeyType;

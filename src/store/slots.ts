@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { TenantIdPattern } from '../core/tenant-id.js';
 import { KEY_DIR_MODE } from './atomic-write.js';
 import type { Layout } from './layout.js';
 import type { SlotSpec } from './pair-slot.js';
@@ -15,11 +16,11 @@ export function serverSlot(layout: Layout): SlotSpec {
 }
 
 /** A tenant's pair: clients/<id>/client.crt and client.key (plain files or links into current/). */
-export function clientSlot(layout: Layout, tenantId: string, pattern?: string): SlotSpec {
+export function clientSlot(layout: Layout, tenantId: string, pattern?: TenantIdPattern): SlotSpec {
   const base = layout.clientDir(tenantId, pattern);
   return { base, certLink: join(base, 'client.crt'), keyLink: join(base, 'client.key'), certName: 'client.crt', keyName: 'client.key', dirMode: KEY_DIR_MODE };
 }
 
-export function clientPaths(layout: Layout, tenantId: string, pattern?: string): PairPaths {
+export function clientPaths(layout: Layout, tenantId: string, pattern?: TenantIdPattern): PairPaths {
   return { cert: layout.clientCert(tenantId, pattern), key: layout.clientKey(tenantId, pattern) };
 }
