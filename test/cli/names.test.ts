@@ -74,6 +74,11 @@ describe('names at the boundary', () => {
     });
   });
 
+  it('rotate --tenant shows an unknown id escaped', async () => {
+    const r = await unchanged(['rotate', '--dir', dir, '--dry-run', '--tenant', 'acme\u202e\u001b[2J']);
+    expectInputError(r, /no tenant directory for 'acme\\u202e\\u001b\[2J' in /);
+  });
+
   it('refuses at load a pattern that needs backtracking, naming the file and the field', async () => {
     const lookahead = await client({ tenantIdPattern: '^(?=a)(a+)+$' });
     expectInputError(await unchanged(['issue', 'client', '--dir', dir, '--template', lookahead, 'aaa']),
