@@ -1,12 +1,11 @@
 import { inputError } from './errors.js';
 import { printable, visibleTextProblem } from './visible-text.js';
 
-/** Canonical lowercase UUID (RFC 9562 text form, 8-4-4-4-12 hex). */
-export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
-const UUID = new RegExp(UUID_PATTERN);
+/** The default tenant id: a canonical lowercase UUID (RFC 9562 text form, 8-4-4-4-12 hex). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Longest tenant id: it is the certificate's CN (ub-common-name = 64, RFC 5280 Appendix A). */
-export const MAX_TENANT_ID_LENGTH = 64;
+const MAX_LENGTH = 64;
 
 /** A template's tenantIdPattern, compiled for a linear-time engine when the template is loaded. */
 export interface TenantIdPattern {
@@ -39,7 +38,7 @@ export async function compileTenantIdPattern(source: string): Promise<TenantIdPa
  */
 export function tenantIdProblem(id: string, pattern?: TenantIdPattern): string | undefined {
   if (id.length === 0) return 'it is empty';
-  if (id.length > MAX_TENANT_ID_LENGTH) return `it is longer than ${MAX_TENANT_ID_LENGTH} characters (the X.509 CN limit)`;
+  if (id.length > MAX_LENGTH) return `it is longer than ${MAX_LENGTH} characters (the X.509 CN limit)`;
   const hidden = visibleTextProblem(id);
   if (hidden) return hidden;
   if (/[/\\]/.test(id)) return "it contains '/' or '\\'";
