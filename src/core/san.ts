@@ -1,5 +1,7 @@
 import { isIP } from 'node:net';
 import { inputError } from './errors.js';
+import { parseIp } from './verify/names.js';
+import { printable } from './visible-text.js';
 
 export type San = { type: 'dns'; value: string } | { type: 'ip'; value: string };
 
@@ -29,10 +31,37 @@ export function parseSan(text: string): San {
   const value = text.slice(colon + 1);
   if (type === 'DNS' && isDnsName(value, true)) return { type: 'dns', value: value.toLowerCase() };
   if (type === 'DNS' && /^\*\.[^.]+$/.test(value)) {
-    throw inputError('SAN_INVALID', `invalid SAN '${text}': a wildcard must stand above at least two labels (DNS:*.example.com), or verifiers refuse it`);
+    throw inputError('SAN_INVALID', `invalid SAN '${printable(text)}': a wildcard must stand above at least two labels (DNS:*.example.com), or verifiers refuse it`);
   }
-  if (type === 'IP' && isIP(value)) return { type: 'ip', value };
-  throw inputError('SAN_INVALID', `invalid SAN '${text}': expected DNS:<host name> or IP:<IPv4 or IPv6 address>`);
+  // A zone (fe80::1%eth0) names an interface of one host; a certificate holds the 4 or 16 bytes only.
+  if (type === 'IP' && isIP(value) && !value.includes('%')) return { type: 'ip', value };
+  throw inputError('SAN_INVALID', `invalid SAN '${printable(text)}': expected DNS:<host name> or IP:<IPv4 or IPv6 address>`);
+}
+
+/**
+ * Most SANs one certificate may hold. The gateway needs a handful; 100 is the largest list public CAs
+ * issue (Let's Encrypt's limit). Far larger lists make certificates that TLS stacks refuse to receive
+ * (a 10,000-name certificate is ~200 KB against OpenSSL's 100 KiB and Go's 64 KiB handshake-message
+ * limits) and that every verifier checks name by name.
+ */
+export const MAX_SANS = 100;
+
+/** Parses a certificate's SAN list: each entry with parseSan, no entry twice, at most MAX_SANS. */
+export function parseSans(texts: readonly string[]): San[] {
+  if (texts.length > MAX_SANS) throw inputError('SAN_INVALID', `too many SANs: ${texts.length}, a certificate holds at most ${MAX_SANS}`);
+  const seen = new Map<string, string>();
+  return texts.map((text) => {
+    const san = parseSan(text);
+    // Names compare as verifiers match them: DNS without case (parseSan lowercased it), IPs by their bytes (::1 = 0:0:0:0:0:0:0:1).
+    const key = san.type === 'dns' ? `dns:${san.value}` : `ip:${parseIp(san.value)!.join('.')}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      const same = first === text ? '' : ` (the same as '${printable(first)}')`;
+      throw inputError('SAN_INVALID', `duplicate SAN '${printable(text)}'${same}: give each name once`);
+    }
+    seen.set(key, text);
+    return san;
+  });
 }
 
 export const formatSan = (san: San) => `${san.type === 'dns' ? 'DNS' : 'IP'}:${san.value}`;

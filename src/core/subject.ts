@@ -2,6 +2,7 @@ import { directoryString, objectIdentifier, sequence, set, type Der } from './de
 import { inputError } from './errors.js';
 import { escapeValue } from './name.js';
 import { OID } from './oid.js';
+import { printable, visibleTextProblem } from './visible-text.js';
 
 /** Attributes pkictl writes, in the order OpenSSL's recipe encodes them (most general first). */
 export const SUBJECT_ATTRIBUTES = ['C', 'ST', 'L', 'O', 'OU', 'CN'] as const;
@@ -10,7 +11,10 @@ export type Subject = Partial<Record<SubjectAttribute, string>>;
 
 export const ATTRIBUTE_OIDS: Record<SubjectAttribute, string> = { C: OID.country, ST: OID.state, L: OID.locality, O: OID.organization, OU: OID.organizationalUnit, CN: OID.commonName };
 
-/** Upper bounds from RFC 5280 Appendix A (ub-common-name 64, ub-organization-name 64, ...). */
+/**
+ * Upper bounds in characters, RFC 5280 Appendix A: ub-country-name-alpha-length 2, ub-state-name 128,
+ * ub-locality-name 128, ub-organization-name 64, ub-organizational-unit-name 64, ub-common-name 64.
+ */
 const MAX_LENGTH: Record<SubjectAttribute, number> = { C: 2, ST: 128, L: 128, O: 64, OU: 64, CN: 64 };
 
 const present = (subject: Subject) => SUBJECT_ATTRIBUTES.filter((a) => subject[a] !== undefined);
@@ -25,12 +29,22 @@ export function subjectText(subject: Subject): string {
   return present(subject).map((a) => `${a}=${escapeValue(subject[a]!)}`).join(', ');
 }
 
+/**
+ * Why `value` cannot be the subject's `attribute`, naming both (the value escaped), or undefined.
+ * countryName is a PrintableString of exactly two letters (an ISO 3166 code, RFC 5280 Appendix A);
+ * every other attribute a visible name (core/visible-text.ts) within its upper bound.
+ */
 export function checkSubjectValue(attribute: SubjectAttribute, value: string): string | undefined {
-  if (value.length === 0) return `${attribute} is empty`;
-  if (value.length > MAX_LENGTH[attribute]) return `${attribute} is longer than ${MAX_LENGTH[attribute]} characters`;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) return `${attribute} contains a control character`;
-  return undefined;
+  const problem = subjectValueProblem(attribute, value);
+  return problem && `${attribute} '${printable(value)}': ${problem}`;
+}
+
+function subjectValueProblem(attribute: SubjectAttribute, value: string): string | undefined {
+  if (value.length === 0) return 'it is empty';
+  if (attribute === 'C') return /^[A-Za-z]{2}$/.test(value) ? undefined : 'a country is two letters A-Z, its ISO 3166 code (MX, US, DE)';
+  const length = [...value].length;
+  if (length > MAX_LENGTH[attribute]) return `it is ${length} characters long, the limit is ${MAX_LENGTH[attribute]} (RFC 5280)`;
+  return visibleTextProblem(value);
 }
 
 /**
@@ -46,10 +60,10 @@ export function parseSubject(text: string): Subject {
     const attribute = part.slice(0, eq).trim() as SubjectAttribute;
     const value = part.slice(eq + 1).trim();
     if (eq < 0 || !SUBJECT_ATTRIBUTES.includes(attribute)) {
-      throw inputError('SUBJECT_INVALID', `invalid subject '${text}': '${part.trim()}' is not one of ${SUBJECT_ATTRIBUTES.join(', ')}=value`);
+      throw inputError('SUBJECT_INVALID', `invalid subject '${printable(text)}': '${printable(part.trim())}' is not one of ${SUBJECT_ATTRIBUTES.join(', ')}=value`);
     }
     const problem = checkSubjectValue(attribute, value) ?? (subject[attribute] !== undefined ? `${attribute} appears twice` : undefined);
-    if (problem) throw inputError('SUBJECT_INVALID', `invalid subject '${text}': ${problem}`);
+    if (problem) throw inputError('SUBJECT_INVALID', `invalid subject '${printable(text)}': ${problem}`);
     subject[attribute] = value;
   }
   return subject;

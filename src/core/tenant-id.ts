@@ -1,38 +1,56 @@
 import { inputError } from './errors.js';
+import { printable, visibleTextProblem } from './visible-text.js';
 
-/** Canonical lowercase UUID (RFC 9562 text form, 8-4-4-4-12 hex). */
-export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+/** The default tenant id: a canonical lowercase UUID (RFC 9562 text form, 8-4-4-4-12 hex). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Longest tenant id: it is the certificate's CN (ub-common-name = 64, RFC 5280 Appendix A). */
+const MAX_LENGTH = 64;
+
+/** A template's tenantIdPattern, compiled for a linear-time engine when the template is loaded. */
+export interface TenantIdPattern {
+  readonly source: string;
+  test(id: string): boolean;
+}
 
 /**
- * Returns why `id` cannot be a tenant id, or undefined when it can. Whatever pattern a template sets,
- * the hard rules keep the id a single, visible path segment under clients/ and a valid CN
- * (ub-common-name = 64, RFC 5280).
+ * Compiles a template's tenantIdPattern with RE2 (re2js, pure JavaScript): matching takes time linear
+ * in the id whatever the pattern, where a backtracking engine (JavaScript's RegExp) spends seconds per
+ * id on patterns such as ^(a+)+$, and `rotate` tests every name under clients/. RE2 syntax is
+ * JavaScript's for everything a name pattern needs; it has no lookaround or backreferences (those are
+ * what cannot run in linear time), and writes code points as \x{e9}. Loaded only for a template that
+ * sets a pattern. Throws with RE2's reason when the pattern does not compile.
  */
-export function tenantIdProblem(id: string, pattern = UUID_PATTERN): string | undefined {
+export async function compileTenantIdPattern(source: string): Promise<TenantIdPattern> {
+  const { RE2JS } = await import('re2js');
+  try {
+    const re = RE2JS.compile(source);
+    return { source, test: (id) => re.test(id) };
+  } catch (error) {
+    throw inputError('TEMPLATE_INVALID', `not a pattern pkictl can run (RE2 syntax: no lookaround or backreferences): ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Returns why `id` cannot be a tenant id, or undefined when it can. The hard rules come first, whatever
+ * pattern a template sets: a visible name (no controls, bidi or other hidden characters, no space at
+ * either end), a single path segment under clients/, and a valid CN.
+ */
+export function tenantIdProblem(id: string, pattern?: TenantIdPattern): string | undefined {
   if (id.length === 0) return 'it is empty';
-  if (id.length > 64) return 'it is longer than 64 characters (the X.509 CN limit)';
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(id)) return 'it contains a control character';
+  if (id.length > MAX_LENGTH) return `it is longer than ${MAX_LENGTH} characters (the X.509 CN limit)`;
+  const hidden = visibleTextProblem(id);
+  if (hidden) return hidden;
   if (/[/\\]/.test(id)) return "it contains '/' or '\\'";
   if (id.includes('..')) return "it contains '..'";
   if (id.startsWith('.')) return "it starts with '.'";
-  if (!new RegExp(pattern, 'u').test(id)) {
-    if (pattern === UUID_PATTERN && new RegExp(pattern).test(id.toLowerCase())) {
-      return `tenant ids are lowercase UUIDs; use '${id.toLowerCase()}'`;
-    }
-    return pattern === UUID_PATTERN ? 'it is not a UUID (8-4-4-4-12 lowercase hex)' : `it does not match the template's pattern ${pattern}`;
-  }
-  return undefined;
+  if (pattern) return pattern.test(id) ? undefined : `it does not match the template's pattern ${printable(pattern.source)}`;
+  if (UUID.test(id)) return undefined;
+  return UUID.test(id.toLowerCase()) ? `tenant ids are lowercase UUIDs; use '${id.toLowerCase()}'` : 'it is not a UUID (8-4-4-4-12 lowercase hex)';
 }
 
-export function assertTenantId(id: string, pattern?: string): string {
+export function assertTenantId(id: string, pattern?: TenantIdPattern): string {
   const problem = tenantIdProblem(id, pattern);
   if (problem) throw inputError('TENANT_ID_INVALID', `invalid tenant id '${printable(id)}': ${problem}`);
   return id;
-}
-
-/** Shows control characters as escapes so an error message stays on one line. */
-export function printable(text: string): string {
-  const shown = JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
-  return shown.slice(1, -1);
 }

@@ -4,7 +4,7 @@ import { PkiError } from '../core/errors.js';
 import { summarize, type CertSummary } from '../core/inspect.js';
 import { isEncryptedKeyPem } from '../core/keys.js';
 import { needsRenewal, type RenewThreshold } from '../core/renewal.js';
-import { tenantIdProblem } from '../core/tenant-id.js';
+import { tenantIdProblem, type TenantIdPattern } from '../core/tenant-id.js';
 import type { Certificate } from '../core/cert.js';
 import { readCrls } from '../core/crl.js';
 import { Verifier, type Purpose } from '../core/verify.js';
@@ -67,7 +67,7 @@ export interface AuditFinding {
 export interface AuditRequest {
   dir: string;
   /** The client template's tenantIdPattern (default: canonical lowercase UUID). */
-  tenantIdPattern?: string;
+  tenantIdPattern?: TenantIdPattern;
   at: Date;
   threshold: RenewThreshold;
   /** Decrypts ca.key to check it matches ca.crt; without it an encrypted ca.key is only noted. */

@@ -1,5 +1,6 @@
 import { inputError, PkiError } from '../core/errors.js';
-import { printable, tenantIdProblem } from '../core/tenant-id.js';
+import { tenantIdProblem, type TenantIdPattern } from '../core/tenant-id.js';
+import { printable } from '../core/visible-text.js';
 import type { CertStore } from '../store/cert-store.js';
 import { defaultConcurrency, runBulk, type BulkProgress } from './bulk.js';
 import type { IssuedPair, OpContext } from './context.js';
@@ -31,7 +32,7 @@ export const argumentEntries = (ids: string[]): TenantEntry[] => ids.map((id, i)
 export interface IssueClientsRequest extends LeafProfile {
   dir: string;
   tenants: TenantEntry[];
-  tenantIdPattern?: string;
+  tenantIdPattern?: TenantIdPattern;
   /** Replace existing pairs. */
   force: boolean;
   /** Leave tenants that already have both files alone and issue the rest (for reruns). */
@@ -62,7 +63,7 @@ export interface IssueClientsResult {
 const LISTED_PROBLEMS = 20;
 
 /** Every bad line at once: a batch with one typo issues nothing and names the lines to fix. */
-function validateTenants(entries: TenantEntry[], pattern?: string): void {
+function validateTenants(entries: TenantEntry[], pattern?: TenantIdPattern): void {
   if (entries.length === 0) throw inputError('TENANT_ID_MISSING', 'no tenant id given', 'pass tenant ids as arguments or --from FILE (one per line)');
   const problems: string[] = [];
   const firstSeen = new Map<string, string>();
@@ -82,7 +83,7 @@ function validateTenants(entries: TenantEntry[], pattern?: string): void {
 
 type Existing = 'none' | 'complete' | 'partial';
 
-async function existingState(store: CertStore, ids: string[], pattern?: string): Promise<Existing[]> {
+async function existingState(store: CertStore, ids: string[], pattern?: TenantIdPattern): Promise<Existing[]> {
   const report = await runBulk(ids, async (id) => {
     const found = await store.existing([store.clientPaths(id, pattern)]);
     return found.length === 0 ? 'none' : found.length === 2 ? 'complete' : 'partial';

@@ -1,5 +1,5 @@
 import { inputError, PkiError } from '../core/errors.js';
-import { assertTenantId } from '../core/tenant-id.js';
+import { assertTenantId, type TenantIdPattern } from '../core/tenant-id.js';
 import type { IndexEntry, RevocationReason } from '../store/cert-index.js';
 import { reasonOf } from '../store/files.js';
 import type { OpContext } from './context.js';
@@ -11,7 +11,7 @@ export interface RevokeRequest {
   actor?: string;
   serials: string[];
   tenants: string[];
-  tenantIdPattern?: string;
+  tenantIdPattern?: TenantIdPattern;
   reason: RevocationReason;
   /** nextUpdate of the regenerated CRL, in days. */
   crlDays: number;

@@ -8,7 +8,8 @@ import { needsRenewal, type RenewThreshold } from '../core/renewal.js';
 import type { San } from '../core/san.js';
 import { ATTRIBUTE_OIDS, SUBJECT_ATTRIBUTES, type Subject } from '../core/subject.js';
 import { ipText } from '../core/verify/names.js';
-import { tenantIdProblem } from '../core/tenant-id.js';
+import { tenantIdProblem, type TenantIdPattern } from '../core/tenant-id.js';
+import { printable } from '../core/visible-text.js';
 import type { IndexEntry } from '../store/cert-index.js';
 import type { CertStore } from '../store/cert-store.js';
 import type { SlotSpec } from '../store/pair-slot.js';
@@ -32,7 +33,7 @@ export interface RotateRequest {
   includeServer: boolean;
   /** Run after each pair is in place: sh -c CMD with PKICTL_* variables. */
   exec?: string;
-  clientProfile: { subject: Subject; days: number; tenantIdPattern?: string };
+  clientProfile: { subject: Subject; days: number; tenantIdPattern?: TenantIdPattern };
   serverDays: number;
   /** New key type (default: the type of the key being replaced). */
   key?: KeyType;
@@ -153,7 +154,7 @@ async function plan(store: CertStore, revokedFor: RevokedLookup, request: Rotate
   if (request.tenants.length > 0) {
     const known = new Set(onDisk);
     const missing = request.tenants.filter((t) => !known.has(t));
-    if (missing.length > 0) throw inputError('TENANT_UNKNOWN', `no tenant directory for ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''} in ${store.layout.display(store.layout.clientsDir)}; nothing was rotated`);
+    if (missing.length > 0) throw inputError('TENANT_UNKNOWN', `no tenant directory for ${missing.slice(0, 3).map((t) => `'${printable(t)}'`).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''} in ${store.layout.display(store.layout.clientsDir)}; nothing was rotated`);
     tenants = [...new Set(request.tenants)];
   }
   const candidates: Candidate[] = [];

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readCertificatePem } from '../core/cert-input.js';
 import { certFacts, type CertFacts } from '../core/cert.js';
+import type { TenantIdPattern } from '../core/tenant-id.js';
 import type { CertificateAuthority } from '../core/issue.js';
 import type { CryptoProvider } from '../core/x509.js';
 import { CERT_MODE, ensureDir, exists, KEY_DIR_MODE, KEY_MODE, writeFilesAtomically } from './atomic-write.js';
@@ -229,11 +230,11 @@ export class CertStore {
     return serverSlot(this.layout);
   }
 
-  clientSlot(tenantId: string, pattern?: string): SlotSpec {
+  clientSlot(tenantId: string, pattern?: TenantIdPattern): SlotSpec {
     return clientSlot(this.layout, tenantId, pattern);
   }
 
-  clientPaths(tenantId: string, pattern?: string): PairPaths {
+  clientPaths(tenantId: string, pattern?: TenantIdPattern): PairPaths {
     return clientPaths(this.layout, tenantId, pattern);
   }
 
@@ -292,7 +293,7 @@ export class CertStore {
    * files from an older pkictl, or versioned) gets the new pair through the atomic switch. Safe to
    * call concurrently and from several processes: it takes the lock and records itself.
    */
-  async saveClient(tenantId: string, pair: PemPair, pattern?: string, options: SaveOptions = {}): Promise<PairPaths> {
+  async saveClient(tenantId: string, pair: PemPair, pattern?: TenantIdPattern, options: SaveOptions = {}): Promise<PairPaths> {
     await this.saveLeaf('client', this.clientSlot(tenantId, pattern), pair, tenantId, options);
     return this.clientPaths(tenantId, pattern);
   }

@@ -1,5 +1,5 @@
 import { join, relative, resolve, sep } from 'node:path';
-import { assertTenantId } from '../core/tenant-id.js';
+import { assertTenantId, type TenantIdPattern } from '../core/tenant-id.js';
 
 /** The certs/ contract that the gateway and the connectors read. Every path is built here. */
 export class Layout {
@@ -24,15 +24,15 @@ export class Layout {
   get crl() { return join(this.root, 'crl.pem'); }
 
   /** The tenant id is validated again here, so no caller can build a path outside clients/. */
-  clientDir(tenantId: string, pattern?: string): string {
+  clientDir(tenantId: string, pattern?: TenantIdPattern): string {
     const dir = join(this.clientsDir, assertTenantId(tenantId, pattern));
     if (relative(this.clientsDir, dir).includes(sep) || !dir.startsWith(this.clientsDir + sep)) {
       throw new Error(`tenant path escapes clients/: ${tenantId}`);
     }
     return dir;
   }
-  clientCert(tenantId: string, pattern?: string) { return join(this.clientDir(tenantId, pattern), 'client.crt'); }
-  clientKey(tenantId: string, pattern?: string) { return join(this.clientDir(tenantId, pattern), 'client.key'); }
+  clientCert(tenantId: string, pattern?: TenantIdPattern) { return join(this.clientDir(tenantId, pattern), 'client.crt'); }
+  clientKey(tenantId: string, pattern?: TenantIdPattern) { return join(this.clientDir(tenantId, pattern), 'client.key'); }
 
   /** Paths as shown to people and in --json: relative to the directory's parent, e.g. certs/ca.crt. */
   display(path: string): string {

@@ -1,4 +1,5 @@
 import { basename, dirname, join } from 'node:path';
+import type { TenantIdPattern } from '../core/tenant-id.js';
 import { KEY_DIR_MODE } from './atomic-write.js';
 import type { Layout } from './layout.js';
 import { linkAt, type ForeignLink } from './links.js';
@@ -21,11 +22,11 @@ export function clientSlotAt(base: string): SlotSpec {
 }
 
 /** A tenant's pair: clients/<id>/client.crt and client.key (plain files or links into current/). */
-export function clientSlot(layout: Layout, tenantId: string, pattern?: string): SlotSpec {
+export function clientSlot(layout: Layout, tenantId: string, pattern?: TenantIdPattern): SlotSpec {
   return clientSlotAt(layout.clientDir(tenantId, pattern));
 }
 
-export function clientPaths(layout: Layout, tenantId: string, pattern?: string): PairPaths {
+export function clientPaths(layout: Layout, tenantId: string, pattern?: TenantIdPattern): PairPaths {
   return { cert: layout.clientCert(tenantId, pattern), key: layout.clientKey(tenantId, pattern) };
 }
 

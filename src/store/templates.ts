@@ -15,7 +15,7 @@ export async function loadProfile<K extends Profile['profile']>(kind: K, path = 
   } catch (error) {
     throw inputError('TEMPLATE_INVALID', `template ${path}: not valid JSON (${(error as Error).message})`);
   }
-  const parsed = ProfileSchema.safeParse(json);
+  const parsed = await ProfileSchema.safeParseAsync(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';

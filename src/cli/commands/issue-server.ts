@@ -31,7 +31,7 @@ export const issueServerCommand: CommandSpec<ReturnType<typeof schema>, IssuedPa
   },
   schema,
   async run(o, ctx) {
-    const [{ issueServer }, { loadProfile }, { parseSan }, { checkSubjectValue }, { inputError }, { readPassphrase }] = await Promise.all([
+    const [{ issueServer }, { loadProfile }, { parseSans }, { checkSubjectValue }, { inputError }, { readPassphrase }] = await Promise.all([
       import('../../ops/issue-leaf.js'),
       import('../../store/templates.js'),
       import('../../core/san.js'),
@@ -46,7 +46,7 @@ export const issueServerCommand: CommandSpec<ReturnType<typeof schema>, IssuedPa
       {
         dir: o.dir,
         subject: { ...profile.subject, ...(o.cn !== undefined && { CN: o.cn }) },
-        sans: o.san ? o.san.map(parseSan) : profile.sans,
+        sans: o.san ? parseSans(o.san) : profile.sans,
         days: o.days ?? profile.days,
         key: o.key ?? profile.key,
         force: o.force,

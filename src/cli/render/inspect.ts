@@ -6,12 +6,16 @@ import { painter } from './text.js';
 export { INSPECT_FIELDS } from '../../ops/inspect-fields.js';
 
 /**
- * Control characters in a certificate field (a CN may hold anything) are shown escaped, so one value
- * is always one line and a hostile certificate cannot forge extra lines in a script's input.
+ * Control characters in a certificate field or a directory name (a CN may hold anything) are shown
+ * escaped, so one value is always one line and a hostile certificate cannot forge extra lines in a
+ * script's input; bidi and other format characters too, so it cannot reorder what the terminal shows.
  */
 export const oneLine = (text: string) =>
-  // eslint-disable-next-line no-control-regex
-  text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\\]/g, (c) => (c === '\\' ? '\\\\' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\\]/gu, (c) => {
+    if (c === '\\') return '\\\\';
+    const code = c.codePointAt(0)!;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 
 function days(n: number): string {
   if (n < 0) return `expired ${-n} day${n === -1 ? '' : 's'} ago`;
