@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectInputError } from '../helpers/expect-cli.js';
-import { BIN, runCli, type CliResult } from '../helpers/run-cli.js';
+import { BIN, runCli, runProcess, type CliResult } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { initCa } from '../store/fixture.js';
 
@@ -18,18 +17,8 @@ const SMALL_HEAP = { NODE_OPTIONS: '--max-old-space-size=256' };
 const CERT_CAP = /over the 8 MiB limit for a certificate, key, CRL or template file$/;
 
 /** `sh -c script` with the CLI as $PKICTL (for pipes and FIFOs a test wants real). */
-function shell(script: string, cwd: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', script], { cwd, env: { ...process.env, ...SMALL_HEAP, NO_COLOR: '1', PKICTL: `${process.execPath} ${BIN}` } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    child.stdin.end();
-  });
-}
+const shell = (script: string, cwd: string): Promise<CliResult> =>
+  runProcess('sh', ['-c', script], { cwd, env: { ...process.env, ...SMALL_HEAP, NO_COLOR: '1', PKICTL: `${process.execPath} ${BIN}` } });
 
 describe('size-less inputs', () => {
   let base: string;

@@ -12,13 +12,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real CLI as a child process (the compiled build), without colour. */
-export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {}): Promise<CliResult> {
+/** Runs `command args`, collecting its output; stdin gets `input` (or nothing) and is closed. */
+export function runProcess(command: string, args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd,
-      env: { ...process.env, NO_COLOR: '1', PKICTL_CA_PASSPHRASE: undefined, ...options.env },
-    });
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -27,6 +24,11 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** Runs the real CLI as a child process (the compiled build), without colour. */
+export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {}): Promise<CliResult> {
+  return runProcess(process.execPath, [BIN, ...args], { ...options, env: { ...process.env, NO_COLOR: '1', PKICTL_CA_PASSPHRASE: undefined, ...options.env } });
 }
 
 /**
