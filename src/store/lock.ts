@@ -19,7 +19,9 @@ import { reasonOf } from './files.js';
  * its owner's start time (/proc/<pid>/stat field 22, clock ticks since boot) and the boot id, and a
  * live pid that started at another time, or a lock from an earlier boot, is stale. A lock whose pid
  * is not a positive integer was not written by pkictl (kill(0) and kill(-n) signal whole process
- * groups and would call it alive forever): stale too, on any host. Two waiters may both see it stale at the same time; to stop the second one from deleting
+ * groups and would call it alive forever): stale too, on any host.
+ *
+ * Two waiters may both see a lock stale at the same time; to stop the second one from deleting
  * the lock the first has just taken, a waiter first renames the stale lock to a unique name
  * (rename(2) is atomic, so only one waiter wins the rename of a given inode) and then checks that
  * the file it moved is the stale one it judged, not a fresh lock; a fresh lock is moved back.
