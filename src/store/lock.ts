@@ -69,13 +69,41 @@ function alive(pid: number): boolean {
 async function readOwner(path: string): Promise<LockOwner | undefined> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(path, 'utf8'));
+    const text = await readLockFile(path);
+    parsed = text === undefined ? {} : JSON.parse(text);
   } catch {
     return undefined; // missing, or being written right now (empty)
   }
   // Complete JSON that is not an owner is garbage, not a write in progress: an invalid pid marks it stale.
   const o = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Partial<LockOwner>;
   return { pid: typeof o.pid === 'number' ? o.pid : NaN, host: String(o.host ?? ''), command: String(o.command ?? '?'), since: String(o.since ?? '?'), start: o.start, boot: o.boot };
+}
+
+/** What pkictl writes in a lock file is ~200 bytes: more is not a lock pkictl wrote. */
+const MAX_LOCK_BYTES = 4096;
+
+/**
+ * The lock file's text, read without following a link and at most MAX_LOCK_BYTES; undefined for
+ * something pkictl never writes there (a link, a FIFO, a device, a huge file), which is then judged
+ * stale and moved aside like any garbage lock: the link itself, never its target.
+ */
+async function readLockFile(path: string): Promise<string | undefined> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') return undefined;
+    throw error;
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile() || info.size > MAX_LOCK_BYTES) return undefined;
+    const buffer = Buffer.alloc(MAX_LOCK_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, MAX_LOCK_BYTES, 0);
+    return buffer.toString('utf8', 0, bytesRead);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** A process's start time (/proc/<pid>/stat field 22); undefined off Linux or when it is gone. */

@@ -259,3 +259,22 @@ describe('planted links are refused, never followed (issue 12 item 6)', () => {
     expect(JSON.parse(audit.stdout).findings).toContainEqual(expect.objectContaining({ code: 'FOREIGN_LINK', path: 'audit.log' }));
   });
 });
+
+describe('a planted .lock', () => {
+  it('a link to a foreign file or to /dev/zero is judged garbage and moved aside (the link, never its target): the next command proceeds', async () => {
+    const base = await tempDir();
+    const dir = join(base, 'certs');
+    expect((await runCli(['init', '--dir', dir, ...ec])).code).toBe(0);
+    const foreign = join(base, 'foreign.json');
+    const text = JSON.stringify({ pid: 1, host: 'elsewhere', command: 'not pkictl', since: 'never' });
+    await writeFile(foreign, text);
+    for (const target of [foreign, '/dev/zero']) {
+      await symlink(target, join(dir, '.lock'));
+      const r = await runCli(['crl', '--dir', dir], { env: { PKICTL_LOCK_TIMEOUT: '5' } });
+      expect(r.code, `${target}: ${r.stderr}`).toBe(0);
+      expect(r.stderr).not.toMatch(/waiting for the lock/);
+      expect(await readdir(dir)).not.toContain('.lock');
+    }
+    expect(await readFile(foreign, 'utf8')).toBe(text);
+  });
+});
