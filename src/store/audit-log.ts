@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
-import { appendDurably } from './group-commit.js';
+import { appendDurably, openJournal, readJournal } from './group-commit.js';
 
 /**
  * certs/audit.log: append-only JSON lines, one per event, never key material. Each line carries
@@ -82,13 +81,8 @@ export async function appendLines(path: string, texts: string[]): Promise<void> 
  * Returns the number of bytes removed.
  */
 export async function cutTornTail(path: string): Promise<number> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, constants.O_RDWR | constants.O_NOFOLLOW);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw error;
-  }
+  const handle = await openJournal(path, constants.O_RDWR);
+  if (!handle) return 0;
   try {
     const { size } = await handle.stat();
     const last = Buffer.alloc(1);
@@ -113,15 +107,10 @@ export async function cutTornTail(path: string): Promise<number> {
 
 /** The last whole line's {seq, hash}, reading only the end of the file. */
 export async function readLastHead(path: string): Promise<AuditHead | undefined> {
-  let size: number;
+  const handle = await openJournal(path, constants.O_RDONLY);
+  if (!handle) return undefined;
   try {
-    size = (await stat(path)).size;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  const handle = await open(path, 'r');
-  try {
+    const { size } = await handle.stat();
     const chunk = Math.min(size, 64 * 1024);
     const buffer = Buffer.alloc(chunk);
     await handle.read(buffer, 0, chunk, size - chunk);
@@ -157,12 +146,7 @@ export interface AuditVerifyResult {
 
 /** Checks every line's hash and link, then the end of the chain against the index's recorded head. */
 export async function verifyAuditLog(path: string, recorded: AuditHead | undefined, pending: string[] = []): Promise<AuditVerifyResult> {
-  let text = '';
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
+  const text = (await readJournal(path))?.toString('utf8') ?? '';
   const notes: string[] = [];
   const raw = text === '' ? [] : text.split('\n');
   if (raw.length > 0 && raw.at(-1) === '') raw.pop();

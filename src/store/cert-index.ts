@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { failure } from '../core/errors.js';
 import type { RevocationReason } from '../core/revocation.js';
 import { cutTornTail, type AuditHead } from './audit-log.js';
-import { appendDurably, truncateTo } from './group-commit.js';
+import { appendDurably, readJournal, truncateTo } from './group-commit.js';
 
 /**
  * The issuance index: every certificate pkictl issued in this directory, with its status.
@@ -215,12 +214,7 @@ export class FileCertIndex implements CertIndex {
 
   /** Loads without the lock (read-only commands): a torn last line is skipped, not repaired. */
   async load(): Promise<this> {
-    let text = '';
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
+    const text = (await readJournal(this.path))?.toString('utf8') ?? '';
     const state = emptyState();
     const lines = text.split('\n');
     // The part after the last newline is empty, or a torn write: skipped.
@@ -245,13 +239,8 @@ export class FileCertIndex implements CertIndex {
    * apply()'s order (add, then status changes, last one wins). A torn last line is skipped, as load() does.
    */
   async revocations(): Promise<Map<string, Revocation> | undefined> {
-    let journal: Buffer;
-    try {
-      journal = await readFile(this.path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
+    const journal = await readJournal(this.path);
+    if (!journal) return undefined;
     const latest = new Map<string, Revocation | undefined>();
     // Search the bytes (memchr-fast) instead of decoding and splitting 12 MB of text.
     for (let hit = journal.indexOf('revoked'); hit !== -1; ) {

@@ -1,5 +1,40 @@
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
+import { failure } from '../core/errors.js';
+import { foreignLinkError, linkAt } from './links.js';
+
+/**
+ * Opens a journal file (index.jsonl, audit.log) of certs/: never through a link (a planted one is
+ * refused in the one wording of links.ts), never a FIFO or device (which a read would wait on or read
+ * forever); undefined when it does not exist. A regular file's size bounds every read of it.
+ */
+export async function openJournal(path: string, flags: number): Promise<FileHandle | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    const link = code === 'ELOOP' ? linkAt(path) : undefined;
+    throw link ? foreignLinkError(link, (p) => p) : error;
+  }
+  if (!(await handle.stat()).isFile()) {
+    await handle.close();
+    throw failure('JOURNAL_NOT_FILE', `${path} is not a regular file: pkictl keeps its journal there`, 'move it away and restore the file from a backup');
+  }
+  return handle;
+}
+
+/** A journal file's bytes, or undefined when it does not exist (openJournal). */
+export async function readJournal(path: string): Promise<Buffer | undefined> {
+  const handle = await openJournal(path, constants.O_RDONLY);
+  if (!handle) return undefined;
+  try {
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
 
 /**
  * Appends `text` to a journal file (index.jsonl, audit.log) all or nothing, and returns the file's
@@ -9,10 +44,10 @@ import { open } from 'node:fs/promises';
  * O_NOFOLLOW: a planted link is refused, not appended through.
  */
 export async function appendDurably(path: string, text: string, mode = 0o644): Promise<number> {
-  const handle = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, mode);
+  let handle = await openJournal(path, constants.O_WRONLY | constants.O_APPEND);
+  handle ??= await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, mode);
   try {
     const info = await handle.stat();
-    if (!info.isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'EFTYPE' });
     const bytes = Buffer.from(text);
     try {
       for (let done = 0; done < bytes.length; ) {
@@ -33,7 +68,8 @@ export async function appendDurably(path: string, text: string, mode = 0o644): P
 
 /** Undoes an append: cuts `path` back to `size` bytes (the length appendDurably returned). */
 export async function truncateTo(path: string, size: number): Promise<void> {
-  const handle = await open(path, constants.O_WRONLY | constants.O_NOFOLLOW);
+  const handle = await openJournal(path, constants.O_WRONLY);
+  if (!handle) return;
   try {
     await handle.truncate(size);
     await handle.sync();

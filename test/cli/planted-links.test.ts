@@ -278,3 +278,23 @@ describe('a planted .lock', () => {
     expect(await readFile(foreign, 'utf8')).toBe(text);
   });
 });
+
+describe('planted journal links', () => {
+  for (const name of ['index.jsonl', 'audit.log']) {
+    it(`${name} linked to /dev/zero: readers and writers say so in one line and end (never read through it)`, async () => {
+      const base = await tempDir();
+      const dir = join(base, 'certs');
+      expect((await runCli(['init', '--dir', dir, ...ec])).code).toBe(0);
+      await rm(join(dir, name));
+      await symlink('/dev/zero', join(dir, name));
+      for (const args of [['audit-log', 'verify'], ['issue', 'client', ...ec, NEW], ['crl']]) {
+        const r = await runCli([...args, '--dir', dir], { env: { NODE_OPTIONS: '--max-old-space-size=256' } });
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(1);
+        expect(r.stderr.trim().split('\n')).toEqual([`error: ${join(dir, name)} is a link to /dev/zero, where pkictl does not write: replace the link with a copy of what it points to, or remove it, then run again`]);
+      }
+      const list = await runCli(['list', '--dir', dir, '--check'], { env: { NODE_OPTIONS: '--max-old-space-size=256' } });
+      expect(list.code).toBe(1);
+      expect(list.stderr).toMatch(new RegExp(`${name.replace('.', '\\.')} is a link to /dev/zero`));
+    });
+  }
+});

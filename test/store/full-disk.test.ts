@@ -32,7 +32,7 @@ describe('a full disk (real tmpfs)', async () => {
     const foreign = join(dir, 'foreign');
     await writeFile(foreign, 'not yours\n');
     await symlink(foreign, join(dir, 'audit.log'));
-    await expect(appendDurably(join(dir, 'audit.log'), 'line\n')).rejects.toMatchObject({ code: 'ELOOP' });
+    await expect(appendDurably(join(dir, 'audit.log'), 'line\n')).rejects.toMatchObject({ code: 'FOREIGN_LINK', message: expect.stringContaining(`audit.log is a link to ${foreign}`) });
     expect(await readFile(foreign, 'utf8')).toBe('not yours\n');
   });
 
