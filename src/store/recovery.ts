@@ -1,10 +1,10 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { failure } from '../core/errors.js';
+import { exists } from './atomic-write.js';
 import { appendLines, cutTornTail, GENESIS, readLastHead, type AuditLine } from './audit-log.js';
 import type { CertIndex } from './cert-index.js';
 import type { Layout } from './layout.js';
-import { exists } from './atomic-write.js';
-import { failure } from '../core/errors.js';
 
 /** The temp names of atomic-write.ts and pair-slot.ts: `.<name>.<12 hex>.tmp`. */
 const TEMP_NAME = /^\..+\.[0-9a-f]{12}\.tmp$/;
