@@ -9,7 +9,8 @@ import { consistency, type Consistency } from './consistency.js';
 import { cli, EC, initCa, issueClients } from './fixture.js';
 
 /**
- * A real tmpfs of `kib` KiB, mounted for the test file and unmounted after it. Needs root (CI runs
+ * A real tmpfs of `kib` KiB, mounted for the test file and unmounted after it (call it where afterAll
+ * registers for the file: at describe level, not inside a test). Needs root (CI runs
  * the tests as root); where mounting is impossible it returns the reason instead, and the caller
  * skips, except under PKICTL_REQUIRE_PEERS=1, where that is a failure.
  */

@@ -7,7 +7,8 @@ import { fullDiskRuns, smallDisk } from '../store/small-disk.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
-describe('guarantees at full size', () => {
+describe('guarantees at full size', async () => {
+  const disk = await smallDisk(2048);
   it('8 CLI processes × 50 distinct tenants → 400 tenants, 400 unique serials, 400 index entries, intact audit chain, every pair matching', async () => {
     const dir = join(await tempDir('pkictl-stress-par-'), 'certs');
     await initCa(dir);
@@ -67,7 +68,6 @@ describe('guarantees at full size', () => {
 
   for (const kind of ['issue', 'rotate'] as const) {
     it(`a full disk (real tmpfs) at every 2 KiB from 0 to 60 KiB left, ${kind}: the run fails cleanly, the rerun finishes, index, tree and audit chain agree`, async () => {
-      const disk = await smallDisk(2048);
       if ('skip' in disk) return console.warn(`skipped: ${disk.skip}`);
       const levels = Array.from({ length: 31 }, (_, i) => i * 2);
       const runs = await fullDiskRuns(disk.path, kind, levels, kind === 'issue' ? 40 : 16);
