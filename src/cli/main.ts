@@ -14,6 +14,7 @@ import { auditLogVerifyCommand } from './commands/audit-log.js';
 import { inspectCommand } from './commands/inspect.js';
 import { listCommand } from './commands/list.js';
 import { auditCommand } from './commands/audit.js';
+import { configSetCommand, configShowCommand } from './commands/config.js';
 import { flagName, renderError } from './render/error.js';
 import { colorFor } from './render/text.js';
 import { reasonOf } from '../store/files.js';
@@ -60,6 +61,9 @@ function buildProgram(): Command {
   addCommand(program, inspectCommand, runCommand);
   addCommand(program, listCommand, runCommand);
   addCommand(program, auditCommand, runCommand);
+  const config = program.command('config').description("the profiles the tree issues with (certs/pkictl.json)");
+  addCommand(config, configShowCommand, runCommand);
+  addCommand(config, configSetCommand, runCommand);
   program.addHelpText('after', `
 Examples:
   $ pkictl init                              # root CA in ./certs

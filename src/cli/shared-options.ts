@@ -8,13 +8,16 @@ import { REVOCATION_REASONS } from '../core/revocation.js';
 /** For a repeatable flag: each use adds its value to the list. */
 export const collect = (value: string, list: string[] = []) => [...list, value];
 
-export const dirOption = (c: Command) => c.option('--dir <dir>', 'CA directory (the certs/ tree)', './certs');
+/** --dir: PKICTL_DIR when set, so a shell or a CI job names its tree once. */
+export const dirOption = (c: Command) => c.option('--dir <dir>', 'CA directory (the certs/ tree; default PKICTL_DIR, else ./certs)', process.env.PKICTL_DIR || './certs');
 export const jsonOption = (c: Command) => c.option('--json', 'print one JSON document on stdout');
 export const forceOption = (c: Command) => c.option('--force', 'replace existing certificates and keys');
 export const keyOption = (c: Command, what: string) =>
-  c.addOption(new Option('--key <type>', `${what} key type (default from the template)`).choices(KEY_TYPES));
-export const daysOption = (c: Command) => c.option('--days <n>', 'validity in days (default from the template)');
-export const templateOption = (c: Command, file: string) => c.option('--template <file>', `issuance profile (default templates/${file})`);
+  c.addOption(new Option('--key <type>', `${what} key type (default from the tree's profile)`).choices(KEY_TYPES));
+export const daysOption = (c: Command) => c.option('--days <n>', 'validity in days (default from the tree\'s profile)');
+/** --template: a profile file whose `profile` field names the role it replaces (the tree's, from certs/pkictl.json). */
+export const templateOption = (c: Command, roles: string) =>
+  c.option('--template <file>', `a ${roles} profile (JSON, like templates/*.json) to use instead of the tree's (certs/pkictl.json); repeatable, one per role`, collect);
 export const passphraseOption = (c: Command) =>
   c.option('--passphrase-file <file>', 'file whose first line is the CA key passphrase (or set PKICTL_CA_PASSPHRASE)');
 export const strictOption = (c: Command) => c.option('--strict', 'refuse to use a CA key that group or others may read or write (default: warn)');
@@ -43,18 +46,19 @@ export const crlDaysSchema = (zod: Zod) => zod._default(daysSchema(zod, 3650), 7
 /** --concurrency of the bulk commands. */
 export const concurrencySchema = (zod: Zod) => zod.optional(wholeNumberSchema(zod, zod.int().check(zod.minimum(1), zod.maximum(256))));
 
+export const actorSchema = (zod: Zod) => zod.optional(textSchema(zod));
+
 /** zod fragments matching the flags above. */
 export const sharedSchema = (zod: Zod) => ({
   dir: textSchema(zod),
   json: switchSchema(zod),
-  template: zod.optional(textSchema(zod)),
+  template: listSchema(zod, textSchema(zod)),
   passphraseFile: zod.optional(textSchema(zod)),
   key: zod.optional(zod.enum(KEY_TYPES)),
   days: zod.optional(daysSchema(zod, 36500)),
   strict: switchSchema(zod),
+  actor: actorSchema(zod),
 });
-
-export const actorSchema = (zod: Zod) => zod.optional(textSchema(zod));
 
 export const reasonSchema = (zod: Zod) => zod._default(zod.enum(REVOCATION_REASONS, { message: `options are ${REVOCATION_REASONS.join(', ')}` }), 'unspecified');
 

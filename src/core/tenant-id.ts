@@ -44,7 +44,7 @@ export function tenantIdProblem(id: string, pattern?: TenantIdPattern): string |
   if (/[/\\]/.test(id)) return "it contains '/' or '\\'";
   if (id.includes('..')) return "it contains '..'";
   if (id.startsWith('.')) return "it starts with '.'";
-  if (pattern) return pattern.test(id) ? undefined : `it does not match the template's pattern ${printable(pattern.source)}`;
+  if (pattern) return pattern.test(id) ? undefined : `it does not match the client profile's pattern ${printable(pattern.source)}`;
   if (UUID.test(id)) return undefined;
   return UUID.test(id.toLowerCase()) ? `tenant ids are lowercase UUIDs; use '${id.toLowerCase()}'` : 'it is not a UUID (8-4-4-4-12 lowercase hex)';
 }

@@ -31,6 +31,8 @@ export const argumentEntries = (ids: string[]): TenantEntry[] => ids.map((id, i)
 
 export interface IssueClientsRequest extends LeafProfile {
   dir: string;
+  /** Who is acting, for the audit log (default: the caller's, see OpContext.openStore). */
+  actor?: string;
   tenants: TenantEntry[];
   tenantIdPattern?: TenantIdPattern;
   /** Replace existing pairs. */
@@ -106,7 +108,7 @@ export function concurrencyFor(key: string): number {
 
 export async function issueClients(request: IssueClientsRequest, ctx: OpContext): Promise<IssueClientsResult> {
   validateTenants(request.tenants, request.tenantIdPattern);
-  const store = await ctx.openStore(request.dir);
+  const store = await ctx.openStore(request.dir, { actor: request.actor });
   const ca = await store.loadCa(request.passphrase, ctx.crypto);
   // One lock for the whole batch: the existence check and the writes it decides on cannot be
   // interleaved with another pkictl, and the lock is taken (and the index loaded) once, not per tenant.

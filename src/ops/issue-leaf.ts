@@ -32,13 +32,15 @@ export async function refuseOverwrite(store: CertStore, pairs: PairPaths[], forc
 
 export interface IssueServerRequest extends LeafProfile {
   dir: string;
+  /** Who is acting, for the audit log (default: the caller's, see OpContext.openStore). */
+  actor?: string;
   sans: San[];
   force: boolean;
   passphrase?: string;
 }
 
 export async function issueServer(request: IssueServerRequest, ctx: OpContext): Promise<IssuedPair> {
-  const store = await ctx.openStore(request.dir);
+  const store = await ctx.openStore(request.dir, { actor: request.actor });
   const ca = await store.loadCa(request.passphrase, ctx.crypto);
   // The existence check and the write under one lock: two concurrent `issue server` without
   // --force cannot both pass the check.

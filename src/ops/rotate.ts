@@ -51,7 +51,11 @@ export interface PlanItem {
   tenantId?: string;
   serial?: string;
   notAfter?: string;
-  /** refused: the pair has a link pkictl does not follow (why says which); counted as failed. */
+  /**
+   * refused: rotate cannot handle this pair as it is (a link pkictl does not follow, a missing or
+   * unreadable file, a directory whose name is not a tenant id by the tree's profile); why says what.
+   * Counted as failed, so the run exits non-zero instead of leaving the pair to expire unnoticed.
+   */
   action: 'rotate' | 'skip' | 'refused';
   why: string;
 }
@@ -120,10 +124,11 @@ function revocationReasonOf(entry: IndexEntry | undefined): string | undefined {
 function decide(store: CertStore, revokedFor: RevokedLookup, slot: SlotSpec, kind: 'client' | 'server', tenantId: string | undefined, request: RotateRequest, at: Date): Candidate {
   const base: PlanItem = { kind, ...(tenantId !== undefined && { tenantId }), action: 'skip', why: '' };
   const { state, refused, cert: read } = store.readPair(slot);
-  if (refused) return { slot, item: { ...base, action: 'refused', why: refused } };
-  if (state === 'absent') return { slot, item: { ...base, why: 'no certificate on disk' } };
-  if (state === 'partial' || !read) return { slot, item: { ...base, why: 'incomplete pair on disk (one file missing): reissue it with --force' } };
-  const unreadable = (problem: string): Candidate => ({ slot, item: { ...base, why: `unreadable certificate: ${store.layout.display(slot.certLink)} ${problem}` } });
+  const refuse = (why: string): Candidate => ({ slot, item: { ...base, action: 'refused', why } });
+  if (refused) return refuse(refused);
+  if (state === 'absent') return refuse('no certificate on disk: issue one with pkictl issue client, or remove the directory');
+  if (state === 'partial' || !read) return refuse('incomplete pair on disk (one file missing): reissue it with --force');
+  const unreadable = (problem: string) => refuse(`unreadable certificate: ${store.layout.display(slot.certLink)} ${problem}: reissue it with --force`);
   if (!read.ok) return unreadable(read.missing ? 'missing' : read.reason);
   if (!Buffer.from(read.bytes.buffer, read.bytes.byteOffset, read.bytes.byteLength).includes('-----BEGIN CERTIFICATE-----')) return unreadable('holds no PEM certificate');
   let cert: Certificate;
@@ -161,7 +166,8 @@ async function plan(store: CertStore, revokedFor: RevokedLookup, request: Rotate
   for (const tenantId of tenants) {
     const problem = tenantIdProblem(tenantId, pattern);
     if (problem) {
-      candidates.push({ slot: undefined as unknown as SlotSpec, item: { kind: 'client', tenantId, action: 'skip', why: `not a tenant directory (${problem})` } });
+      const why = `not a tenant id by the tree's client profile (${problem}): record a profile that accepts it (pkictl config set --template FILE), or move the directory out of clients/`;
+      candidates.push({ slot: undefined as unknown as SlotSpec, item: { kind: 'client', tenantId, action: 'refused', why } });
       continue;
     }
     candidates.push(decide(store, revokedFor, store.clientSlot(tenantId, pattern), 'client', tenantId, request, at));

@@ -41,12 +41,17 @@ async function caKeyExposure(layout: Layout): Promise<Array<{ path: string; mode
   return open;
 }
 
+/** Exit 2 "no CA in …" where ca.crt is missing: a command that needs a tree was pointed elsewhere. */
+export async function assertCa(layout: Layout): Promise<void> {
+  if (!(await exists(layout.caCert))) {
+    throw inputError('CA_MISSING', `no CA in ${layout.display(layout.root)} (${layout.display(layout.caCert)} not found)`, 'create one with: pkictl init --dir ' + layout.display(layout.root));
+  }
+}
+
 /** Loads the CA and proves that ca.key is the key of ca.crt before anything is signed with it. */
 export async function loadCa(layout: Layout, passphrase: string | undefined, crypto: CryptoProvider, policy: CaKeyPolicy = {}): Promise<CertificateAuthority> {
   const { caCert, caKey } = layout;
-  if (!(await exists(caCert))) {
-    throw inputError('CA_MISSING', `no CA in ${layout.display(layout.root)} (${layout.display(caCert)} not found)`, 'create one with: pkictl init --dir ' + layout.display(layout.root));
-  }
+  await assertCa(layout);
   for (const path of [caCert, caKey]) {
     const link = linkAt(path);
     if (link) throw foreignLinkError(link, (p) => layout.display(p));

@@ -1,4 +1,5 @@
-import { stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readCertificatePem } from '../core/cert-input.js';
 import { certFacts, type CertFacts } from '../core/cert.js';
@@ -7,7 +8,7 @@ import type { CertificateAuthority } from '../core/issue.js';
 import type { CryptoProvider } from '../core/x509.js';
 import { CERT_MODE, ensureDir, exists, KEY_DIR_MODE, KEY_MODE, writeFilesAtomically } from './atomic-write.js';
 import { verifyAuditLog, type AuditEvent, type AuditVerifyResult } from './audit-log.js';
-import { assertNoCa, loadCa, type CaKeyPolicy } from './ca-files.js';
+import { assertCa, assertNoCa, loadCa, type CaKeyPolicy } from './ca-files.js';
 import { FileCertIndex, type CertIndex, type IndexEntry, type PendingIssue, type RevocationReason } from './cert-index.js';
 import { readFile, unreadable, type FileRead } from './files.js';
 import { eventFor, Journal } from './journal.js';
@@ -17,6 +18,7 @@ import { foreignLinkError, foreignLinkMessage } from './links.js';
 import { createSlot, ensureVersioned, inspectSlot, installVersion, pruneVersions, versionName, type SlotSpec, type SlotState } from './pair-slot.js';
 import { recover } from './recovery.js';
 import { ReentrantLock } from './reentrant-lock.js';
+import { configText, type Role } from './templates.js';
 import { readTreeFile, scanTree, tenantNames, type ScanOptions, type TreeEntry, type TreeScan } from './scan.js';
 import { clientPaths, clientSlot, contractLink, serverSlot, type PairPaths } from './slots.js';
 
@@ -117,13 +119,19 @@ export class CertStore {
     return assertNoCa(this.layout);
   }
 
-  async saveCa(pair: PemPair, facts?: CertFacts): Promise<PairPaths> {
+  assertCa(): Promise<void> {
+    return assertCa(this.layout);
+  }
+
+  /** The CA pair, and the tree's profiles (pkictl.json) when given: written first, so a tree with a CA has the profiles it was made with. */
+  async saveCa(pair: PemPair, facts?: CertFacts, profiles?: Record<Role, unknown>): Promise<PairPaths> {
     return this.withLock(async () => {
       await this.assertNoCa();
       const paths = { cert: this.layout.caCert, key: this.layout.caKey };
       const entry = this.journal.entryFor('ca', facts ?? (factsOf(pair.certPem, paths.cert)), paths.cert);
       await this.install({ entry, action: 'init' }, () =>
         writeFilesAtomically([
+          ...(profiles === undefined ? [] : [{ path: this.layout.config, data: configText(profiles), mode: CERT_MODE }]),
           { path: paths.key, data: pair.keyPem, mode: KEY_MODE },
           { path: paths.cert, data: pair.certPem, mode: CERT_MODE },
         ]),
@@ -325,6 +333,30 @@ export class CertStore {
         at,
       );
       return entries.map((e) => this.index.get(e.serial)!);
+    });
+  }
+
+  /**
+   * Replaces certs/pkictl.json (the tree's profiles) with an audit line naming the roles changed and
+   * the new file's hash. When the line cannot be written, the old file is put back: the log tells
+   * every profile the tree has issued with.
+   */
+  async saveConfig(profiles: Record<Role, unknown>, roles: Role[]): Promise<string> {
+    return this.withLock(async () => {
+      const path = this.layout.config;
+      const text = configText(profiles);
+      this.refuseForeignLink(path);
+      const before = readFile(path);
+      if (!before.ok && !before.missing) throw unreadable(this.layout.display(path), before);
+      await writeFilesAtomically([{ path, data: text, mode: CERT_MODE }]);
+      try {
+        await this.journal.commit({}, [{ action: 'config', result: 'ok', sha256: createHash('sha256').update(text).digest('hex'), detail: { roles: roles.join(',') } }]);
+      } catch (error) {
+        if (before.ok) await writeFilesAtomically([{ path, data: Buffer.from(before.bytes).toString('utf8'), mode: CERT_MODE }]);
+        else await rm(path, { force: true });
+        throw error;
+      }
+      return path;
     });
   }
 

@@ -22,6 +22,8 @@ export class Layout {
   get index() { return join(this.root, 'index.jsonl'); }
   get auditLog() { return join(this.root, 'audit.log'); }
   get crl() { return join(this.root, 'crl.pem'); }
+  /** The profiles the tree issues with (templates.ts). */
+  get config() { return join(this.root, 'pkictl.json'); }
 
   /** The tenant id is validated again here, so no caller can build a path outside clients/. */
   clientDir(tenantId: string, pattern?: TenantIdPattern): string {

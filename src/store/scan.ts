@@ -54,7 +54,7 @@ export interface ScanOptions {
  * audit log and the CRL (layout.ts), and the pair slots of store/pair-slot.ts (`current` symlink and
  * `versions/` per tenant, `server-pair/` for the gateway pair).
  */
-const KNOWN_ROOT_ENTRIES = new Set(['ca.crt', 'ca.key', 'server.crt', 'server.key', 'clients', 'server-pair', 'index.jsonl', 'audit.log', 'crl.pem', '.lock']);
+const KNOWN_ROOT_ENTRIES = new Set(['ca.crt', 'ca.key', 'server.crt', 'server.key', 'clients', 'server-pair', 'index.jsonl', 'audit.log', 'crl.pem', 'pkictl.json', '.lock']);
 const KNOWN_CLIENT_ENTRIES = new Set(['client.crt', 'client.key', 'current', 'versions']);
 
 async function listDir(path: string): Promise<Dirent[] | undefined> {

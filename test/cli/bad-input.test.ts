@@ -105,12 +105,23 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
     expectInputError(await unchanged(['issue', 'client', '--dir', dir, '--template', template, TENANT]), /field subject: a client template cannot set CN/);
   });
 
-  describe("a template's tenantIdPattern", () => {
+  describe("a tree whose client profile widens tenantIdPattern", () => {
     let wide: string;
+    let wideDir: string;
+    /** Runs `args` and proves the wide tree is byte-for-byte unchanged. */
+    async function wideUnchanged(args: string[]) {
+      const before = await snapshot(wideDir);
+      const r = await runCli(args);
+      expect(await snapshot(wideDir)).toEqual(before);
+      return r;
+    }
     beforeAll(async () => {
       // A pattern that matches anything: only the hard rules (one visible path segment, a valid CN) stand.
       wide = join(base, 'any-tenant.json');
       await writeFile(wide, JSON.stringify({ profile: 'client', subject: { O: 'Luzzi' }, days: 30, key: 'ec-p256', tenantIdPattern: '^[\\s\\S]*$' }));
+      wideDir = join(base, 'wide-certs');
+      const r = await runCli(['init', '--dir', wideDir, ...ec, '--template', wide]);
+      expect(r.code, r.stderr).toBe(0);
     });
 
     it.each([
@@ -119,22 +130,27 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
       ['a dot file', '.hidden', /invalid tenant id '\.hidden': it starts with '\.'/],
       ['too long', 'a'.repeat(65), /longer than 64 characters/],
     ])('still refuses %s', async (_what, id, message) => {
-      expectInputError(await unchanged(['issue', 'client', '--dir', dir, '--template', wide, id]), message);
+      expectInputError(await wideUnchanged(['issue', 'client', '--dir', wideDir, id]), message);
     });
 
     it('still refuses a NUL byte (only possible through --from)', async () => {
       const from = join(base, 'nul-tenant.txt');
       await writeFile(from, 'ab\0cd\n');
-      expectInputError(await unchanged(['issue', 'client', '--dir', dir, '--template', wide, '--from', from]), /nul-tenant\.txt:1: invalid tenant id 'ab\\u0000cd': it contains a control character/);
+      expectInputError(await wideUnchanged(['issue', 'client', '--dir', wideDir, '--from', from]), /nul-tenant\.txt:1: invalid tenant id 'ab\\u0000cd': it contains a control character/);
     });
 
-    it('accepts an id the default refuses, which is refused again without the template', async () => {
-      expectInputError(await unchanged(['issue', 'client', '--dir', dir, 'tenant-1']), /invalid tenant id 'tenant-1': it is not a UUID/);
-      const r = await runCli(['issue', 'client', '--dir', dir, '--template', wide, 'tenant-1']);
+    it('accepts an id the default refuses, in that tree only', async () => {
+      const r = await runCli(['issue', 'client', '--dir', wideDir, 'tenant-1']);
       expect(r.code, r.stderr).toBe(0);
-      const subject = await openssl(['x509', '-in', join(dir, 'clients', 'tenant-1', 'client.crt'), '-noout', '-subject']);
+      const subject = await openssl(['x509', '-in', join(wideDir, 'clients', 'tenant-1', 'client.crt'), '-noout', '-subject']);
       expect(subject.stdout.trim()).toBe('subject=O = Luzzi, CN = tenant-1');
-      expectInputError(await unchanged(['issue', 'client', '--dir', dir, 'tenant-2']), /invalid tenant id 'tenant-2': it is not a UUID/);
+      expectInputError(await unchanged(['issue', 'client', '--dir', dir, 'tenant-1']), /invalid tenant id 'tenant-1': it is not a UUID/);
+    });
+
+    it('refuses the wide template on a tree that does not record it, naming the command that does', async () => {
+      const r = await unchanged(['issue', 'client', '--dir', dir, '--template', wide, 'tenant-2']);
+      expectInputError(r, /template .*any-tenant\.json: its tenantIdPattern differs from the tree's \(lowercase UUIDs\)/);
+      expect(r.stderr).toMatch(/hint: record it in the tree first: pkictl config set --template .*any-tenant\.json/);
     });
   });
 

@@ -19,12 +19,20 @@ describe('names at the boundary', () => {
   };
   const client = (extra: object) => template(`client-${Object.keys(extra).join('-')}-${Math.random()}.json`, { profile: 'client', subject: { O: 'Luzzi' }, days: 30, key: 'ec-p256', ...extra });
 
-  /** Runs `args` and proves the CA directory is byte-for-byte unchanged. */
-  async function unchanged(args: string[]) {
-    const before = await snapshot(dir);
+  /** Runs `args` and proves the CA directory (`tree`, default the shared one) is byte-for-byte unchanged. */
+  async function unchanged(args: string[], tree = dir) {
+    const before = await snapshot(tree);
     const r = await runCli(args);
-    expect(await snapshot(dir)).toEqual(before);
+    expect(await snapshot(tree)).toEqual(before);
     return r;
+  }
+
+  /** A new tree whose client profile is `templatePath` (recorded by init). */
+  async function treeWith(name: string, templatePath: string) {
+    const tree = join(base, name);
+    const r = await runCli(['init', '--dir', tree, ...ec, '--template', templatePath]);
+    expect(r.code, r.stderr).toBe(0);
+    return tree;
   }
 
   beforeAll(async () => {
@@ -34,7 +42,12 @@ describe('names at the boundary', () => {
     expect(r.code, r.stderr).toBe(0);
   });
 
-  describe('a tenant id under a template pattern that admits anything', () => {
+  describe('a tenant id under a client profile pattern that admits anything', () => {
+    let wideDir: string;
+    beforeAll(async () => {
+      wideDir = await treeWith('wide-certs', await client({ tenantIdPattern: '^[\\s\\S]*$' }));
+    });
+
     it.each([
       ['a C1 control (NEL)', 'acme\u0085prod', /invalid tenant id 'acme\\u0085prod': it contains a control character \(U\+0085\)/],
       ['a line separator', 'acme\u2028prod', /invalid tenant id 'acme\\u2028prod': it contains a line or paragraph separator \(U\+2028\)/],
@@ -42,35 +55,38 @@ describe('names at the boundary', () => {
       ['a leading space', ' acme', /invalid tenant id ' acme': it starts with a space/],
       ['a trailing space', 'acme ', /invalid tenant id 'acme ': it ends with a space/],
     ])('is refused when it holds %s, escaped on one line', async (_what, id, message) => {
-      const wide = await client({ tenantIdPattern: '^[\\s\\S]*$' });
-      const r = await unchanged(['issue', 'client', '--dir', dir, '--template', wide, id]);
+      const r = await unchanged(['issue', 'client', '--dir', wideDir, id], wideDir);
       expectInputError(r, message);
       expect(r.stderr).not.toMatch(/[\u0085\u2028\u202e]/);
     });
   });
 
   describe('a pathological pattern, ^(a+)+$', () => {
-    it("checks 1,000 ids such as 'a' x 30 + '!' and refuses them all", async () => {
-      const evil = await client({ tenantIdPattern: '^(a+)+$' });
-      const ids = join(base, 'evil-ids.txt');
-      await writeFile(ids, Array.from({ length: 1000 }, (_, i) => `${'a'.repeat(20 + (i % 43))}!\n`).join(''));
-      const r = await unchanged(['issue', 'client', '--dir', dir, '--template', evil, '--from', ids]);
-      expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr).toMatch(/^error: 1000 bad tenant ids; nothing was issued\n/);
-      expect(r.stderr).toMatch(/evil-ids\.txt:1: invalid tenant id 'a{20}!': it does not match the template's pattern \^\(a\+\)\+\$/);
+    let evilDir: string;
+    beforeAll(async () => {
+      evilDir = await treeWith('evil-certs', await client({ tenantIdPattern: '^(a+)+$' }));
     });
 
-    it('lets rotate walk a clients/ tree with such names', async () => {
-      const evil = await client({ tenantIdPattern: '^(a+)+$' });
-      const issued = await runCli(['issue', 'client', '--dir', dir, ...ec, '--template', evil, 'a'.repeat(30)]);
+    it("checks 1,000 ids such as 'a' x 30 + '!' and refuses them all", async () => {
+      const ids = join(base, 'evil-ids.txt');
+      await writeFile(ids, Array.from({ length: 1000 }, (_, i) => `${'a'.repeat(20 + (i % 43))}!\n`).join(''));
+      const r = await unchanged(['issue', 'client', '--dir', evilDir, '--from', ids], evilDir);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/^error: 1000 bad tenant ids; nothing was issued\n/);
+      expect(r.stderr).toMatch(/evil-ids\.txt:1: invalid tenant id 'a{20}!': it does not match the client profile's pattern \^\(a\+\)\+\$/);
+    });
+
+    it('lets rotate walk a clients/ tree with such names, refusing each (exit 1)', async () => {
+      const issued = await runCli(['issue', 'client', '--dir', evilDir, 'a'.repeat(30)]);
       expect(issued.code, issued.stderr).toBe(0);
-      for (let n = 25; n < 35; n++) await mkdir(join(dir, 'clients', `${'a'.repeat(n)}!`));
-      const r = await runCli(['rotate', '--dir', dir, '--client-template', evil, '--dry-run', '--json']);
-      expect(r.code, r.stderr).toBe(0);
+      for (let n = 25; n < 35; n++) await mkdir(join(evilDir, 'clients', `${'a'.repeat(n)}!`));
+      const r = await runCli(['rotate', '--dir', evilDir, '--dry-run', '--json']);
+      expect(r.code, r.stderr).toBe(1);
       const plan = JSON.parse(r.stdout).rotation.plan as { tenantId?: string; action: string; why: string }[];
       const planted = plan.filter((i) => i.tenantId?.endsWith('!'));
       expect(planted).toHaveLength(10);
-      for (const item of planted) expect(item).toMatchObject({ action: 'skip', why: expect.stringMatching(/does not match the template's pattern/) });
+      for (const item of planted) expect(item).toMatchObject({ action: 'refused', why: expect.stringMatching(/does not match the client profile's pattern/) });
+      expect(plan.find((i) => i.tenantId === 'a'.repeat(30))).toMatchObject({ action: 'skip' });
     });
   });
 

@@ -36,7 +36,7 @@ describe('template patterns run in linear time', () => {
   it("checks 1,000 ids such as 'a' x 30 + '!' against ^(a+)+$ (2^n steps each for a backtracking engine)", async () => {
     const evil = await compileTenantIdPattern('^(a+)+$');
     const ids = Array.from({ length: 1000 }, (_, i) => `${'a'.repeat(20 + (i % 43))}!`);
-    expect(ids.map((id) => tenantIdProblem(id, evil))).toEqual(ids.map(() => "it does not match the template's pattern ^(a+)+$"));
+    expect(ids.map((id) => tenantIdProblem(id, evil))).toEqual(ids.map(() => "it does not match the client profile's pattern ^(a+)+$"));
     expect(tenantIdProblem('a'.repeat(30), evil)).toBeUndefined();
   });
 
@@ -52,7 +52,7 @@ describe('template patterns run in linear time', () => {
   it('keeps the pattern an unanchored search, as a JavaScript RegExp was', async () => {
     const p = await compileTenantIdPattern('[0-9]');
     expect(tenantIdProblem('tenant-7', p)).toBeUndefined();
-    expect(tenantIdProblem('tenant', p)).toBe("it does not match the template's pattern [0-9]");
+    expect(tenantIdProblem('tenant', p)).toBe("it does not match the client profile's pattern [0-9]");
   });
 });
 

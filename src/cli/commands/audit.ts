@@ -1,7 +1,7 @@
 import type { AuditResult } from '../../ops/audit.js';
 import type { CommandSpec, Zod } from '../define-command.js';
 import { renderAudit } from '../render/audit.js';
-import { atSchema, dirOption, jsonOption, passphraseOption, renewBeforeSchema, switchSchema, templateOption, textSchema } from '../shared-options.js';
+import { atSchema, dirOption, jsonOption, passphraseOption, renewBeforeSchema, switchSchema, textSchema } from '../shared-options.js';
 
 const schema = (zod: Zod) =>
   zod.object({
@@ -10,7 +10,6 @@ const schema = (zod: Zod) =>
     at: atSchema(zod),
     renewBefore: renewBeforeSchema(zod),
     passphraseFile: zod.optional(textSchema(zod)),
-    template: zod.optional(textSchema(zod)),
   });
 
 export const auditCommand: CommandSpec<ReturnType<typeof schema>, AuditResult> = {
@@ -23,12 +22,11 @@ export const auditCommand: CommandSpec<ReturnType<typeof schema>, AuditResult> =
     c.option('--renew-before <threshold>', 'report certificates in this renewal window as EXPIRING: 33% of the lifetime left (default) or a duration (30d)');
     c.option('--at <time>', 'audit as of this time (RFC 3339) instead of now');
     passphraseOption(c);
-    templateOption(c, 'client.json');
     jsonOption(c);
   },
   schema,
   async run(o, ctx) {
-    const [{ auditTree }, { DEFAULT_RENEW_BEFORE }, { readPassphrase }, { loadProfile }] = await Promise.all([
+    const [{ auditTree }, { DEFAULT_RENEW_BEFORE }, { readPassphrase }, { treeProfiles }] = await Promise.all([
       import('../../ops/audit.js'),
       import('../../core/renewal.js'),
       import('../passphrase.js'),
@@ -36,7 +34,7 @@ export const auditCommand: CommandSpec<ReturnType<typeof schema>, AuditResult> =
     ]);
     const passphrase = await readPassphrase(o.passphraseFile);
     // Tenant directory names are checked against the same rule `issue client` applies.
-    const { tenantIdPattern } = await loadProfile('client', o.template);
+    const { tenantIdPattern } = (await treeProfiles(o.dir)).client;
     return auditTree({ dir: o.dir, at: o.at ?? ctx.now, threshold: o.renewBefore ?? DEFAULT_RENEW_BEFORE, passphrase, tenantIdPattern }, ctx);
   },
   render: renderAudit,

@@ -1,5 +1,5 @@
 import type { CommandSpec, Zod } from '../define-command.js';
-import { daysOption, dirOption, jsonOption, keyOption, passphraseOption, sharedSchema, templateOption } from '../shared-options.js';
+import { actorOption, daysOption, dirOption, jsonOption, keyOption, passphraseOption, sharedSchema, templateOption } from '../shared-options.js';
 import type { IssuedPair } from '../../ops/context.js';
 import { toJson } from '../render/json.js';
 import { renderIssued } from '../render/text.js';
@@ -8,12 +8,13 @@ const schema = (zod: Zod) => zod.object({ ...sharedSchema(zod), subject: zod.opt
 
 export const initCommand: CommandSpec<ReturnType<typeof schema>, IssuedPair> = {
   name: 'init',
-  summary: 'create the root CA: ca.crt and ca.key in --dir',
+  summary: 'create the root CA (ca.crt, ca.key) and record the tree\'s profiles (pkictl.json) in --dir',
   examples: [
     'pkictl init                                  # RSA 4096, 10 years, CN=Luzzi Root CA, in ./certs',
     'pkictl init --key ec-p384 --days 7300 --subject "/C=MX/O=Luzzi/CN=Luzzi Root CA 2"',
     'PKICTL_CA_PASSPHRASE=... pkictl init         # ca.key as encrypted PKCS#8',
     'pkictl init --passphrase-file /run/secrets/ca-pass --json',
+    'pkictl init --template ops/client-wide.json  # the tree issues and recognises tenants by this client profile',
   ],
   exitCodes: ['0  CA created', '1  unexpected failure', '2  bad flag or input, or a CA already exists (nothing written)'],
   options(c) {
@@ -21,22 +22,27 @@ export const initCommand: CommandSpec<ReturnType<typeof schema>, IssuedPair> = {
     c.option('--subject <dn>', 'CA subject, "/C=MX/O=Luzzi/CN=Name" or "C=MX, O=Luzzi, CN=Name" (default from the template)');
     daysOption(c);
     keyOption(c, 'CA');
-    templateOption(c, 'root.json');
+    templateOption(c, 'root, server or client');
     passphraseOption(c);
+    actorOption(c);
     jsonOption(c);
   },
   schema,
   async run(o, ctx) {
-    const [{ initCa }, { loadProfile }, { parseSubject }, { readPassphrase }] = await Promise.all([
+    const [{ initCa }, { profilesFor, ROLES }, { parseSubject }, { readPassphrase }] = await Promise.all([
       import('../../ops/init-ca.js'),
       import('../../store/templates.js'),
       import('../../core/subject.js'),
       import('../passphrase.js'),
     ]);
-    const profile = await loadProfile('root', o.template);
+    // The tree records the shipped templates, with --template files in place of their roles.
+    const profiles = await profilesFor(o.dir, o.template, ROLES, true);
+    const profile = profiles.root;
     return initCa(
       {
         dir: o.dir,
+        actor: o.actor,
+        profiles: profiles.documents,
         subject: o.subject !== undefined ? parseSubject(o.subject) : profile.subject,
         days: o.days ?? profile.days,
         key: o.key ?? profile.key,

@@ -3,7 +3,7 @@ import type { CommandSpec, Zod } from '../define-command.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js';
 import { toJson } from '../render/json.js';
 import { renderIssueSummary, withBulkProgress } from '../render/progress.js';
-import { concurrencySchema, daysOption, dirOption, forceOption, jsonOption, keyOption, listSchema, passphraseOption, strictOption, sharedSchema, switchSchema, templateOption, textSchema } from '../shared-options.js';
+import { actorOption, concurrencySchema, daysOption, dirOption, forceOption, jsonOption, keyOption, listSchema, passphraseOption, strictOption, sharedSchema, switchSchema, templateOption, textSchema } from '../shared-options.js';
 
 const schema = (zod: Zod) =>
   zod
@@ -43,17 +43,18 @@ export const issueClientCommand: CommandSpec<ReturnType<typeof schema>, IssueCli
     c.option('--from <file>', "read tenant ids from FILE, one per line ('-' = stdin)");
     daysOption(c);
     keyOption(c, 'client');
-    templateOption(c, 'client.json');
+    templateOption(c, 'client');
     passphraseOption(c);
     strictOption(c);
     c.option('--concurrency <n>', 'certificates in flight at once (default: one per CPU core (at least 2) for RSA keys, sixteen per core, at most 64, for EC)');
     c.option('--skip-existing', 'leave tenants that already have a certificate and key alone, issue the rest');
     forceOption(c);
+    actorOption(c);
     jsonOption(c);
   },
   schema,
   async run(o, ctx) {
-    const [{ issueClients, parseTenantList, argumentEntries }, { loadProfile }, { readPassphrase }, { readUserText }] = await Promise.all([
+    const [{ issueClients, parseTenantList, argumentEntries }, { profilesFor }, { readPassphrase }, { readUserText }] = await Promise.all([
       import('../../ops/issue-clients.js'),
       import('../../store/templates.js'),
       import('../passphrase.js'),
@@ -65,12 +66,13 @@ export const issueClientCommand: CommandSpec<ReturnType<typeof schema>, IssueCli
       // concat, not push(...list): a list of a million ids would overflow the call stack as arguments.
       tenants = tenants.concat(parseTenantList(await readUserText(o.from, name, 'tenantList'), name));
     }
-    const profile = await loadProfile('client', o.template);
+    const profile = (await profilesFor(o.dir, o.template, ['client'])).client;
     const passphrase = await readPassphrase(o.passphraseFile);
     return withBulkProgress('issuing', 'interrupted: finishing the certificates in flight, starting no more (Ctrl-C again to quit now)', (hooks) =>
       issueClients(
         {
           dir: o.dir,
+          actor: o.actor,
           tenants,
           tenantIdPattern: profile.tenantIdPattern,
           subject: profile.subject,

@@ -2,7 +2,7 @@ import type { IssuedPair } from '../../ops/context.js';
 import type { CommandSpec, Zod } from '../define-command.js';
 import { toJson } from '../render/json.js';
 import { renderIssued } from '../render/text.js';
-import { collect, daysOption, dirOption, forceOption, jsonOption, keyOption, passphraseOption, strictOption, sharedSchema, switchSchema, templateOption } from '../shared-options.js';
+import { actorOption, collect, daysOption, dirOption, forceOption, jsonOption, keyOption, passphraseOption, strictOption, sharedSchema, switchSchema, templateOption } from '../shared-options.js';
 
 const schema = (zod: Zod) =>
   zod.object({ ...sharedSchema(zod), force: switchSchema(zod), san: zod.optional(zod.array(zod.string())), cn: zod.optional(zod.string()) });
@@ -11,27 +11,28 @@ export const issueServerCommand: CommandSpec<ReturnType<typeof schema>, IssuedPa
   name: 'server',
   summary: "issue the gateway's certificate: server.crt and server.key (serverAuth, SANs)",
   examples: [
-    'pkictl issue server                          # SANs from templates/server.json: localhost, gateway, gateway.luzzi.com, 127.0.0.1',
+    'pkictl issue server                          # SANs from the tree\'s server profile (pkictl.json): localhost, gateway, gateway.luzzi.com, 127.0.0.1',
     'pkictl issue server --san DNS:gw.prod.luzzi.com --san IP:10.0.0.7 --cn gw.prod.luzzi.com',
     'pkictl issue server --template ops/server-prod.json --force   # replace the current pair',
   ],
   exitCodes: ['0  issued', '1  unexpected failure', '2  bad flag or input, no CA, or server.crt exists without --force (nothing written)'],
   options(c) {
     dirOption(c);
-    c.option('--san <type:value>', 'subject alternative name, DNS:name or IP:address; repeatable; replaces the template\'s list',
+    c.option('--san <type:value>', 'subject alternative name, DNS:name or IP:address; repeatable; replaces the profile\'s list',
       collect);
-    c.option('--cn <name>', 'subject CN (default from the template)');
+    c.option('--cn <name>', 'subject CN (default from the profile)');
     daysOption(c);
     keyOption(c, 'server');
-    templateOption(c, 'server.json');
+    templateOption(c, 'server');
     passphraseOption(c);
     strictOption(c);
     forceOption(c);
+    actorOption(c);
     jsonOption(c);
   },
   schema,
   async run(o, ctx) {
-    const [{ issueServer }, { loadProfile }, { parseSans }, { checkSubjectValue }, { inputError }, { readPassphrase }] = await Promise.all([
+    const [{ issueServer }, { profilesFor }, { parseSans }, { checkSubjectValue }, { inputError }, { readPassphrase }] = await Promise.all([
       import('../../ops/issue-leaf.js'),
       import('../../store/templates.js'),
       import('../../core/san.js'),
@@ -39,12 +40,13 @@ export const issueServerCommand: CommandSpec<ReturnType<typeof schema>, IssuedPa
       import('../../core/errors.js'),
       import('../passphrase.js'),
     ]);
-    const profile = await loadProfile('server', o.template);
+    const profile = (await profilesFor(o.dir, o.template, ['server'])).server;
     const problem = o.cn !== undefined ? checkSubjectValue('CN', o.cn) : undefined;
     if (problem) throw inputError('SUBJECT_INVALID', `invalid value for --cn: ${problem}`);
     return issueServer(
       {
         dir: o.dir,
+        actor: o.actor,
         subject: { ...profile.subject, ...(o.cn !== undefined && { CN: o.cn }) },
         sans: o.san ? parseSans(o.san) : profile.sans,
         days: o.days ?? profile.days,

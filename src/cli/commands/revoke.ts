@@ -2,7 +2,7 @@ import type { RevokeResult } from '../../ops/revoke.js';
 import type { CommandSpec, Zod } from '../define-command.js';
 import { toJson } from '../render/json.js';
 import { renderRevoke } from '../render/lifecycle.js';
-import { actorOption, actorSchema, collect, crlDaysSchema, dirOption, jsonOption, listSchema, passphraseOption, strictOption, reasonOption, reasonSchema, switchSchema, templateOption, textSchema } from '../shared-options.js';
+import { actorOption, actorSchema, collect, crlDaysSchema, dirOption, jsonOption, listSchema, passphraseOption, strictOption, reasonOption, reasonSchema, switchSchema, textSchema } from '../shared-options.js';
 
 const schema = (zod: Zod) =>
   zod
@@ -11,7 +11,6 @@ const schema = (zod: Zod) =>
       json: switchSchema(zod),
       passphraseFile: zod.optional(textSchema(zod)),
       strict: switchSchema(zod),
-      template: zod.optional(textSchema(zod)),
       actor: actorSchema(zod),
       tenant: listSchema(zod, zod.string()),
       reason: reasonSchema(zod),
@@ -36,7 +35,6 @@ export const revokeCommand: CommandSpec<ReturnType<typeof schema>, RevokeResult>
       collect);
     reasonOption(c);
     c.option('--crl-days <n>', 'days until nextUpdate of the regenerated CRL (default 7)');
-    templateOption(c, 'client.json');
     passphraseOption(c);
     strictOption(c);
     actorOption(c);
@@ -44,8 +42,8 @@ export const revokeCommand: CommandSpec<ReturnType<typeof schema>, RevokeResult>
   },
   schema,
   async run(o, ctx) {
-    const [{ revoke }, { loadProfile }, { readPassphrase }] = await Promise.all([import('../../ops/revoke.js'), import('../../store/templates.js'), import('../passphrase.js')]);
-    const profile = await loadProfile('client', o.template);
+    const [{ revoke }, { treeProfiles }, { readPassphrase }] = await Promise.all([import('../../ops/revoke.js'), import('../../store/templates.js'), import('../passphrase.js')]);
+    const { client: profile } = await treeProfiles(o.dir);
     return revoke(
       { dir: o.dir, actor: o.actor, serials: o.args, tenants: o.tenant, tenantIdPattern: profile.tenantIdPattern, reason: o.reason, crlDays: o.crlDays, passphrase: await readPassphrase(o.passphraseFile) },
       ctx,

@@ -3,7 +3,7 @@ import type { CommandSpec, Zod } from '../define-command.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js';
 import { toJson } from '../render/json.js';
 import { renderPlan, renderRotate } from '../render/lifecycle.js';
-import { actorOption, actorSchema, atSchema, collect, concurrencySchema, daysOption, dirOption, jsonOption, listSchema, passphraseOption, strictOption, renewBeforeSchema, sharedSchema, switchSchema, textSchema } from '../shared-options.js';
+import { actorOption, atSchema, templateOption, collect, concurrencySchema, daysOption, dirOption, jsonOption, listSchema, passphraseOption, strictOption, renewBeforeSchema, sharedSchema, switchSchema, textSchema } from '../shared-options.js';
 
 const schema = (zod: Zod) =>
   zod
@@ -16,9 +16,6 @@ const schema = (zod: Zod) =>
       reuseKey: switchSchema(zod),
       includeServer: switchSchema(zod),
       exec: zod.optional(textSchema(zod)),
-      actor: actorSchema(zod),
-      clientTemplate: zod.optional(textSchema(zod)),
-      serverTemplate: zod.optional(textSchema(zod)),
       concurrency: concurrencySchema(zod),
       renewBefore: renewBeforeSchema(zod),
     })
@@ -53,8 +50,7 @@ export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult>
     daysOption(c);
     c.option('--include-server', 'also renew server.crt with the same subject and SANs');
     c.option('--exec <cmd>', 'run after each new pair is in place (sh -c), with PKICTL_KIND, PKICTL_TENANT_ID, PKICTL_CERT, PKICTL_KEY, PKICTL_SERIAL, PKICTL_OLD_SERIAL, PKICTL_NOT_AFTER and PKICTL_DIR added to pkictl\'s environment, from which PKICTL_CA_PASSPHRASE is removed');
-    c.option('--client-template <file>', 'client profile (default templates/client.json)');
-    c.option('--server-template <file>', 'server profile (default templates/server.json)');
+    templateOption(c, 'client or server');
     c.option('--concurrency <n>', 'pairs in flight at once (default: one per CPU core, at least 2)');
     passphraseOption(c);
     strictOption(c);
@@ -63,14 +59,14 @@ export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult>
   },
   schema,
   async run(o, ctx) {
-    const [{ rotate }, { loadProfile }, { readPassphrase }, { DEFAULT_RENEW_BEFORE }, { withBulkProgress }] = await Promise.all([
+    const [{ rotate }, { profilesFor }, { readPassphrase }, { DEFAULT_RENEW_BEFORE }, { withBulkProgress }] = await Promise.all([
       import('../../ops/rotate.js'),
       import('../../store/templates.js'),
       import('../passphrase.js'),
       import('../../core/renewal.js'),
       import('../render/progress.js'),
     ]);
-    const [client, server] = await Promise.all([loadProfile('client', o.clientTemplate), loadProfile('server', o.serverTemplate)]);
+    const { client, server } = await profilesFor(o.dir, o.template, ['client', 'server']);
     const passphrase = o.dryRun ? undefined : await readPassphrase(o.passphraseFile);
     const note = 'interrupted: finishing the pairs in flight, starting no more (Ctrl-C again to quit now; every pair stays complete)';
     return withBulkProgress('rotating', note, (hooks) =>
