@@ -9,6 +9,7 @@ import { issueServerCommand } from './commands/issue-server.js';
 import { verifyCommand } from './commands/verify.js';
 import { rotateCommand } from './commands/rotate.js';
 import { revokeCommand } from './commands/revoke.js';
+import { offboardCommand } from './commands/offboard.js';
 import { crlCommand } from './commands/crl.js';
 import { auditLogVerifyCommand } from './commands/audit-log.js';
 import { inspectCommand } from './commands/inspect.js';
@@ -54,6 +55,7 @@ function buildProgram(): Command {
   addCommand(program, verifyCommand, runCommand);
   addCommand(program, rotateCommand, runCommand);
   addCommand(program, revokeCommand, runCommand);
+  addCommand(program, offboardCommand, runCommand);
   addCommand(program, crlCommand, runCommand);
   const auditLog = program.command('audit-log').description('the hash-chained audit log in certs/audit.log');
   addCommand(auditLog, auditLogVerifyCommand, runCommand);

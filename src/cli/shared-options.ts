@@ -3,7 +3,7 @@ import type { z } from 'zod/mini';
 import type { Zod } from './define-command.js';
 import { KEY_TYPES } from '../core/keys.js';
 import { tryParseDuration, tryParseRenewBefore, type RenewThreshold } from '../core/renewal.js';
-import { REVOCATION_REASONS } from '../core/revocation.js';
+import { REVOCATION_REASONS, type RevocationReason } from '../core/revocation.js';
 
 /** For a repeatable flag: each use adds its value to the list. */
 export const collect = (value: string, list: string[] = []) => [...list, value];
@@ -19,7 +19,7 @@ export const passphraseOption = (c: Command) =>
   c.option('--passphrase-file <file>', 'file whose first line is the CA key passphrase (or set PKICTL_CA_PASSPHRASE)');
 export const strictOption = (c: Command) => c.option('--strict', 'refuse to use a CA key that group or others may read or write (default: warn)');
 export const actorOption = (c: Command) => c.option('--actor <name>', 'who is acting, for the audit log (default PKICTL_ACTOR, else user@host)');
-export const reasonOption = (c: Command) => c.option('--reason <reason>', `RFC 5280 reason: ${REVOCATION_REASONS.join(', ')} (default unspecified)`);
+export const reasonOption = (c: Command, fallback: string = 'unspecified') => c.option('--reason <reason>', `RFC 5280 reason: ${REVOCATION_REASONS.join(', ')} (default ${fallback})`);
 
 /** A non-empty string (commander hands every value over as a string). */
 export const textSchema = (zod: Zod) => zod.string().check(zod.minLength(1));
@@ -56,7 +56,7 @@ export const sharedSchema = (zod: Zod) => ({
 
 export const actorSchema = (zod: Zod) => zod.optional(textSchema(zod));
 
-export const reasonSchema = (zod: Zod) => zod._default(zod.enum(REVOCATION_REASONS, { message: `options are ${REVOCATION_REASONS.join(', ')}` }), 'unspecified');
+export const reasonSchema = (zod: Zod, fallback: RevocationReason = 'unspecified') => zod._default(zod.enum(REVOCATION_REASONS, { message: `options are ${REVOCATION_REASONS.join(', ')}` }), fallback);
 
 /** A zod transform from a parser that says what is wrong instead of throwing. */
 const parsedBy = <T>(zod: Zod, parse: (text: string) => { ok: true; value: T } | { ok: false; message: string }) =>

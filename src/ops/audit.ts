@@ -12,7 +12,7 @@ import type { FileRead } from '../store/files.js';
 import { foreignLinkProblem } from '../store/links.js';
 import type { TreeEntry } from '../store/scan.js';
 import { mapConcurrent } from './bulk.js';
-import { crlState, indexRevocations } from './list.js';
+import { crlState, indexRevocations, offboardHint } from './list.js';
 import { crlGaps } from './crl.js';
 import type { CertStore } from '../store/cert-store.js';
 import type { OpContext } from './context.js';
@@ -271,7 +271,7 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
   }
   for (const p of parsed) {
     const why = p.summary && revoked.get(p.summary.serial);
-    if (why) add({ code: 'REVOKED', severity: 'error', path: p.certPath, message: `still deployed but revoked: ${why}` });
+    if (why) add({ code: 'REVOKED', severity: 'error', path: p.certPath, message: `still deployed but revoked: ${why}${p.entry.kind === 'client' ? offboardHint(p.entry.tenant!) : ''}` });
   }
 
   // 3b. The issuance index against the tree: it must record what the contract paths deploy.

@@ -98,6 +98,9 @@ export async function indexRevocations(store: CertStore): Promise<Map<string, st
   return revoked && new Map([...revoked].map(([serial, r]) => [serial, `revoked (${r.reason}) at ${r.at}`]));
 }
 
+/** What to do with a revoked tenant that is still deployed (audit, list, verify --all say it alike). */
+export const offboardHint = (tenant: string) => `; if the tenant is gone, archive it: pkictl offboard ${tenant}`;
+
 function rowFor(entry: TreeEntry, ca: Certificate | undefined, request: ListRequest, rel: (p: string) => string, display: (p: string) => string): ListRow {
   const base = { kind: entry.kind, tenant: entry.tenant ?? null, path: rel(entry.certPath) };
   const empty = { commonName: null, serial: null, notBefore: null, notAfter: null, daysLeft: null };
@@ -162,7 +165,7 @@ export async function listCertificates(request: ListRequest, ctx: OpContext): Pr
     const inCrl = row.serial ? crl?.revoked.get(row.serial) : undefined;
     const why = (row.serial ? revoked?.get(row.serial) : undefined) ?? (inCrl && `listed in crl.pem (revoked ${inCrl.toISOString()})`);
     if (why) {
-      row.problems.push(why);
+      row.problems.push(why + (row.kind === 'client' ? offboardHint(row.tenant!) : ''));
       row.status = 'invalid';
     }
     return row;

@@ -22,6 +22,9 @@ export class Layout {
   get index() { return join(this.root, 'index.jsonl'); }
   get auditLog() { return join(this.root, 'audit.log'); }
   get crl() { return join(this.root, 'crl.pem'); }
+  /** Offboarded tenants (pkictl offboard): archive/clients/<id>/<stamp>/, each a former clients/<id>/. */
+  get archiveDir() { return join(this.root, 'archive'); }
+  get archivedClientsDir() { return join(this.archiveDir, 'clients'); }
 
   /** The tenant id is validated again here, so no caller can build a path outside clients/. */
   clientDir(tenantId: string, pattern?: TenantIdPattern): string {
@@ -30,6 +33,10 @@ export class Layout {
       throw new Error(`tenant path escapes clients/: ${tenantId}`);
     }
     return dir;
+  }
+  /** Where clients/<id>/ goes when the tenant is offboarded; `stamp` is made by the store (time and serial). */
+  archivedClientDir(tenantId: string, stamp: string, pattern?: TenantIdPattern): string {
+    return join(this.archivedClientsDir, assertTenantId(tenantId, pattern), stamp);
   }
   clientCert(tenantId: string, pattern?: TenantIdPattern) { return join(this.clientDir(tenantId, pattern), 'client.crt'); }
   clientKey(tenantId: string, pattern?: TenantIdPattern) { return join(this.clientDir(tenantId, pattern), 'client.key'); }
