@@ -10,8 +10,10 @@ import { verifyCommand } from './commands/verify.js';
 import { rotateCommand } from './commands/rotate.js';
 import { revokeCommand } from './commands/revoke.js';
 import { offboardCommand } from './commands/offboard.js';
+import { historyCommand } from './commands/history.js';
 import { crlCommand } from './commands/crl.js';
 import { auditLogVerifyCommand } from './commands/audit-log.js';
+import { auditLogShowCommand } from './commands/audit-log-show.js';
 import { inspectCommand } from './commands/inspect.js';
 import { listCommand } from './commands/list.js';
 import { auditCommand } from './commands/audit.js';
@@ -59,9 +61,11 @@ function buildProgram(): Command {
   addCommand(program, crlCommand, runCommand);
   const auditLog = program.command('audit-log').description('the hash-chained audit log in certs/audit.log');
   addCommand(auditLog, auditLogVerifyCommand, runCommand);
+  addCommand(auditLog, auditLogShowCommand, runCommand);
   addCommand(program, inspectCommand, runCommand);
   addCommand(program, listCommand, runCommand);
   addCommand(program, auditCommand, runCommand);
+  addCommand(program, historyCommand, runCommand);
   program.addHelpText('after', `
 Examples:
   $ pkictl init                              # root CA in ./certs

@@ -90,8 +90,21 @@ const isCalendarDate = (text: string) => {
 };
 
 /** --at: RFC 3339 (2027-01-01T00:00:00Z, offsets allowed) or a plain UTC date (2027-01-01). */
-export const atSchema = (zod: Zod) =>
+export const atSchema = (zod: Zod) => zod.optional(timeSchema(zod));
+
+/** --since: a time as --at takes it, or a duration back from now (24h, 7d). */
+export const sinceSchema = (zod: Zod) =>
   zod.optional(
+    parsedBy(zod, (text): { ok: true; value: { at: Date } | { ago: number } } | { ok: false; message: string } => {
+      const ago = tryParseDuration(text);
+      if (ago.ok) return { ok: true, value: { ago: ago.value } };
+      const at = timeSchema(zod).safeParse(text);
+      if (at.success) return { ok: true, value: { at: at.data } };
+      return { ok: false, message: `'${text}' is neither a time (2027-01-01, 2027-01-01T00:00:00Z) nor a duration back from now (24h, 7d)` };
+    }),
+  );
+
+const timeSchema = (zod: Zod) =>
     zod
       .pipe(
         zod.string().check(
@@ -100,5 +113,4 @@ export const atSchema = (zod: Zod) =>
         ),
         zod.transform((text: string) => new Date(/T|\s/i.test(text) ? text : `${text}T00:00:00Z`)),
       )
-      .check(zod.refine((date: Date) => !Number.isNaN(date.getTime()), 'not a real date')),
-  );
+      .check(zod.refine((date: Date) => !Number.isNaN(date.getTime()), 'not a real date'));

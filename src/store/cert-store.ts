@@ -7,8 +7,8 @@ import type { TenantIdPattern } from '../core/tenant-id.js';
 import type { CertificateAuthority } from '../core/issue.js';
 import type { CryptoProvider } from '../core/x509.js';
 import { CERT_MODE, ensureDir, exists, KEY_DIR_MODE, KEY_MODE, syncDir, writeFilesAtomically } from './atomic-write.js';
-import { verifyAuditLog, type AuditEvent, type AuditVerifyResult } from './audit-log.js';
-import { failure } from '../core/errors.js';
+import { readAuditLines, verifyAuditLog, type AuditEvent, type AuditVerifyResult, type ReadLine } from './audit-log.js';
+import { failure, inputError } from '../core/errors.js';
 import { assertNoCa, loadCa, type CaKeyPolicy } from './ca-files.js';
 import { FileCertIndex, type ArchiveRecord, type CertIndex, type IndexEntry, type PendingIssue, type RevocationReason } from './cert-index.js';
 import { readFile, reasonOf, unreadable, type FileRead } from './files.js';
@@ -404,7 +404,7 @@ export class CertStore {
   }
 
   /** Whether clients/<id>/ exists (as anything, a link included). */
-  tenantDirExists(tenantId: string, pattern?: TenantIdPattern): Promise<boolean> {
+  async tenantDirExists(tenantId: string, pattern?: TenantIdPattern): Promise<boolean> {
     return exists(this.layout.clientDir(tenantId, pattern));
   }
 
@@ -447,6 +447,18 @@ export class CertStore {
     const read = readFile(path);
     if (!read.ok) throw unreadable(this.layout.display(path), read);
     return Buffer.from(read.bytes).toString('utf8');
+  }
+
+  /** certs/audit.log line by line, in bounded memory (audit-log.ts readAuditLines); no lock taken. */
+  auditLines(): AsyncGenerator<ReadLine> {
+    return readAuditLines(this.layout.auditLog);
+  }
+
+  /** For read-only commands that do not scan the tree: exit 2 when --dir holds no CA, in scanTree's words. */
+  async assertCa(): Promise<void> {
+    if (!(await exists(this.layout.caCert))) {
+      throw inputError('CA_MISSING', `no CA in ${this.layout.display(this.layout.root)} (${this.layout.display(this.layout.caCert)} not found)`, 'pass --dir with the certs/ tree, or create one with: pkictl init');
+    }
   }
 
   /** Checks certs/audit.log's chain and its end against the head the index records (load() the index first). */
