@@ -49,6 +49,7 @@ export async function offboard(request: OffboardRequest, ctx: OpContext): Promis
   return store.withLock(async () => {
     const plans = [];
     for (const tenantId of tenants) {
+      store.refuseArchiveLinks(tenantId, request.tenantIdPattern); // before anything is revoked or moved
       const entries = await tenantCertificates(store, tenantId, request.tenantIdPattern);
       const deployed = await store.tenantDirExists(tenantId, request.tenantIdPattern);
       if (entries.length === 0 && !deployed) {

@@ -217,17 +217,15 @@ export class CertStore {
   async archiveClient(tenantId: string, pattern: TenantIdPattern | undefined, options: { purgeKeys: boolean }): Promise<ArchiveRecord> {
     return this.withLock(async () => {
       const slot = this.clientSlot(tenantId, pattern);
-      this.slotState(slot); // a link planted in the slot is refused, not moved
+      this.refuseArchiveLinks(tenantId, pattern);
       const at = new Date();
       const base: ArchiveRecord = { tenantId, at: at.toISOString(), state: 'pending', purgeKeys: options.purgeKeys };
       if (!(await exists(slot.base))) return this.settleArchive(base, true);
       // Named after the newest certificate it holds, so archiving the same id again never collides.
       const newest = this.index.entriesFor('client', tenantId).sort((a, b) => a.issuedAt.localeCompare(b.issuedAt)).at(-1);
       const dest = this.layout.archivedClientDir(tenantId, versionName(at, newest?.serial ?? randomBytes(8).toString('hex')), pattern);
-      for (const dir of [this.layout.archiveDir, this.layout.archivedClientsDir, dirname(dest), dest]) {
-        this.refuseForeignLink(dir);
-        if (dir !== dest) await ensureDir(dir, KEY_DIR_MODE);
-      }
+      this.refuseForeignLink(dest);
+      for (const dir of [this.layout.archiveDir, this.layout.archivedClientsDir, dirname(dest)]) await ensureDir(dir, KEY_DIR_MODE);
       if (await exists(dest)) throw failure('ALREADY_EXISTS', `${this.layout.display(dest)} exists already; nothing was archived`);
       const record = { ...base, path: relative(this.layout.root, dest) };
       await this.journal.commit({ archive: [record] }, []);
@@ -243,6 +241,15 @@ export class CertStore {
       }
       return this.settleArchive(record, true);
     });
+  }
+
+  /**
+   * Refuses (FOREIGN_LINK) a link planted where archiveClient would move or write: the tenant's slot,
+   * archive/, archive/clients/ and archive/clients/<id>/. offboard asks before it revokes anything.
+   */
+  refuseArchiveLinks(tenantId: string, pattern?: TenantIdPattern): void {
+    this.slotState(this.clientSlot(tenantId, pattern));
+    for (const dir of [this.layout.archiveDir, this.layout.archivedClientsDir, this.layout.archivedTenantDir(tenantId, pattern)]) this.refuseForeignLink(dir);
   }
 
   /** Records a pending archive as done (`moved`: its directory is in the archive; keys destroyed first if asked), else as abandoned. */

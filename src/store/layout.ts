@@ -34,9 +34,13 @@ export class Layout {
     }
     return dir;
   }
+  /** archive/clients/<id>/: every time the tenant was offboarded, one directory. */
+  archivedTenantDir(tenantId: string, pattern?: TenantIdPattern): string {
+    return join(this.archivedClientsDir, assertTenantId(tenantId, pattern));
+  }
   /** Where clients/<id>/ goes when the tenant is offboarded; `stamp` is made by the store (time and serial). */
   archivedClientDir(tenantId: string, stamp: string, pattern?: TenantIdPattern): string {
-    return join(this.archivedClientsDir, assertTenantId(tenantId, pattern), stamp);
+    return join(this.archivedTenantDir(tenantId, pattern), stamp);
   }
   clientCert(tenantId: string, pattern?: TenantIdPattern) { return join(this.clientDir(tenantId, pattern), 'client.crt'); }
   clientKey(tenantId: string, pattern?: TenantIdPattern) { return join(this.clientDir(tenantId, pattern), 'client.key'); }

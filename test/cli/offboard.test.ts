@@ -1,4 +1,4 @@
-import { appendFile, lstat, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { appendFile, lstat, mkdir, readdir, readFile, rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectInputError } from '../helpers/expect-cli.js';
@@ -131,6 +131,24 @@ describe('issue 13 item 7: pkictl offboard takes a revoked tenant out of clients
     expect(audit.code, audit.stdout).toBe(0);
     expect(list.code, list.stdout).toBe(0);
     expect(verify.code, verify.stdout).toBe(0);
+  });
+});
+
+describe('issue 13 item 7: offboard and planted links', () => {
+  it('a link planted at archive/ is refused before anything is revoked, recorded or moved, and audit reports it', async () => {
+    const [id] = uuids(1) as [string];
+    const dir = await tree([id]);
+    const elsewhere = await tempDir('pkictl-elsewhere-');
+    await symlink(elsewhere, join(dir, 'archive'));
+    const before = await readFile(join(dir, 'index.jsonl'), 'utf8');
+    const r = await cli(['offboard', '--dir', dir, id]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: .*archive is a link to .*, where pkictl does not write/m);
+    expect((await lstat(clientPaths(dir, id).cert)).isFile()).toBe(true);
+    expect(await readdir(elsewhere)).toEqual([]);
+    expect(await readFile(join(dir, 'index.jsonl'), 'utf8')).toBe(before); // refused before anything was revoked
+    const audit = await cli(['audit', '--dir', dir]);
+    expect(audit.stdout).toMatch(/^archive: FOREIGN_LINK: /m);
   });
 });
 
