@@ -132,6 +132,7 @@ function indexFindings(store: CertStore, parsed: Parsed[], add: (f: AuditFinding
     const entry = index.get(p.summary.serial);
     if (!entry) add({ code: 'INDEX_MISMATCH', severity: 'error', path: p.certPath, message: `serial ${p.summary.serial} is deployed but not in the issuance index (made outside pkictl, or not recorded); pkictl rotate or revoke adopts it` });
     else if (entry.status === 'superseded') add({ code: 'INDEX_MISMATCH', severity: 'error', path: p.certPath, message: `serial ${p.summary.serial} is deployed, but the index records it as superseded by ${entry.supersededBy ?? 'another'}` });
+    else if (entry.status === 'archived') add({ code: 'INDEX_MISMATCH', severity: 'error', path: p.certPath, message: `serial ${p.summary.serial} is deployed, but the index records its tenant as offboarded at ${entry.archivedAt} (archived in ${entry.archivedTo ?? 'nowhere'}); issue the tenant again (pkictl issue client --force) or remove the directory` });
   }
   for (const entry of index.entries()) {
     if (entry.status !== 'valid' || entry.kind === 'ca') continue;

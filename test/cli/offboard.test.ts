@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectInputError } from '../helpers/expect-cli.js';
 import { openssl } from '../helpers/openssl.js';
+import { BIN, runProcess } from '../helpers/run-cli.js';
 import { tempDir, treeModes } from '../helpers/temp-dir.js';
 import { cli, clientPaths, initCa, issueClients, serialOf, uuids } from '../store/fixture.js';
 
@@ -183,5 +184,30 @@ describe('issue 13 item 7: an offboard killed between its record and its rename 
     expect((await lstat(clientPaths(dir, id).cert)).isFile()).toBe(true);
     const audit = await cli(['audit', '--dir', dir]);
     expect(audit.code, audit.stdout).toBe(0);
+  });
+});
+
+describe('issue 13 item 7: offboarding a tenant whose certificate expired unrevoked', () => {
+  /** The CLI 100 days from now (faketime): the 90-day client certificate has expired, the server's has not. */
+  const later = (args: string[]) => runProcess('faketime', ['-f', '+100d', process.execPath, BIN, ...args], { env: { ...process.env, NO_COLOR: '1' } });
+
+  it('needs no revocation: the certificate becomes archived (not valid), and a directory put back by hand is reported', async () => {
+    const [id] = uuids(1) as [string];
+    const dir = await tree([id]);
+    const serial = await serialOf(clientPaths(dir, id).cert);
+    const r = await later(['offboard', '--dir', dir, id, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({ tenants: [{ tenantId: id, revoked: [] }], crl: null });
+    const history = JSON.parse((await later(['history', id, '--dir', dir, '--json'])).stdout);
+    expect(history.certificates).toEqual([expect.objectContaining({ serial, status: 'archived', expired: true, revocation: null, archive: expect.objectContaining({ path: doc.tenants[0].archive }) })]);
+    // Nothing valid is left for the tenant, so its missing directory is no finding (MISSING_TENANT).
+    const clean = await later(['audit', '--dir', dir]);
+    expect(clean.code, clean.stdout).toBe(0);
+
+    await rename(join(dir, doc.tenants[0].archive), join(dir, 'clients', id));
+    const audit = await later(['audit', '--dir', dir]);
+    expect(audit.code).toBe(1);
+    expect(audit.stdout).toMatch(new RegExp(`clients/${id}/client.crt: INDEX_MISMATCH: serial ${serial} is deployed, but the index records its tenant as offboarded`));
   });
 });
