@@ -56,8 +56,10 @@ export async function offboard(request: OffboardRequest, ctx: OpContext): Promis
         throw inputError('TENANT_UNKNOWN', `tenant ${tenantId} has no certificate in ${store.layout.display(store.layout.root)}; nothing was offboarded`, 'pkictl list shows the tenants of this CA');
       }
       const live = entries.filter((e) => isLive(e, ctx.now)).map((e) => e.serial);
-      // Gone from clients/ with nothing valid left: an earlier offboard (or an old, expired tenant).
-      const done = !deployed && live.length === 0 && !entries.some((e) => e.status === 'valid');
+      // Offboarded before: archived after its newest certificate was issued, and not deployed since.
+      const newest = entries.map((e) => e.issuedAt).sort().at(-1) ?? '';
+      const archived = store.index.archives(tenantId).some((r) => r.state === 'done' && r.at >= newest);
+      const done = archived && !deployed && live.length === 0;
       plans.push({ tenantId, live, done });
     }
     const serials = plans.flatMap((p) => p.live);
