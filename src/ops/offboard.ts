@@ -21,9 +21,9 @@ export interface OffboardedTenant {
   tenantId: string;
   /** Serials revoked by this run (the tenant's live certificates). */
   revoked: string[];
-  /** Where clients/<id>/ went, relative to --dir (null: there was no directory left, or it was offboarded before). */
+  /** Where clients/<id>/ went, relative to --dir (null: there was no directory left). */
   archive: string | null;
-  /** 'kept' (mode 0600 in the archive), 'destroyed', or 'not destroyed: <why>'. */
+  /** 'kept' (mode 0600 in the archive), 'destroyed', 'not destroyed: <why>', or 'none' (no directory was left). */
   keys: string;
   /** Offboarded by an earlier run: nothing changed. */
   alreadyOffboarded: boolean;
@@ -58,9 +58,9 @@ export async function offboard(request: OffboardRequest, ctx: OpContext): Promis
       const live = entries.filter((e) => isLive(e, ctx.now)).map((e) => e.serial);
       // Offboarded before: archived after its newest certificate was issued, and not deployed since.
       const newest = entries.map((e) => e.issuedAt).sort().at(-1) ?? '';
-      const archived = store.index.archives(tenantId).some((r) => r.state === 'done' && r.at >= newest);
-      const done = archived && !deployed && live.length === 0;
-      plans.push({ tenantId, live, done });
+      const archived = store.index.archives(tenantId).filter((r) => r.state === 'done' && r.at >= newest).at(-1);
+      const done = archived !== undefined && !deployed && live.length === 0;
+      plans.push({ tenantId, live, done, archived });
     }
     const serials = plans.flatMap((p) => p.live);
     let crl: CrlResult | null = null;
@@ -71,7 +71,7 @@ export async function offboard(request: OffboardRequest, ctx: OpContext): Promis
     const result: OffboardedTenant[] = [];
     for (const plan of plans) {
       if (plan.done) {
-        result.push({ tenantId: plan.tenantId, revoked: [], archive: null, keys: 'kept', alreadyOffboarded: true });
+        result.push({ tenantId: plan.tenantId, revoked: [], archive: plan.archived?.path ?? null, keys: plan.archived?.keys ?? 'kept', alreadyOffboarded: true });
         continue;
       }
       const record = await store.archiveClient(plan.tenantId, request.tenantIdPattern, { purgeKeys: request.purgeKeys });

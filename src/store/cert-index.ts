@@ -56,7 +56,7 @@ export interface ArchiveRecord {
   state: 'pending' | 'done' | 'abandoned';
   /** The private keys are to be destroyed in the archive (--purge-keys). */
   purgeKeys: boolean;
-  /** Once done: what became of the keys ('kept', 'destroyed', or 'not destroyed: <why>'). */
+  /** Once done: what became of the keys ('kept', 'destroyed', 'not destroyed: <why>', or 'none': no directory). */
   keys?: string;
 }
 

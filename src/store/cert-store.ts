@@ -3,12 +3,12 @@ import { rename, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { readCertificatePem } from '../core/cert-input.js';
 import { certFacts, type CertFacts } from '../core/cert.js';
+import { failure, inputError } from '../core/errors.js';
 import type { TenantIdPattern } from '../core/tenant-id.js';
 import type { CertificateAuthority } from '../core/issue.js';
 import type { CryptoProvider } from '../core/x509.js';
 import { CERT_MODE, ensureDir, exists, KEY_DIR_MODE, KEY_MODE, syncDir, writeFilesAtomically } from './atomic-write.js';
 import { readAuditLines, verifyAuditLog, type AuditEvent, type AuditVerifyResult, type ReadLine } from './audit-log.js';
-import { failure, inputError } from '../core/errors.js';
 import { assertNoCa, loadCa, type CaKeyPolicy } from './ca-files.js';
 import { FileCertIndex, type ArchiveRecord, type CertIndex, type IndexEntry, type PendingIssue, type RevocationReason } from './cert-index.js';
 import { readFile, reasonOf, unreadable, type FileRead } from './files.js';
@@ -234,10 +234,13 @@ export class CertStore {
         await syncDir(this.layout.clientsDir);
         await syncDir(dirname(dest));
       } catch (error) {
-        // rename(2) is all or nothing: the tree says whether it happened before the failure.
+        // rename(2) is all or nothing: the tree says whether it happened before the failure (a
+        // failed fsync after it). Not moved: abandoned; should recording that fail, the next run settles it.
         const moved = !(await exists(slot.base)) && (await exists(dest));
-        await this.settleArchive(record, moved, moved ? undefined : reasonOf(error).reason).catch(() => undefined);
-        if (!moved) throw error;
+        if (!moved) {
+          await this.settleArchive(record, false, reasonOf(error).reason).catch(() => undefined);
+          throw error;
+        }
       }
       return this.settleArchive(record, true);
     });
@@ -260,7 +263,7 @@ export class CertStore {
       await this.journal.commit({ archive: [abandoned] }, [{ ...event, result: 'failed', detail: { error: failed ?? 'interrupted' } }]);
       return abandoned;
     }
-    let keys = record.purgeKeys ? 'destroyed' : 'kept';
+    let keys = record.path === undefined ? 'none' : record.purgeKeys ? 'destroyed' : 'kept';
     if (record.purgeKeys && record.path !== undefined) {
       // The move is done and stays done: keys that could not be destroyed are said so, not retried forever.
       await destroyKeys(clientSlotAt(join(this.layout.root, record.path))).catch((error: unknown) => (keys = `not destroyed: ${reasonOf(error).reason}`));
