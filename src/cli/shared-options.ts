@@ -3,7 +3,7 @@ import type { z } from 'zod/mini';
 import type { Zod } from './define-command.js';
 import { KEY_TYPES } from '../core/keys.js';
 import { tryParseDuration, tryParseRenewBefore, type RenewThreshold } from '../core/renewal.js';
-import { REVOCATION_REASONS } from '../core/revocation.js';
+import { REVOCATION_REASONS, type RevocationReason } from '../core/revocation.js';
 
 /** For a repeatable flag: each use adds its value to the list. */
 export const collect = (value: string, list: string[] = []) => [...list, value];
@@ -22,7 +22,7 @@ export const passphraseOption = (c: Command) =>
   c.option('--passphrase-file <file>', 'file whose first line is the CA key passphrase (or set PKICTL_CA_PASSPHRASE)');
 export const strictOption = (c: Command) => c.option('--strict', 'refuse to use a CA key that group or others may read or write (default: warn)');
 export const actorOption = (c: Command) => c.option('--actor <name>', 'who is acting, for the audit log (default PKICTL_ACTOR, else user@host)');
-export const reasonOption = (c: Command) => c.option('--reason <reason>', `RFC 5280 reason: ${REVOCATION_REASONS.join(', ')} (default unspecified)`);
+export const reasonOption = (c: Command, fallback: string = 'unspecified') => c.option('--reason <reason>', `RFC 5280 reason: ${REVOCATION_REASONS.join(', ')} (default ${fallback})`);
 
 /** A non-empty string (commander hands every value over as a string). */
 export const textSchema = (zod: Zod) => zod.string().check(zod.minLength(1));
@@ -60,7 +60,7 @@ export const sharedSchema = (zod: Zod) => ({
   actor: actorSchema(zod),
 });
 
-export const reasonSchema = (zod: Zod) => zod._default(zod.enum(REVOCATION_REASONS, { message: `options are ${REVOCATION_REASONS.join(', ')}` }), 'unspecified');
+export const reasonSchema = (zod: Zod, fallback: RevocationReason = 'unspecified') => zod._default(zod.enum(REVOCATION_REASONS, { message: `options are ${REVOCATION_REASONS.join(', ')}` }), fallback);
 
 /** A zod transform from a parser that says what is wrong instead of throwing. */
 const parsedBy = <T>(zod: Zod, parse: (text: string) => { ok: true; value: T } | { ok: false; message: string }) =>
@@ -94,8 +94,21 @@ const isCalendarDate = (text: string) => {
 };
 
 /** --at: RFC 3339 (2027-01-01T00:00:00Z, offsets allowed) or a plain UTC date (2027-01-01). */
-export const atSchema = (zod: Zod) =>
+export const atSchema = (zod: Zod) => zod.optional(timeSchema(zod));
+
+/** --since: a time as --at takes it, or a duration back from now (24h, 7d). */
+export const sinceSchema = (zod: Zod) =>
   zod.optional(
+    parsedBy(zod, (text): { ok: true; value: { at: Date } | { ago: number } } | { ok: false; message: string } => {
+      const ago = tryParseDuration(text);
+      if (ago.ok) return { ok: true, value: { ago: ago.value } };
+      const at = timeSchema(zod).safeParse(text);
+      if (at.success) return { ok: true, value: { at: at.data } };
+      return { ok: false, message: `'${text}' is neither a time (2027-01-01, 2027-01-01T00:00:00Z) nor a duration back from now (24h, 7d)` };
+    }),
+  );
+
+const timeSchema = (zod: Zod) =>
     zod
       .pipe(
         zod.string().check(
@@ -104,5 +117,4 @@ export const atSchema = (zod: Zod) =>
         ),
         zod.transform((text: string) => new Date(/T|\s/i.test(text) ? text : `${text}T00:00:00Z`)),
       )
-      .check(zod.refine((date: Date) => !Number.isNaN(date.getTime()), 'not a real date')),
-  );
+      .check(zod.refine((date: Date) => !Number.isNaN(date.getTime()), 'not a real date'));

@@ -6,7 +6,9 @@ import type { Signed } from './cert.js';
 import { bool, children, content, DerError, expect, isTime, oid, parseDer, serialText, smallInt, time, whole, type Tlv } from './der.js';
 import { inputError } from './errors.js';
 import { isPem, latin1Text, pemBlocks } from './pem.js';
+import { nameText } from './name.js';
 import { OID } from './oid.js';
+import { reasonName } from './revocation.js';
 
 const KNOWN_CRL_EXTENSIONS = new Set<string>([OID.crlNumber, OID.authorityKeyId, OID.issuerAltName, OID.freshestCrl, OID.authorityInfoAccess]);
 const KNOWN_ENTRY_EXTENSIONS = new Set<string>([OID.crlReason, OID.invalidityDate]);
@@ -15,6 +17,8 @@ export interface RevokedCertificate {
   /** INTEGER content bytes */
   serial: Uint8Array;
   date: Date;
+  /** The entry's CRLReason code (RFC 5280 §5.3.1), when it carries one. */
+  reasonCode?: number;
 }
 
 export class Crl implements Signed {
@@ -50,8 +54,9 @@ export class Crl implements Signed {
     if (f[i]?.tag === 0x30) {
       for (const entry of children(f[i++]!)) {
         const parts = children(expect(entry, 0x30, 'revokedCertificate'));
-        this.revoked.push({ serial: content(expect(parts[0], 0x02, 'userCertificate')), date: time(parts[1]) });
-        if (parts[2]) this.#entryExtensions(parts[2]);
+        const revoked: RevokedCertificate = { serial: content(expect(parts[0], 0x02, 'userCertificate')), date: time(parts[1]) };
+        if (parts[2]) this.#entryExtensions(parts[2], revoked);
+        this.revoked.push(revoked);
       }
     }
     let hasNumber = false;
@@ -82,11 +87,18 @@ export class Crl implements Signed {
     if (!hasNumber) this.problems.push('the CRL has no cRLNumber (RFC 5280 §5.2.3)');
   }
 
-  #entryExtensions(list: Tlv) {
+  #entryExtensions(list: Tlv, entry: RevokedCertificate) {
     try {
       for (const e of children(list)) {
         const [eo, c] = children(e);
         if (c?.tag === 0x01 && bool(c) && !KNOWN_ENTRY_EXTENSIONS.has(oid(eo!))) this.problems.push(`unknown critical CRL entry extension ${oid(eo!)}`);
+        if (oid(eo!) === OID.crlReason) {
+          // CRLReason ::= ENUMERATED, inside the extension's OCTET STRING
+          const value = expect(parseDer(content(expect(children(e).at(-1), 0x04, 'extnValue'))), 0x0a, 'CRLReason');
+          const code = content(value);
+          if (code.length !== 1) throw new DerError('CRLReason out of range');
+          entry.reasonCode = code[0];
+        }
       }
     } catch (error) {
       this.problems.push(`malformed CRL: ${(error as Error).message}`);
@@ -117,4 +129,30 @@ export function readCrls(data: Uint8Array, source: string): Crl[] {
     return blocks.map((b, i) => parse(Buffer.from(b.body, 'base64'), () => inputError('CRL_MALFORMED', `${source}: CRL ${i + 1} is not valid DER inside its PEM block`)));
   }
   return [parse(data, () => inputError('CRL_MALFORMED', `${source}: not a CRL (neither PEM nor DER)`))];
+}
+
+/** A CRL as `pkictl inspect` shows it. */
+export interface CrlSummary {
+  issuer: string;
+  /** cRLNumber; null when absent or too large to show. */
+  number: number | null;
+  thisUpdate: string;
+  nextUpdate: string | null;
+  /** current, or expired: past nextUpdate (relying parties reject it). */
+  status: 'current' | 'expired';
+  revoked: Array<{ serial: string; revokedAt: string; reason: string }>;
+  /** What makes it unusable for revocation checking (RFC 5280 clauses). */
+  problems: string[];
+}
+
+export function summarizeCrl(crl: Crl, now: Date): CrlSummary {
+  return {
+    issuer: nameText(parseDer(crl.issuerDer)),
+    number: crl.number ?? null,
+    thisUpdate: crl.thisUpdate.toISOString(),
+    nextUpdate: crl.nextUpdate?.toISOString() ?? null,
+    status: crl.nextUpdate && crl.nextUpdate < now ? 'expired' : 'current',
+    revoked: crl.revoked.map((r) => ({ serial: serialText(r.serial), revokedAt: r.date.toISOString(), reason: reasonName(r.reasonCode) })),
+    problems: [...crl.problems],
+  };
 }

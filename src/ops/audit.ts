@@ -12,7 +12,7 @@ import type { FileRead } from '../store/files.js';
 import { foreignLinkProblem } from '../store/links.js';
 import type { TreeEntry } from '../store/scan.js';
 import { mapConcurrent } from './bulk.js';
-import { crlState, indexRevocations } from './list.js';
+import { crlState, indexRevocations, offboardHint } from './list.js';
 import { crlGaps } from './crl.js';
 import type { CertStore } from '../store/cert-store.js';
 import type { OpContext } from './context.js';
@@ -132,6 +132,7 @@ function indexFindings(store: CertStore, parsed: Parsed[], add: (f: AuditFinding
     const entry = index.get(p.summary.serial);
     if (!entry) add({ code: 'INDEX_MISMATCH', severity: 'error', path: p.certPath, message: `serial ${p.summary.serial} is deployed but not in the issuance index (made outside pkictl, or not recorded); pkictl rotate or revoke adopts it` });
     else if (entry.status === 'superseded') add({ code: 'INDEX_MISMATCH', severity: 'error', path: p.certPath, message: `serial ${p.summary.serial} is deployed, but the index records it as superseded by ${entry.supersededBy ?? 'another'}` });
+    else if (entry.status === 'archived') add({ code: 'INDEX_MISMATCH', severity: 'error', path: p.certPath, message: `serial ${p.summary.serial} is deployed, but the index records its tenant as offboarded at ${entry.archivedAt} (archived in ${entry.archivedTo ?? 'nowhere'}); issue the tenant again (pkictl issue client --force) or remove the directory` });
   }
   for (const entry of index.entries()) {
     if (entry.status !== 'valid' || entry.kind === 'ca') continue;
@@ -271,7 +272,7 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
   }
   for (const p of parsed) {
     const why = p.summary && revoked.get(p.summary.serial);
-    if (why) add({ code: 'REVOKED', severity: 'error', path: p.certPath, message: `still deployed but revoked: ${why}` });
+    if (why) add({ code: 'REVOKED', severity: 'error', path: p.certPath, message: `still deployed but revoked: ${why}${p.entry.kind === 'client' ? offboardHint(p.entry.tenant!) : ''}` });
   }
 
   // 3b. The issuance index against the tree: it must record what the contract paths deploy.

@@ -1,5 +1,7 @@
 import type { Certificate } from '../core/cert.js';
 import { readCertificates } from '../core/cert-input.js';
+import { readCrls, summarizeCrl, type Crl, type CrlSummary } from '../core/crl.js';
+import { isPem, latin1Text, pemBlocks } from '../core/pem.js';
 import { inputError } from '../core/errors.js';
 import type { CertSummary } from '../core/inspect.js';
 import { readUserFile } from '../store/files.js';
@@ -22,9 +24,15 @@ export interface InspectedCertificate extends CertSummary {
   index: number;
 }
 
+export interface InspectedCrl extends CrlSummary {
+  /** The file as given ("stdin" for '-'). */
+  file: string;
+  index: number;
+}
+
 export type InspectResult =
   | { kind: 'field'; field: InspectField; values: string[] }
-  | { kind: 'full'; certificates: InspectedCertificate[] };
+  | { kind: 'full'; certificates: InspectedCertificate[]; crls: InspectedCrl[] };
 
 const sourceName = (file: string) => (file === '-' ? 'stdin' : file);
 
@@ -45,7 +53,12 @@ async function readAll(files: string[]): Promise<Uint8Array[]> {
 export async function inspectFiles(request: InspectRequest): Promise<InspectResult> {
   const data = await readAll(request.files);
   const { field } = request;
-  const certs = data.map((bytes, i) => ({ file: sourceName(request.files[i]!), certs: readCertificates(bytes, sourceName(request.files[i]!)) }));
+  const inputs = data.map((bytes, i) => ({ file: sourceName(request.files[i]!), ...readInput(bytes, sourceName(request.files[i]!)) }));
+  const crlFile = inputs.find((f) => f.crls.length > 0);
+  if (field && crlFile) {
+    throw inputError('USAGE', `${crlFile.file} is a CRL: --field reads certificates`, `pkictl inspect ${crlFile.file} (or with --json) shows the CRL: issuer, number, thisUpdate/nextUpdate, revoked serials`);
+  }
+  const certs = inputs.filter((f) => f.certs.length > 0);
   const quick = field && modelField(field);
   if (quick) {
     // The CI path (`inspect --field cn FILE`, once per file): the model answers, no summary, no @peculiar/x509.
@@ -54,7 +67,25 @@ export async function inspectFiles(request: InspectRequest): Promise<InspectResu
   const { summarize } = await import('../core/inspect.js');
   const certificates = certs.flatMap((f) => f.certs.map((cert, j) => ({ file: f.file, index: j + 1, ...summarize(cert, request.now) })));
   if (field) return { kind: 'field', field, values: certificates.map((c) => summaryField(c, field)) };
-  return { kind: 'full', certificates };
+  const crls = inputs.flatMap((f) => f.crls.map((crl, j) => ({ file: f.file, index: j + 1, ...summarizeCrl(crl, request.now) })));
+  return { kind: 'full', certificates, crls };
+}
+
+/** A file's certificates, or its CRLs: PEM by its labels; DER as a certificate first, else as a CRL (the certificate's error wins). */
+function readInput(bytes: Uint8Array, name: string): { certs: Certificate[]; crls: Crl[] } {
+  const text = latin1Text(bytes);
+  if (isPem(text)) {
+    return pemBlocks(text).some((b) => b.label === 'X509 CRL') ? { certs: [], crls: readCrls(bytes, name) } : { certs: readCertificates(bytes, name), crls: [] };
+  }
+  try {
+    return { certs: readCertificates(bytes, name), crls: [] };
+  } catch (error) {
+    try {
+      return { certs: [], crls: readCrls(bytes, name) };
+    } catch {
+      throw error;
+    }
+  }
 }
 
 /** The fields the certificate model prints itself, exactly as the same field of the full summary. */

@@ -10,7 +10,8 @@ import { foreignLinkMessage } from '../store/links.js';
 import type { EntryKind, TreeEntry } from '../store/scan.js';
 import type { OpContext } from './context.js';
 
-export type ListStatus = 'valid' | 'expiring' | 'expired' | 'invalid';
+/** superseded: replaced by a newer certificate but not expired, so it still authenticates (list --all). */
+export type ListStatus = 'valid' | 'expiring' | 'expired' | 'invalid' | 'superseded';
 
 export interface ListRow {
   kind: EntryKind;
@@ -24,8 +25,11 @@ export interface ListRow {
   status: ListStatus;
   /** Why the status is 'invalid'; empty otherwise. */
   problems: string[];
-  /** Contract path relative to --dir, e.g. clients/<id>/client.crt. */
+  /** Contract path relative to --dir, e.g. clients/<id>/client.crt (for a superseded one: where it was deployed). */
   path: string;
+  /** For status 'superseded': the serial that replaced it, and when. */
+  supersededBy?: string;
+  supersededAt?: string;
 }
 
 export interface ListRequest {
@@ -34,6 +38,8 @@ export interface ListRequest {
   threshold: RenewThreshold;
   /** Only rows that need attention (status other than valid): --expiring-within / --renew-before. */
   onlyDue: boolean;
+  /** Also the superseded certificates that have not expired, from the index (list --all). */
+  all?: boolean;
 }
 
 export interface ListResult {
@@ -98,6 +104,9 @@ export async function indexRevocations(store: CertStore): Promise<Map<string, st
   return revoked && new Map([...revoked].map(([serial, r]) => [serial, `revoked (${r.reason}) at ${r.at}`]));
 }
 
+/** What to do with a revoked tenant that is still deployed (audit, list, verify --all say it alike). */
+export const offboardHint = (tenant: string) => `; if the tenant is gone, archive it: pkictl offboard ${tenant}`;
+
 function rowFor(entry: TreeEntry, ca: Certificate | undefined, request: ListRequest, rel: (p: string) => string, display: (p: string) => string): ListRow {
   const base = { kind: entry.kind, tenant: entry.tenant ?? null, path: rel(entry.certPath) };
   const empty = { commonName: null, serial: null, notBefore: null, notAfter: null, daysLeft: null };
@@ -136,6 +145,36 @@ function rowFor(entry: TreeEntry, ca: Certificate | undefined, request: ListRequ
   };
 }
 
+/**
+ * The rows of the tree with, after each holder's row, its superseded certificates that have not
+ * expired at `at` (newest first): rotated out, but they still authenticate until their notAfter.
+ * Only the index knows them (a slot keeps a few old versions, not all).
+ */
+async function withSuperseded(store: CertStore, rows: ListRow[], at: Date): Promise<ListRow[]> {
+  await store.index.load();
+  const byHolder = new Map<string, ListRow[]>();
+  const holder = (kind: string, tenant: string | null | undefined) => `${kind}:${tenant ?? ''}`;
+  const live = store.index.entries().filter((e) => e.status === 'superseded' && new Date(e.notAfter) >= at).sort((a, b) => b.issuedAt.localeCompare(a.issuedAt));
+  for (const e of live) {
+    const row: ListRow = {
+      kind: e.kind,
+      tenant: e.tenantId ?? null,
+      commonName: e.cn ?? null,
+      serial: e.serial,
+      notBefore: e.notBefore,
+      notAfter: e.notAfter,
+      daysLeft: daysLeft(new Date(e.notAfter), at),
+      status: 'superseded',
+      problems: [],
+      path: e.path,
+      ...(e.supersededBy && { supersededBy: e.supersededBy }),
+      ...(e.supersededAt && { supersededAt: e.supersededAt }),
+    };
+    byHolder.set(holder(e.kind, e.tenantId), [...(byHolder.get(holder(e.kind, e.tenantId)) ?? []), row]);
+  }
+  return rows.flatMap((r) => [r, ...(byHolder.get(holder(r.kind, r.tenant)) ?? [])]);
+}
+
 /** The inventory of --dir: one row per certificate of the contract, with status at `request.at`. */
 export async function listCertificates(request: ListRequest, ctx: OpContext): Promise<ListResult> {
   const store = await ctx.openStore(request.dir);
@@ -162,20 +201,20 @@ export async function listCertificates(request: ListRequest, ctx: OpContext): Pr
     const inCrl = row.serial ? crl?.revoked.get(row.serial) : undefined;
     const why = (row.serial ? revoked?.get(row.serial) : undefined) ?? (inCrl && `listed in crl.pem (revoked ${inCrl.toISOString()})`);
     if (why) {
-      row.problems.push(why);
+      row.problems.push(why + (row.kind === 'client' ? offboardHint(row.tenant!) : ''));
       row.status = 'invalid';
     }
     return row;
   });
-  const all = scan.entries;
+  const all = request.all ? await withSuperseded(store, scan.entries, request.at) : scan.entries;
   const foreignLinks = scan.links.map((link) => foreignLinkMessage(link, display));
   // A link at crl.pem is reported there, not again as an unreadable CRL.
   if (crl && crl.status !== 'fresh' && !scan.links.some((l) => l.path === layout.crl)) warnings.push(crl.message);
   const unpublished = crl?.status === 'unreadable' ? [] : [...(revoked?.keys() ?? [])].filter((serial) => !crl?.revoked.has(serial));
   if (unpublished.length > 0) warnings.push(`crl.pem lacks ${unpublished.length} revocation(s) recorded in the index (e.g. ${unpublished[0]}): relying parties still accept them; run pkictl crl`);
-  const counts: Record<ListStatus, number> = { valid: 0, expiring: 0, expired: 0, invalid: 0 };
+  const counts: Record<ListStatus, number> = { valid: 0, expiring: 0, expired: 0, invalid: 0, superseded: 0 };
   for (const row of all) counts[row.status]++;
-  const certificates = request.onlyDue ? all.filter((r) => r.status !== 'valid') : all;
+  const certificates = request.onlyDue ? all.filter((r) => r.status !== 'valid' && r.status !== 'superseded') : all;
   return {
     dir: scan.layout.display(scan.root),
     at: request.at.toISOString(),

@@ -7,6 +7,7 @@ import { Verifier, type Purpose, type VerifyFailure, type VerifyResult } from '.
 import type { CertStore } from '../store/cert-store.js';
 import { readUserFile } from '../store/files.js';
 import type { OpContext } from './context.js';
+import { offboardHint } from './list.js';
 
 export interface VerifyFilesRequest {
   /** leaf files (each may carry its intermediates after the leaf) */
@@ -150,7 +151,8 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
       ok: result.ok,
       purpose: job.purpose,
       chain: result.ok && !wantChain ? [] : result.path.map((m) => ({ subject: m.subject, issuer: m.issuer, serial: m.serialHex })),
-      failures: result.failures,
+      // A tenant revoked but still in clients/: say how to take it out of the tree.
+      failures: job.inTree && job.expectCn ? result.failures.map((f) => (f.code === 'REVOKED' ? { ...f, message: f.message + offboardHint(job.expectCn!) } : f)) : result.failures,
     });
   };
   const background = jobs.length >= BACKGROUND_FROM;

@@ -202,3 +202,61 @@ export async function verifyAuditLog(path: string, recorded: AuditHead | undefin
   }
   return { ok: true, lines: raw.length, head, notes };
 }
+
+/** A line read back for display: parsed, or why it could not be (audit-log verify judges the chain). */
+export interface ReadLine {
+  /** 1-based line number. */
+  n: number;
+  line?: AuditLine;
+  problem?: string;
+}
+
+const CHUNK = 64 * 1024;
+/** Longer lines are reported, not held: pkictl writes one short line per event. */
+const MAX_LINE = 1024 * 1024;
+
+function parseAuditLine(n: number, bytes: Buffer | undefined): ReadLine {
+  if (!bytes) return { n, problem: `longer than ${MAX_LINE / 1024} KiB: not a line pkictl wrote` };
+  try {
+    const line = JSON.parse(bytes.toString('utf8')) as AuditLine;
+    if (typeof line === 'object' && line !== null && typeof line.action === 'string') return { n, line };
+  } catch {
+    // reported below
+  }
+  return { n, problem: 'not an audit record' };
+}
+
+/**
+ * The log's lines one at a time, read in 64 KiB chunks: memory holds a chunk and one line, never the
+ * whole log (a 10,000-tenant CA's log is tens of MB), so a filter over it costs only what it keeps.
+ * A torn last line (no newline) is skipped, as every reader of the journal does.
+ */
+export async function* readAuditLines(path: string): AsyncGenerator<ReadLine> {
+  const handle = await openJournal(path, constants.O_RDONLY);
+  if (!handle) return;
+  try {
+    const chunk = Buffer.alloc(CHUNK);
+    let parts: Buffer[] = [];
+    let length = 0;
+    let n = 0;
+    for (let position = 0; ; ) {
+      const { bytesRead } = await handle.read(chunk, 0, CHUNK, position);
+      if (bytesRead === 0) return;
+      position += bytesRead;
+      let data = chunk.subarray(0, bytesRead);
+      for (let newline = data.indexOf(0x0a); newline !== -1; newline = data.indexOf(0x0a)) {
+        const piece = data.subarray(0, newline);
+        const whole = length + piece.length > MAX_LINE ? undefined : Buffer.concat([...parts, piece]);
+        parts = [];
+        length = 0;
+        yield parseAuditLine(++n, whole);
+        data = data.subarray(newline + 1);
+      }
+      // The start of a line that continues in the next chunk (copied: the chunk is reused).
+      if (length + data.length <= MAX_LINE) parts.push(Buffer.from(data));
+      length += data.length;
+    }
+  } finally {
+    await handle.close();
+  }
+}

@@ -13,7 +13,8 @@ import { appendDurably, readJournal, truncateTo } from './group-commit.js';
  */
 
 export type IndexKind = 'ca' | 'server' | 'client';
-export type IndexStatus = 'valid' | 'superseded' | 'revoked';
+/** archived: the tenant's current certificate when its directory was archived (pkictl offboard), expired by then. */
+export type IndexStatus = 'valid' | 'superseded' | 'revoked' | 'archived';
 
 export type { RevocationReason };
 
@@ -36,6 +37,27 @@ export interface IndexEntry {
   supersededBy?: string;
   revokedAt?: string;
   revocationReason?: RevocationReason;
+  /** When its tenant was offboarded (pkictl offboard), and the archive directory now holding its files, if any. */
+  archivedAt?: string;
+  archivedTo?: string;
+}
+
+/**
+ * A tenant taken out of service by pkictl offboard: clients/<id>/ moved whole into `path` (one
+ * rename), recorded as pending first, then done or abandoned, like a PendingIssue. Once done, none of
+ * the tenant's certificates is 'valid' any more (the fold marks the current one 'archived'), so the
+ * index no longer expects clients/<id>/ to exist; issuing the id again starts a new history.
+ */
+export interface ArchiveRecord {
+  tenantId: string;
+  /** archive/clients/<id>/<stamp>, relative to the CA directory; absent when there was no directory left to move. */
+  path?: string;
+  at: string;
+  state: 'pending' | 'done' | 'abandoned';
+  /** The private keys are to be destroyed in the archive (--purge-keys). */
+  purgeKeys: boolean;
+  /** Once done: what became of the keys ('kept', 'destroyed', 'not destroyed: <why>', or 'none': no directory). */
+  keys?: string;
 }
 
 export interface StatusChange {
@@ -71,6 +93,8 @@ export interface IndexTransaction {
   audit: string[];
   auditHead?: AuditHead;
   crlNumber?: number;
+  /** Tenant archives started, done or abandoned (ArchiveRecord). */
+  archive?: ArchiveRecord[];
 }
 
 /** Why and when a certificate was revoked, as the index records it. */
@@ -102,6 +126,8 @@ export interface CertIndex {
   lastAuditLines(): string[];
   /** The number of the latest CRL written (0 = none). */
   crlNumber(): number;
+  /** Every archive record (latest state of each), oldest first; of one tenant when given. */
+  archives(tenantId?: string): ArchiveRecord[];
   /** Applies a transaction to this process's view at once: the next one builds on it. */
   stage(txn: IndexTransaction): void;
   /**
@@ -120,9 +146,23 @@ interface State {
   auditHead?: AuditHead;
   lastAudit: string[];
   crlNumber: number;
+  /** Archive records by start time + tenant (one per offboarding), latest state. */
+  archives: Map<string, ArchiveRecord>;
 }
 
-const emptyState = (): State => ({ entries: new Map(), pending: new Map(), byOwner: new Map(), lastAudit: [], crlNumber: 0 });
+const emptyState = (): State => ({ entries: new Map(), pending: new Map(), byOwner: new Map(), lastAudit: [], crlNumber: 0, archives: new Map() });
+const archiveKey = (r: ArchiveRecord) => `${r.at}\u0000${r.tenantId}`;
+
+/** A finished archive: every certificate the tenant had gets its archive; the current one is no longer 'valid'. */
+export function applyArchive(entries: IndexEntry[], record: ArchiveRecord): void {
+  if (record.state !== 'done') return;
+  for (const entry of entries) {
+    if (entry.archivedAt !== undefined) continue;
+    entry.archivedAt = record.at;
+    if (record.path !== undefined) entry.archivedTo = record.path;
+    if (entry.status === 'valid') entry.status = 'archived';
+  }
+}
 const ownerKey = (kind: IndexKind, tenantId?: string) => `${kind}:${tenantId ?? ''}`;
 
 function apply(state: State, txn: IndexTransaction): void {
@@ -148,6 +188,10 @@ function apply(state: State, txn: IndexTransaction): void {
       entry.revocationReason = change.reason ?? 'unspecified';
     }
   }
+  for (const record of txn.archive ?? []) {
+    state.archives.set(archiveKey(record), { ...record });
+    applyArchive((state.byOwner.get(ownerKey('client', record.tenantId)) ?? []).map((serial) => state.entries.get(serial)!), record);
+  }
   if (txn.auditHead) state.auditHead = txn.auditHead;
   if (txn.audit.length > 0) state.lastAudit = txn.audit;
   if (txn.crlNumber !== undefined) state.crlNumber = Math.max(state.crlNumber, txn.crlNumber);
@@ -158,7 +202,7 @@ function merge(txns: IndexTransaction[]): IndexTransaction {
   if (txns.length === 1) return txns[0]!;
   const heads = txns.flatMap((t) => (t.auditHead ? [t.auditHead] : []));
   const crlNumbers = txns.flatMap((t) => (t.crlNumber !== undefined ? [t.crlNumber] : []));
-  const list = <K extends 'intend' | 'abandon' | 'add' | 'set'>(key: K) => {
+  const list = <K extends 'intend' | 'abandon' | 'add' | 'set' | 'archive'>(key: K) => {
     const all = txns.flatMap((t) => (t[key] ?? []) as NonNullable<IndexTransaction[K]>[number][]);
     return all.length > 0 ? { [key]: all } : {};
   };
@@ -167,6 +211,7 @@ function merge(txns: IndexTransaction[]): IndexTransaction {
     ...list('abandon'),
     ...list('add'),
     ...list('set'),
+    ...list('archive'),
     audit: txns.flatMap((t) => t.audit),
     ...(heads.length > 0 && { auditHead: heads.at(-1) }),
     ...(crlNumbers.length > 0 && { crlNumber: Math.max(...crlNumbers) }),
@@ -187,7 +232,7 @@ function parseLine(line: string, path: string, n: number): IndexTransaction {
   if (typeof txn !== 'object' || txn === null || Array.isArray(txn)) throw corrupt(path, n, 'is not a JSON object');
   const t = txn as Record<string, unknown>;
   if (!Array.isArray(t.audit)) throw corrupt(path, n, 'is not an index record (no audit lines)');
-  for (const list of ['intend', 'abandon', 'add', 'set'] as const) {
+  for (const list of ['intend', 'abandon', 'add', 'set', 'archive'] as const) {
     if (t[list] !== undefined && !Array.isArray(t[list])) throw corrupt(path, n, `has '${list}' that is not a list`);
   }
   for (const entry of [...((t.add as unknown[]) ?? []), ...((t.set as unknown[]) ?? [])]) {
@@ -291,6 +336,10 @@ export class FileCertIndex implements CertIndex {
 
   crlNumber(): number {
     return this.state.crlNumber;
+  }
+
+  archives(tenantId?: string): ArchiveRecord[] {
+    return [...this.state.archives.values()].filter((r) => tenantId === undefined || r.tenantId === tenantId);
   }
 
   stage(txn: IndexTransaction): void {

@@ -1,26 +1,27 @@
-import { createHash } from 'node:crypto';
-import { rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
 import { readCertificatePem } from '../core/cert-input.js';
 import { certFacts, type CertFacts } from '../core/cert.js';
+import { failure } from '../core/errors.js';
 import type { TenantIdPattern } from '../core/tenant-id.js';
 import type { CertificateAuthority } from '../core/issue.js';
 import type { CryptoProvider } from '../core/x509.js';
-import { CERT_MODE, ensureDir, exists, KEY_DIR_MODE, KEY_MODE, writeFilesAtomically } from './atomic-write.js';
-import { verifyAuditLog, type AuditEvent, type AuditVerifyResult } from './audit-log.js';
+import { CERT_MODE, ensureDir, exists, KEY_DIR_MODE, KEY_MODE, syncDir, writeFilesAtomically } from './atomic-write.js';
+import { readAuditLines, verifyAuditLog, type AuditEvent, type AuditVerifyResult, type ReadLine } from './audit-log.js';
 import { assertCa, assertNoCa, loadCa, type CaKeyPolicy } from './ca-files.js';
-import { FileCertIndex, type CertIndex, type IndexEntry, type PendingIssue, type RevocationReason } from './cert-index.js';
-import { readFile, unreadable, type FileRead } from './files.js';
+import { FileCertIndex, type ArchiveRecord, type CertIndex, type IndexEntry, type PendingIssue, type RevocationReason } from './cert-index.js';
+import { readFile, reasonOf, unreadable, type FileRead } from './files.js';
 import { eventFor, Journal } from './journal.js';
 import { Layout } from './layout.js';
 import { LOCK_FILE } from './lock.js';
 import { foreignLinkError, foreignLinkMessage } from './links.js';
-import { createSlot, ensureVersioned, inspectSlot, installVersion, pruneVersions, versionName, type SlotSpec, type SlotState } from './pair-slot.js';
+import { createSlot, destroyKeys, ensureVersioned, inspectSlot, installVersion, pruneVersions, versionName, type SlotSpec, type SlotState } from './pair-slot.js';
 import { recover } from './recovery.js';
 import { ReentrantLock } from './reentrant-lock.js';
 import { configText, type Role } from './templates.js';
 import { readTreeFile, scanTree, tenantNames, type ScanOptions, type TreeEntry, type TreeScan } from './scan.js';
-import { clientPaths, clientSlot, contractLink, serverSlot, type PairPaths } from './slots.js';
+import { clientPaths, clientSlot, clientSlotAt, contractLink, serverSlot, type PairPaths } from './slots.js';
 
 export type { PairPaths } from './slots.js';
 
@@ -119,6 +120,7 @@ export class CertStore {
     return assertNoCa(this.layout);
   }
 
+  /** Exit 2 "no CA in …" when --dir holds no CA: for commands that neither load the CA nor scan the tree. */
   assertCa(): Promise<void> {
     return assertCa(this.layout);
   }
@@ -204,6 +206,79 @@ export class CertStore {
     for (const issue of this.index.pending()) {
       await this.settle({ ...issue, detail: { ...issue.detail, reconciled: 'by the next run after an interruption' } }, this.deploys(issue.entry));
     }
+    for (const record of this.index.archives().filter((r) => r.state === 'pending')) {
+      // rename(2) moved the whole directory or nothing: the tree says which.
+      const moved = record.path !== undefined && !(await exists(join(this.layout.clientsDir, basename(record.tenantId)))) && (await exists(join(this.layout.root, record.path)));
+      await this.settleArchive(record, moved, moved ? undefined : 'interrupted before the directory was moved');
+    }
+  }
+
+  /**
+   * Takes a tenant out of clients/ (pkictl offboard): clients/<id>/ is renamed whole into
+   * archive/clients/<id>/<stamp>/, its modes as they were (0700 directories, 0600 keys), and with
+   * `purgeKeys` its private keys are destroyed there. Recorded like an issue: pending first, then the
+   * rename, then done (or abandoned, with a failed audit line); a run killed in between is settled by
+   * the next one from the tree (settlePending). A tenant whose directory is gone already (deleted by
+   * hand) gets the record alone, so the index stops expecting the directory. The caller revokes the
+   * tenant's live certificates first.
+   */
+  async archiveClient(tenantId: string, pattern: TenantIdPattern | undefined, options: { purgeKeys: boolean }): Promise<ArchiveRecord> {
+    return this.withLock(async () => {
+      const slot = this.clientSlot(tenantId, pattern);
+      this.refuseArchiveLinks(tenantId, pattern);
+      const at = new Date();
+      const base: ArchiveRecord = { tenantId, at: at.toISOString(), state: 'pending', purgeKeys: options.purgeKeys };
+      if (!(await exists(slot.base))) return this.settleArchive(base, true);
+      // Named after the newest certificate it holds, so archiving the same id again never collides.
+      const newest = this.index.entriesFor('client', tenantId).sort((a, b) => a.issuedAt.localeCompare(b.issuedAt)).at(-1);
+      const dest = this.layout.archivedClientDir(tenantId, versionName(at, newest?.serial ?? randomBytes(8).toString('hex')), pattern);
+      this.refuseForeignLink(dest);
+      for (const dir of [this.layout.archiveDir, this.layout.archivedClientsDir, dirname(dest)]) await ensureDir(dir, KEY_DIR_MODE);
+      if (await exists(dest)) throw failure('ALREADY_EXISTS', `${this.layout.display(dest)} exists already; nothing was archived`);
+      const record = { ...base, path: relative(this.layout.root, dest) };
+      await this.journal.commit({ archive: [record] }, []);
+      try {
+        await rename(slot.base, dest);
+        await syncDir(this.layout.clientsDir);
+        await syncDir(dirname(dest));
+      } catch (error) {
+        // rename(2) is all or nothing: the tree says whether it happened before the failure (a
+        // failed fsync after it). Not moved: abandoned; should recording that fail, the next run settles it.
+        const moved = !(await exists(slot.base)) && (await exists(dest));
+        if (!moved) {
+          await this.settleArchive(record, false, reasonOf(error).reason).catch(() => undefined);
+          throw error;
+        }
+      }
+      return this.settleArchive(record, true);
+    });
+  }
+
+  /**
+   * Refuses (FOREIGN_LINK) a link planted where archiveClient would move or write: the tenant's slot,
+   * archive/, archive/clients/ and archive/clients/<id>/. offboard asks before it revokes anything.
+   */
+  refuseArchiveLinks(tenantId: string, pattern?: TenantIdPattern): void {
+    this.slotState(this.clientSlot(tenantId, pattern));
+    for (const dir of [this.layout.archiveDir, this.layout.archivedClientsDir, this.layout.archivedTenantDir(tenantId, pattern)]) this.refuseForeignLink(dir);
+  }
+
+  /** Records a pending archive as done (`moved`: its directory is in the archive; keys destroyed first if asked), else as abandoned. */
+  private async settleArchive(record: ArchiveRecord, moved: boolean, failed?: string): Promise<ArchiveRecord> {
+    const event = { action: 'archive', kind: 'client' as const, tenant: record.tenantId };
+    if (!moved) {
+      const abandoned = { ...record, state: 'abandoned' as const };
+      await this.journal.commit({ archive: [abandoned] }, [{ ...event, result: 'failed', detail: { error: failed ?? 'interrupted' } }]);
+      return abandoned;
+    }
+    let keys = record.path === undefined ? 'none' : record.purgeKeys ? 'destroyed' : 'kept';
+    if (record.purgeKeys && record.path !== undefined) {
+      // The move is done and stays done: keys that could not be destroyed are said so, not retried forever.
+      await destroyKeys(clientSlotAt(join(this.layout.root, record.path))).catch((error: unknown) => (keys = `not destroyed: ${reasonOf(error).reason}`));
+    }
+    const done = { ...record, state: 'done' as const, keys };
+    await this.journal.commit({ archive: [done] }, [{ ...event, result: 'ok', detail: { to: record.path ?? 'no directory left to move', keys } }]);
+    return done;
   }
 
   /** Loads the CA and proves that ca.key is the key of ca.crt before anything is signed with it. */
@@ -370,6 +445,11 @@ export class CertStore {
     });
   }
 
+  /** Whether clients/<id>/ exists (as anything, a link included). */
+  async tenantDirExists(tenantId: string, pattern?: TenantIdPattern): Promise<boolean> {
+    return exists(this.layout.clientDir(tenantId, pattern));
+  }
+
   /** Tenant directories under clients/ (names only; hidden temp directories skipped). */
   tenantDirs(): Promise<string[]> {
     return tenantNames(this.layout, { hidden: false });
@@ -409,6 +489,11 @@ export class CertStore {
     const read = readFile(path);
     if (!read.ok) throw unreadable(this.layout.display(path), read);
     return Buffer.from(read.bytes).toString('utf8');
+  }
+
+  /** certs/audit.log line by line, in bounded memory (audit-log.ts readAuditLines); no lock taken. */
+  auditLines(): AsyncGenerator<ReadLine> {
+    return readAuditLines(this.layout.auditLog);
   }
 
   /** Checks certs/audit.log's chain and its end against the head the index records (load() the index first). */

@@ -24,6 +24,9 @@ export class Layout {
   get crl() { return join(this.root, 'crl.pem'); }
   /** The profiles the tree issues with (templates.ts). */
   get config() { return join(this.root, 'pkictl.json'); }
+  /** Offboarded tenants (pkictl offboard): archive/clients/<id>/<stamp>/, each a former clients/<id>/. */
+  get archiveDir() { return join(this.root, 'archive'); }
+  get archivedClientsDir() { return join(this.archiveDir, 'clients'); }
 
   /** The tenant id is validated again here, so no caller can build a path outside clients/. */
   clientDir(tenantId: string, pattern?: TenantIdPattern): string {
@@ -32,6 +35,14 @@ export class Layout {
       throw new Error(`tenant path escapes clients/: ${tenantId}`);
     }
     return dir;
+  }
+  /** archive/clients/<id>/: every time the tenant was offboarded, one directory. */
+  archivedTenantDir(tenantId: string, pattern?: TenantIdPattern): string {
+    return join(this.archivedClientsDir, assertTenantId(tenantId, pattern));
+  }
+  /** Where clients/<id>/ goes when the tenant is offboarded; `stamp` is made by the store (time and serial). */
+  archivedClientDir(tenantId: string, stamp: string, pattern?: TenantIdPattern): string {
+    return join(this.archivedTenantDir(tenantId, pattern), stamp);
   }
   clientCert(tenantId: string, pattern?: TenantIdPattern) { return join(this.clientDir(tenantId, pattern), 'client.crt'); }
   clientKey(tenantId: string, pattern?: TenantIdPattern) { return join(this.clientDir(tenantId, pattern), 'client.key'); }

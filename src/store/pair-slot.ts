@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readlinkSync } from 'node:fs';
-import { chmod, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { constants, readlinkSync } from 'node:fs';
+import { chmod, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, symlink, unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { failure } from '../core/errors.js';
 import { CERT_MODE, KEY_MODE, syncDir, syncDirShared, writeFilesSynced } from './atomic-write.js';
@@ -253,4 +253,31 @@ export async function pruneVersions(spec: SlotSpec, keep: number): Promise<strin
     if (name.startsWith('.') && name.endsWith('.tmp')) await rm(join(spec.base, name), { force: true });
   }
   return removed;
+}
+
+/**
+ * Destroys the private keys of a slot that is out of service (an archived tenant): every version's
+ * key file is overwritten with zeros, synced and unlinked, and so is a plain key file; the key link
+ * goes. Idempotent, so recovery can finish it. Overwriting in place only helps on file systems that
+ * write in place: on copy-on-write file systems and SSDs old blocks may survive (README).
+ */
+export async function destroyKeys(spec: SlotSpec): Promise<void> {
+  const files = [spec.keyLink];
+  const versions = join(spec.base, 'versions');
+  for (const name of await readdir(versions).catch(() => [] as string[])) files.push(join(versions, name, spec.keyName));
+  for (const path of files) {
+    const found = await lstatOrNull(path);
+    if (!found) continue;
+    if (found.isFile()) {
+      const handle = await open(path, constants.O_WRONLY | constants.O_NOFOLLOW);
+      try {
+        await handle.write(Buffer.alloc(found.size), 0, found.size, 0);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
+    await unlink(path);
+    await syncDir(dirname(path));
+  }
 }

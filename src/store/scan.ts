@@ -52,9 +52,9 @@ export interface ScanOptions {
 /**
  * What pkictl itself keeps in the tree besides the contract files: the lock, the issuance index, the
  * audit log and the CRL (layout.ts), and the pair slots of store/pair-slot.ts (`current` symlink and
- * `versions/` per tenant, `server-pair/` for the gateway pair).
+ * `versions/` per tenant, `server-pair/` for the gateway pair), and archive/ of offboarded tenants.
  */
-const KNOWN_ROOT_ENTRIES = new Set(['ca.crt', 'ca.key', 'server.crt', 'server.key', 'clients', 'server-pair', 'index.jsonl', 'audit.log', 'crl.pem', 'pkictl.json', '.lock']);
+const KNOWN_ROOT_ENTRIES = new Set(['ca.crt', 'ca.key', 'server.crt', 'server.key', 'clients', 'server-pair', 'index.jsonl', 'audit.log', 'crl.pem', 'pkictl.json', '.lock', 'archive']);
 const KNOWN_CLIENT_ENTRIES = new Set(['client.crt', 'client.key', 'current', 'versions']);
 
 async function listDir(path: string): Promise<Dirent[] | undefined> {
@@ -90,7 +90,7 @@ export function readTreeFile(layout: Layout, path: string): FileRead {
 }
 
 /** Contract paths checked on their own (the pairs are checked as slots); clients/ is listed only when real. */
-const ROOT_PATHS = ['crl.pem', 'index.jsonl', 'audit.log', '.lock', 'clients', 'server-pair'];
+const ROOT_PATHS = ['crl.pem', 'index.jsonl', 'audit.log', '.lock', 'clients', 'server-pair', 'archive'];
 
 /**
  * Scans the tree: ca.crt, server.crt and every clients/<tenant>/client.crt (and the keys when asked).

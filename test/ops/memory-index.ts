@@ -1,5 +1,5 @@
 import type { AuditHead } from '../../src/store/audit-log.js';
-import type { CertIndex, IndexEntry, IndexKind, IndexTransaction, PendingIssue, Revocation } from '../../src/store/cert-index.js';
+import { applyArchive, type ArchiveRecord, type CertIndex, type IndexEntry, type IndexKind, type IndexTransaction, type PendingIssue, type Revocation } from '../../src/store/cert-index.js';
 
 /**
  * A second CertIndex, written apart from FileCertIndex, the way a database would hold the index:
@@ -16,6 +16,7 @@ export class MemoryCertIndex implements CertIndex {
   private head: AuditHead | undefined;
   private lastAudit: string[] = [];
   private crl = 0;
+  private archived: ArchiveRecord[] = [];
 
   constructor(table: IndexTransaction[]) {
     this.committed = table;
@@ -31,6 +32,7 @@ export class MemoryCertIndex implements CertIndex {
     this.head = undefined;
     this.lastAudit = [];
     this.crl = 0;
+    this.archived = [];
     for (const txn of this.committed) this.stage(txn);
     return this;
   }
@@ -71,6 +73,10 @@ export class MemoryCertIndex implements CertIndex {
     return this.crl;
   }
 
+  archives(tenantId?: string): ArchiveRecord[] {
+    return this.archived.filter((r) => tenantId === undefined || r.tenantId === tenantId).map((r) => ({ ...r }));
+  }
+
   stage(txn: IndexTransaction): void {
     for (const issue of txn.intend ?? []) this.waiting.set(issue.entry.serial, structuredClone(issue));
     for (const serial of [...(txn.abandon ?? []), ...(txn.add ?? []).map((e) => e.serial)]) this.waiting.delete(serial);
@@ -85,6 +91,10 @@ export class MemoryCertIndex implements CertIndex {
       entry.status = change.status;
       if (change.status === 'superseded') Object.assign(entry, { supersededAt: change.at }, change.by && { supersededBy: change.by });
       else Object.assign(entry, { revokedAt: change.at, revocationReason: change.reason ?? 'unspecified' });
+    }
+    for (const record of txn.archive ?? []) {
+      this.archived = [...this.archived.filter((r) => r.at !== record.at || r.tenantId !== record.tenantId), { ...record }];
+      applyArchive(this.view.filter((e) => e.kind === 'client' && e.tenantId === record.tenantId), record);
     }
     if (txn.auditHead) this.head = txn.auditHead;
     if (txn.audit.length > 0) this.lastAudit = txn.audit;

@@ -91,7 +91,7 @@ describe.each(variants)('ops over the $name', ({ memory }) => {
       ['server', null, t.server, 'valid'],
       ...t.ids.map((id) => ['client', id, t.serialOf[id], 'valid']),
     ]);
-    expect(now.counts).toEqual({ valid: 5, expiring: 0, expired: 0, invalid: 0 });
+    expect(now.counts).toEqual({ valid: 5, expiring: 0, expired: 0, invalid: 0, superseded: 0 });
     expect(now.sources).toEqual(['tree', 'index']);
     // 25 of 30 days gone: inside the default window (the last third) for every leaf, not the CA.
     const later = await listAt(t.dir, new Date(Date.now() + 25 * DAY), true);
@@ -118,7 +118,7 @@ describe.each(variants)('ops over the $name', ({ memory }) => {
 
     const rows = (await listAt(t.dir, new Date())).certificates;
     const row = (id: string) => rows.find((r) => r.tenant === id)!;
-    expect(row(gone)).toMatchObject({ status: 'invalid', problems: [`revoked (keyCompromise) at ${revoked.get(t.serialOf[gone]!)!.at}`] });
+    expect(row(gone)).toMatchObject({ status: 'invalid', problems: [`revoked (keyCompromise) at ${revoked.get(t.serialOf[gone]!)!.at}; if the tenant is gone, archive it: pkictl offboard ${gone}`] });
     expect(row(bySerial)).toMatchObject({ status: 'invalid', problems: [expect.stringMatching(/^revoked \(superseded\) at /)] });
     expect(row(kept)).toMatchObject({ status: 'valid', problems: [] });
   });

@@ -13,15 +13,16 @@ const schema = (zod: Zod) =>
 
 export const inspectCommand: CommandSpec<ReturnType<typeof schema>, InspectResult> = {
   name: 'inspect',
-  summary: 'show certificates (PEM bundles, DER or stdin): subject, issuer, serial, validity, SANs, key, usages, fingerprints',
+  summary: 'show certificates (PEM bundles, DER or stdin): subject, issuer, serial, validity, SANs, key, usages, fingerprints; and CRLs: issuer, number, this/next update, revoked serials with reasons',
   arguments: '<file...>',
   examples: [
     'pkictl inspect certs/server.crt',
     'pkictl inspect --field cn certs/clients/*/client.crt      # one CN per line',
     'pkictl inspect --field not-after --json certs/ca.crt',
     'cat bundle.pem | pkictl inspect -',
+    'pkictl inspect certs/crl.pem                # issuer, CRL number, this/next update, revoked serials with dates and reasons',
   ],
-  exitCodes: ['0  every file held certificates', '2  a file is missing, unreadable, too large, empty, a key, or not a certificate (nothing printed)'],
+  exitCodes: ['0  every file held certificates or CRLs', '2  a file is missing, unreadable, too large, empty, a key, or neither a certificate nor a CRL; --field with a CRL (nothing printed)'],
   options(c) {
     c.addOption(new Option('--field <name>', 'print only this value, one line per certificate').choices(INSPECT_FIELDS));
     jsonOption(c);

@@ -8,6 +8,7 @@ const schema = (zod: Zod) =>
     dir: textSchema(zod),
     json: switchSchema(zod),
     check: switchSchema(zod),
+    all: switchSchema(zod),
     at: atSchema(zod),
     renewBefore: renewBeforeSchema(zod),
     expiringWithin: expiringWithinSchema(zod),
@@ -21,6 +22,7 @@ export const listCommand: CommandSpec<ReturnType<typeof schema>, ListResult & { 
     'pkictl list --expiring-within 30d            # only what expires within 30 days (or is expired/invalid)',
     'pkictl list --renew-before 33% --check       # monitoring: exit 1 when anything needs attention',
     'pkictl list --json --at 2027-01-01T00:00:00Z',
+    'pkictl list --all                             # also rotated-out certificates that still authenticate until their notAfter',
   ],
   exitCodes: [
     '0  listed (with --check: every certificate is valid and outside the renewal window)',
@@ -32,6 +34,7 @@ export const listCommand: CommandSpec<ReturnType<typeof schema>, ListResult & { 
     c.option('--expiring-within <duration>', 'show only certificates expiring within this time (30d, 12h), plus expired and invalid ones');
     c.option('--renew-before <threshold>', 'renewal window: a fraction of the lifetime left (33%) or a duration (30d); shows only what falls in it');
     c.option('--check', 'exit 1 when anything is expiring, expired or invalid');
+    c.option('--all', 'also list superseded certificates that have not expired yet (from the index): they still authenticate');
     c.option('--at <time>', 'evaluate as of this time (RFC 3339) instead of now');
     jsonOption(c);
   },
@@ -44,7 +47,7 @@ export const listCommand: CommandSpec<ReturnType<typeof schema>, ListResult & { 
     ]);
     if (o.expiringWithin && o.renewBefore) throw inputError('USAGE', "--expiring-within and --renew-before can't be used together: pick one renewal window");
     const threshold = o.expiringWithin ?? o.renewBefore;
-    const result = await listCertificates({ dir: o.dir, at: o.at ?? ctx.now, threshold: threshold ?? DEFAULT_RENEW_BEFORE, onlyDue: threshold !== undefined }, ctx);
+    const result = await listCertificates({ dir: o.dir, at: o.at ?? ctx.now, threshold: threshold ?? DEFAULT_RENEW_BEFORE, onlyDue: threshold !== undefined, all: o.all }, ctx);
     return { ...result, check: o.check };
   },
   render: ({ check, ...result }, options) => renderList(result, options, check),

@@ -1,4 +1,4 @@
-import type { InspectedCertificate, InspectResult } from '../../ops/inspect.js';
+import type { InspectedCertificate, InspectedCrl, InspectResult } from '../../ops/inspect.js';
 import type { Rendered, RenderOptions } from '../define-command.js';
 import { toJson } from './json.js';
 import { painter } from './text.js';
@@ -53,12 +53,32 @@ function renderOne(c: InspectedCertificate, many: boolean, color: boolean): stri
   ].join('\n');
 }
 
+/** A CRL: its header fields, then one line per revoked serial (date, reason). */
+function renderCrl(c: InspectedCrl, many: boolean, color: boolean): string {
+  const p = painter(color);
+  const rows: [string, string][] = [
+    ['Issuer', c.issuer],
+    ['CRL number', c.number === null ? '(absent)' : String(c.number)],
+    ['This update', c.thisUpdate],
+    ['Next update', c.nextUpdate === null ? '(absent)' : `${c.nextUpdate}${c.status === 'expired' ? ' (expired: relying parties reject this CRL)' : ''}`],
+    ['Revoked', c.revoked.length === 0 ? '(none)' : String(c.revoked.length)],
+    ...c.problems.map((problem): [string, string] => ['Problem', problem]),
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length)) + 2;
+  return [
+    p.bold(`${oneLine(c.file)}${many ? ` [${c.index}]` : ''} (CRL)`),
+    ...rows.map(([k, v]) => `  ${(k + ':').padEnd(width)}${k === 'Next update' && c.status === 'expired' ? p.red(oneLine(v)) : oneLine(v)}`),
+    ...c.revoked.map((r) => `    ${r.serial}  ${r.revokedAt}  ${r.reason}`),
+  ].join('\n');
+}
+
 export function renderInspect(result: InspectResult, { json, color }: RenderOptions): Rendered {
   if (result.kind === 'field') {
     if (json) return { stdout: toJson({ field: result.field, values: result.values }) };
     return { stdout: result.values.map((v) => `${oneLine(v)}\n`).join('') };
   }
-  if (json) return { stdout: toJson({ certificates: result.certificates }) };
-  const bundles = new Set(result.certificates.filter((c) => c.index > 1).map((c) => c.file));
-  return { stdout: result.certificates.map((c) => renderOne(c, bundles.has(c.file), color)).join('\n\n') + '\n' };
+  if (json) return { stdout: toJson({ certificates: result.certificates, ...(result.crls.length > 0 && { crls: result.crls }) }) };
+  const bundles = new Set([...result.certificates, ...result.crls].filter((c) => c.index > 1).map((c) => c.file));
+  const blocks = [...result.certificates.map((c) => renderOne(c, bundles.has(c.file), color)), ...result.crls.map((c) => renderCrl(c, bundles.has(c.file), color))];
+  return { stdout: blocks.join('\n\n') + '\n' };
 }

@@ -1,5 +1,6 @@
 import type { AuditVerifyReport } from '../../ops/audit-log.js';
 import type { CrlResult } from '../../ops/crl.js';
+import type { OffboardResult } from '../../ops/offboard.js';
 import type { RevokeResult } from '../../ops/revoke.js';
 import type { PlanItem, RotateResult } from '../../ops/rotate.js';
 import { firstLines, painter } from './text.js';
@@ -38,6 +39,22 @@ export function renderRevoke(r: RevokeResult, color: boolean): string {
   const lines = r.revoked.map((e) => `${c.green('✓')} revoked ${e.serial}${e.tenantId ? ` (tenant ${e.tenantId})` : ` (${e.kind})`}: ${e.revocationReason}`);
   for (const s of r.alreadyRevoked) lines.push(`  ${s} was already revoked`);
   lines.push(renderCrl(r.crl, color).trimEnd());
+  return lines.join('\n') + '\n';
+}
+
+export function renderOffboard(r: OffboardResult, color: boolean): string {
+  const c = painter(color);
+  const lines: string[] = [];
+  for (const t of r.tenants) {
+    if (t.alreadyOffboarded) {
+      lines.push(`  ${t.tenantId} was offboarded before: nothing changed`);
+      continue;
+    }
+    const revoked = t.revoked.length > 0 ? `revoked ${t.revoked.join(', ')}; ` : '';
+    const where = t.archive ? `moved to ${t.archive} (keys ${t.keys})` : 'no directory was left in clients/ (recorded as offboarded)';
+    lines.push(`${t.keys.startsWith('not destroyed') ? c.yellow('!') : c.green('✓')} offboarded ${t.tenantId}: ${revoked}${where}`);
+  }
+  if (r.crl) lines.push(renderCrl(r.crl, color).trimEnd());
   return lines.join('\n') + '\n';
 }
 

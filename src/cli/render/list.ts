@@ -11,11 +11,11 @@ export function renderList(result: ListResult, { json, color }: RenderOptions, c
   // An expired CRL fails every revocation check downstream, and one that lacks recorded revocations
   // lets revoked certificates through: as urgent as an expired certificate.
   const crlAttention = result.crl?.status === 'expired' || result.crl?.status === 'unreadable' || result.unpublishedRevocations > 0;
-  const attention = result.certificates.filter((r) => r.status !== 'valid').length + (crlAttention ? 1 : 0) + result.foreignLinks.length;
+  const attention = result.certificates.filter((r) => r.status !== 'valid' && r.status !== 'superseded').length + (crlAttention ? 1 : 0) + result.foreignLinks.length;
   const exitCode = check && attention > 0 ? EXIT_FAILED : EXIT_OK;
   if (json) return { stdout: toJson({ ...result, check: check ? { ok: attention === 0 } : undefined }), exitCode };
   const p = painter(color);
-  const paint: Record<ListStatus, (s: string) => string> = { valid: p.green, expiring: p.yellow, expired: p.red, invalid: p.red };
+  const paint: Record<ListStatus, (s: string) => string> = { valid: p.green, expiring: p.yellow, expired: p.red, invalid: p.red, superseded: (s) => s };
   const header = ['KIND', 'TENANT / CN', 'SERIAL', 'NOT AFTER', 'DAYS', 'STATUS'];
   const rows = result.certificates.map((r) => [
     r.kind,
@@ -23,7 +23,7 @@ export function renderList(result: ListResult, { json, color }: RenderOptions, c
     r.serial ?? '-',
     r.notAfter?.slice(0, 10) ?? '-',
     r.daysLeft === null ? '-' : String(r.daysLeft),
-    r.status + (r.problems.length ? `: ${oneLine(r.problems.join('; '))}` : ''),
+    r.status + (r.problems.length ? `: ${oneLine(r.problems.join('; '))}` : '') + (r.supersededBy ? ` by ${r.supersededBy.slice(0, 16)}…` : ''),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[], status?: ListStatus) =>
@@ -35,6 +35,7 @@ export function renderList(result: ListResult, { json, color }: RenderOptions, c
   const c = result.counts;
   const total = c.valid + c.expiring + c.expired + c.invalid;
   let summary = `${total} certificate${total === 1 ? '' : 's'} in ${result.dir}: ${c.valid} valid, ${c.expiring} expiring, ${c.expired} expired, ${c.invalid} invalid`;
+  if (c.superseded > 0) summary += `; ${c.superseded} superseded, still within their validity`;
   summary += ` (as of ${result.at}, renewal window ${result.renewBefore}${result.hidden ? `; ${result.hidden} valid not shown` : ''})`;
   const warnings = [...result.foreignLinks, ...result.warnings].map((w) => `warning: ${oneLine(w)}\n`).join('');
   return { stdout, stderr: warnings + summary + '\n', exitCode };
