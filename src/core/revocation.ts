@@ -12,3 +12,13 @@ export const REVOCATION_REASONS = [
   'privilegeWithdrawn',
 ] as const;
 export type RevocationReason = (typeof REVOCATION_REASONS)[number];
+
+/** Why and when a certificate was revoked, as every --json document reports it. */
+export interface RevocationInfo {
+  /** null when only a CRL lists the certificate (pkictl does not read CRL reason codes). */
+  reason: RevocationReason | null;
+  /** ISO 8601; null when the index did not record the time. */
+  revokedAt: string | null;
+  /** Where the revocation is recorded: the issuance index, or only a CRL. */
+  source: 'index' | 'crl';
+}

@@ -2,6 +2,8 @@ import type { AuditVerifyResult } from '../store/audit-log.js';
 import type { OpContext } from './context.js';
 
 export interface AuditVerifyReport extends AuditVerifyResult {
+  /** --dir as shown; `path` (audit.log) is relative to it. */
+  dir: string;
   path: string;
 }
 
@@ -15,7 +17,7 @@ export async function verifyAudit(dir: string, ctx: OpContext): Promise<AuditVer
   for (let attempt = 0; ; attempt++) {
     await store.index.load();
     const result = await store.checkAuditLog();
-    if (result.ok || attempt === 5 || !(await store.isLocked())) return { path: store.layout.display(store.layout.auditLog), ...result };
+    if (result.ok || attempt === 5 || !(await store.isLocked())) return { dir: store.layout.display(store.layout.root), path: store.layout.inTree(store.layout.auditLog), ...result };
     await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -1,9 +1,10 @@
 import { inputError, PkiError } from '../core/errors.js';
 import { assertTenantId, type TenantIdPattern } from '../core/tenant-id.js';
-import type { IndexEntry, RevocationReason } from '../store/cert-index.js';
+import type { RevocationReason } from '../store/cert-index.js';
 import { reasonOf } from '../store/files.js';
 import type { OpContext } from './context.js';
 import { regenerateCrl, type CrlResult } from './crl.js';
+import { certificateRecord, type CertificateRecord } from './records.js';
 
 export interface RevokeRequest {
   dir: string;
@@ -19,7 +20,9 @@ export interface RevokeRequest {
 }
 
 export interface RevokeResult {
-  revoked: IndexEntry[];
+  /** --dir as shown; paths below are relative to it. */
+  dir: string;
+  revoked: CertificateRecord[];
   /** Serials that were revoked already (nothing changed for them). */
   alreadyRevoked: string[];
   crl: CrlResult;
@@ -69,7 +72,8 @@ export async function revoke(request: RevokeRequest, ctx: OpContext): Promise<Re
     }
     const revoked = await store.revoke([...new Set(targets)], request.reason, ctx.now);
     try {
-      return { revoked, alreadyRevoked, crl: await regenerateCrl(store, ca, request.crlDays, ctx) };
+      const crl = await regenerateCrl(store, ca, request.crlDays, ctx);
+      return { dir: store.layout.display(store.layout.root), revoked: revoked.map(certificateRecord), alreadyRevoked, crl };
     } catch (error) {
       if (revoked.length === 0) throw error;
       const cause = error instanceof PkiError ? error.message : reasonOf(error).reason;

@@ -1,6 +1,5 @@
 import type { InspectedCertificate, InspectResult } from '../../ops/inspect.js';
 import type { Rendered, RenderOptions } from '../define-command.js';
-import { toJson } from './json.js';
 import { painter } from './text.js';
 
 export { INSPECT_FIELDS } from '../../ops/inspect-fields.js';
@@ -55,10 +54,10 @@ function renderOne(c: InspectedCertificate, many: boolean, color: boolean): stri
 
 export function renderInspect(result: InspectResult, { json, color }: RenderOptions): Rendered {
   if (result.kind === 'field') {
-    if (json) return { stdout: toJson({ field: result.field, values: result.values }) };
+    if (json) return { document: { field: result.field, values: result.values } };
     return { stdout: result.values.map((v) => `${oneLine(v)}\n`).join('') };
   }
-  if (json) return { stdout: toJson({ certificates: result.certificates }) };
+  if (json) return { document: { certificates: result.certificates } };
   const bundles = new Set(result.certificates.filter((c) => c.index > 1).map((c) => c.file));
   return { stdout: result.certificates.map((c) => renderOne(c, bundles.has(c.file), color)).join('\n\n') + '\n' };
 }
