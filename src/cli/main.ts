@@ -72,7 +72,7 @@ Examples:
   $ pkictl issue client bf935f05-bf2e-4138-bfec-f4baaf99fecc
   $ pkictl verify --all                      # every certificate in ./certs, for its purpose
   $ pkictl rotate --dry-run                  # what is due for renewal
-  $ pkictl list --check                      # exit 1 when anything is expiring, expired or invalid
+  $ pkictl list --check                      # exit 1 when anything is expiring, expired, revoked or invalid
 `);
   return program;
 }
