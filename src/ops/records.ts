@@ -13,6 +13,11 @@ export const revocationFromIndex = (r: Revocation): RevocationInfo => ({ reason:
 
 export const revocationFromCrl = (revokedAt: Date): RevocationInfo => ({ reason: null, revokedAt: revokedAt.toISOString(), source: 'crl' });
 
+/** The revocation an index entry records; undefined when it is not revoked. */
+export function entryRevocation(e: IndexEntry): RevocationInfo | undefined {
+  return e.status === 'revoked' ? { reason: e.revocationReason ?? 'unspecified', revokedAt: e.revokedAt ?? null, source: 'index' } : undefined;
+}
+
 /** For people: "revoked (keyCompromise) at 2027-01-02T…", "listed in crl.pem (revoked 2027-01-02T…)". */
 export function revocationText(r: RevocationInfo): string {
   if (r.source === 'crl') return `listed in crl.pem (revoked ${r.revokedAt ?? 'at an unknown time'})`;
@@ -55,6 +60,6 @@ export function certificateRecord(e: IndexEntry): CertificateRecord {
     path: e.path,
     ...(e.supersededAt !== undefined && { supersededAt: e.supersededAt }),
     ...(e.supersededBy !== undefined && { supersededBy: e.supersededBy }),
-    ...(e.status === 'revoked' && { revocation: revocationFromIndex({ reason: e.revocationReason ?? 'unspecified', at: e.revokedAt ?? 'unknown time' }) }),
+    ...(e.status === 'revoked' && { revocation: entryRevocation(e) }),
   };
 }

@@ -10,13 +10,12 @@ import { ATTRIBUTE_OIDS, SUBJECT_ATTRIBUTES, type Subject } from '../core/subjec
 import { ipText } from '../core/verify/names.js';
 import { tenantIdProblem, type TenantIdPattern } from '../core/tenant-id.js';
 import { printable } from '../core/visible-text.js';
-import type { IndexEntry } from '../store/cert-index.js';
 import type { CertStore } from '../store/cert-store.js';
 import type { SlotSpec } from '../store/pair-slot.js';
 import { runBulk, type BulkProgress } from './bulk.js';
 import type { OpContext } from './context.js';
 import { republishIfStale } from './crl.js';
-import { revocationFromIndex, type RevocationInfo } from './records.js';
+import { entryRevocation, revocationFromIndex, type RevocationInfo } from './records.js';
 
 export interface RotateRequest {
   dir: string;
@@ -113,10 +112,6 @@ function serverNamesOf(cert: Certificate): { subject: Subject; sans: San[] } {
 
 /** Serial → its revocation, when the issuance index says the certificate is revoked. */
 type RevokedLookup = (serial: string) => RevocationInfo | undefined;
-
-function revocationOf(entry: IndexEntry | undefined): RevocationInfo | undefined {
-  return entry?.status === 'revoked' ? revocationFromIndex({ reason: entry.revocationReason ?? 'unspecified', at: entry.revokedAt ?? 'unknown time' }) : undefined;
-}
 
 /**
  * Decides one pair: read through its contract path, as a connector would (the certificate model reads
@@ -266,7 +261,10 @@ export async function rotate(request: RotateRequest, ctx: OpContext): Promise<Ro
   const ca = await store.loadCa(request.passphrase, ctx.crypto);
   return store.withLock(async () => {
     await republishIfStale(store, ca, ctx);
-    const candidates = await plan(store, (serial) => revocationOf(store.index.get(serial)), request, at);
+    const candidates = await plan(store, (serial) => {
+      const entry = store.index.get(serial);
+      return entry && entryRevocation(entry);
+    }, request, at);
     const out = result(candidates);
     for (const f of out.failed) await store.recordEvent({ action: 'rotate', result: 'failed', kind: f.kind, ...(f.tenantId && { tenant: f.tenantId }), detail: { error: f.error } });
     const due = candidates.filter((c) => c.item.action === 'rotate');
