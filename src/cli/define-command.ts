@@ -5,6 +5,8 @@ import type { OpContext } from '../ops/context.js';
 /** What a command hands back for printing: data on stdout, talk on stderr. */
 export interface Rendered {
   stdout?: string;
+  /** The --json document (without schemaVersion): the runner writes it to stdout with toJson. */
+  document?: Record<string, unknown>;
   stderr?: string;
   exitCode?: number;
 }

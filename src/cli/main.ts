@@ -19,11 +19,15 @@ import { listCommand } from './commands/list.js';
 import { auditCommand } from './commands/audit.js';
 import { configSetCommand, configShowCommand } from './commands/config.js';
 import { flagName, renderError } from './render/error.js';
+import { toJson } from './render/json.js';
 import { colorFor } from './render/text.js';
 import { reasonOf } from '../store/files.js';
 
 /** package.json's version, put in by scripts/bundle.mjs (esbuild `define`). */
 declare const PKICTL_VERSION: string;
+
+/** A --json document on stdout: indented on a terminal, one line otherwise (JSON Lines when appended to a file). */
+const printJson = (document: Record<string, unknown>) => process.stdout.write(toJson(document, { pretty: process.stdout.isTTY === true }));
 
 /** Every command runs here: flags through its zod schema, one context, its renderer, its exit code. */
 const runCommand: Runner = async (spec: CommandSpec<z.ZodMiniType, unknown>, input) => {
@@ -38,6 +42,7 @@ const runCommand: Runner = async (spec: CommandSpec<z.ZodMiniType, unknown>, inp
   const result = await spec.run(parsed.data, ctx);
   const json = (parsed.data as { json?: boolean }).json === true;
   const out = spec.render(result, { json, color: colorFor(json ? process.stdout : process.stderr) });
+  if (out.document) printJson(out.document);
   if (out.stdout) process.stdout.write(out.stdout);
   if (out.stderr) process.stderr.write(out.stderr);
   process.exitCode = out.exitCode ?? 0;
@@ -77,7 +82,7 @@ Examples:
   $ pkictl issue client bf935f05-bf2e-4138-bfec-f4baaf99fecc
   $ pkictl verify --all                      # every certificate in ./certs, for its purpose
   $ pkictl rotate --dry-run                  # what is due for renewal
-  $ pkictl list --check                      # exit 1 when anything is expiring, expired or invalid
+  $ pkictl list --check                      # exit 1 when anything is expiring, expired, revoked or invalid
 `);
   return program;
 }
@@ -96,13 +101,20 @@ function quietOnClosedPipes(): void {
   process.stderr.on('error', () => undefined);
 }
 
+/** --json among the options (not after `--`): errors are then a JSON document on stdout too. */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
 export async function main(argv: string[]): Promise<void> {
   quietOnClosedPipes();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    const { lines, exitCode } = renderError(error, argv.includes('--debug'));
+    const { lines, error: document, exitCode } = renderError(error, argv.includes('--debug'));
+    if (document && wantsJson(argv)) printJson({ error: document });
     for (const line of lines) process.stderr.write(`${line}\n`);
     process.exitCode = exitCode;
   }

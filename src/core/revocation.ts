@@ -18,3 +18,13 @@ const REASON_CODES = ['unspecified', 'keyCompromise', 'cACompromise', 'affiliati
 
 /** The name of a CRL entry's reason code; no code means unspecified (§5.3.1: the code is then omitted). */
 export const reasonName = (code: number | undefined): string => (code === undefined ? 'unspecified' : (REASON_CODES[code] ?? `unknown reason code ${code}`));
+
+/** Why and when a certificate was revoked, as every --json document reports it. */
+export interface RevocationInfo {
+  /** null when only a CRL lists the certificate (pkictl does not read CRL reason codes). */
+  reason: RevocationReason | null;
+  /** ISO 8601; null when the index did not record the time. */
+  revokedAt: string | null;
+  /** Where the revocation is recorded: the issuance index, or only a CRL. */
+  source: 'index' | 'crl';
+}

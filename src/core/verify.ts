@@ -6,6 +6,7 @@
 import { Certificate } from './cert.js';
 import type { Crl } from './crl.js';
 import { equalBytes, hex } from './der.js';
+import type { RevocationInfo } from './revocation.js';
 import { checkPath, type CertRuleCache, type Purpose, type RuleFailure } from './verify/rules.js';
 import { signatureAlgorithmProblem, Signatures } from './verify/signature.js';
 import type { CryptoProvider } from './x509.js';
@@ -33,6 +34,8 @@ export interface VerifyFailure {
   /** 0 = the leaf */
   depth?: number;
   subject?: string;
+  /** REVOKED: when the CRL says it was revoked. */
+  revocation?: RevocationInfo;
 }
 
 export interface VerifyResult {
@@ -194,6 +197,7 @@ export class Verifier {
       message: f.message,
       depth: f.depth,
       subject: f.depth !== undefined ? path[f.depth]?.subject : undefined,
+      ...(f.revocation && { revocation: f.revocation }),
     });
     if (found) return { ok: true, path: found.path, failures: [] };
     if (s.best) return { ok: false, path: s.best.path, failures: s.best.failures.map((f) => describeAt(s.best!.path, f)) };

@@ -5,6 +5,8 @@ import type { CertStore } from '../store/cert-store.js';
 import type { OpContext } from './context.js';
 
 export interface AuditVerifyReport extends AuditVerifyResult {
+  /** --dir as shown; `path` (audit.log) is relative to it. */
+  dir: string;
   path: string;
 }
 
@@ -18,7 +20,7 @@ export async function verifyAudit(dir: string, ctx: OpContext): Promise<AuditVer
   for (let attempt = 0; ; attempt++) {
     await store.index.load();
     const result = await store.checkAuditLog();
-    if (result.ok || attempt === 5 || !(await store.isLocked())) return { path: store.layout.display(store.layout.auditLog), ...result };
+    if (result.ok || attempt === 5 || !(await store.isLocked())) return { dir: store.layout.display(store.layout.root), path: store.layout.inTree(store.layout.auditLog), ...result };
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -45,7 +47,9 @@ export interface AuditShowRequest {
 }
 
 export interface AuditShowResult {
-  path: string;
+  /** --dir as shown; auditLog (audit.log) is relative to it. */
+  dir: string;
+  auditLog: string;
   /** How many lines the log holds (whole ones), shown or not. */
   lines: number;
   events: AuditEventView[];
@@ -88,7 +92,7 @@ export async function showAuditLog(request: AuditShowRequest, ctx: OpContext): P
     events.push(eventView(read.line));
   }
   if (request.tenant !== undefined && events.length === 0) await assertKnownTenant(store, request.tenant);
-  return { path: store.layout.display(store.layout.auditLog), lines, events, problems };
+  return { dir: store.layout.display(store.layout.root), auditLog: store.layout.inTree(store.layout.auditLog), lines, events, problems };
 }
 
 /** Exit 2 for a tenant the index has never seen (history, audit-log show --tenant). */

@@ -16,6 +16,7 @@ import { crlState, indexRevocations, offboardHint } from './list.js';
 import { crlGaps } from './crl.js';
 import type { CertStore } from '../store/cert-store.js';
 import type { OpContext } from './context.js';
+import { revocationFromCrl, revocationText, type RevocationInfo } from './records.js';
 
 /*
  * `pkictl audit`: every check of the certs/ contract over the whole tree, as a list of findings.
@@ -62,6 +63,8 @@ export interface AuditFinding {
   message: string;
   /** For CHAIN_INVALID: the validator's rule code (EKU_MISMATCH, BAD_SIGNATURE, …). */
   rule?: string;
+  /** For REVOKED: why and when. */
+  revocation?: RevocationInfo;
 }
 
 export interface AuditRequest {
@@ -247,9 +250,9 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
   });
 
   // 3. Revocation: the issuance index and certs/crl.pem (issue 7), when present.
-  const revoked = new Map<string, string>();
+  const revoked = new Map<string, RevocationInfo>();
   try {
-    for (const [serial, why] of (await indexRevocations(store)) ?? []) revoked.set(serial, `${why} in the issuance index`);
+    for (const [serial, revocation] of (await indexRevocations(store)) ?? []) revoked.set(serial, revocation);
   } catch (error) {
     notes.push(`the issuance index could not be read (${error instanceof Error ? error.message : String(error)}): revocations in it were not checked`);
   }
@@ -262,7 +265,7 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
       try {
         const list = readCrls(crlRead.bytes, 'crl.pem')[0]!;
         if (!(await verifier!.signedBy(list, ca.cert))) add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: 'its signature does not verify with ca.crt' });
-        else for (const [serial, date] of list.revokedBySerial()) revoked.set(serial, revoked.get(serial) ?? `listed in crl.pem (revoked ${date.toISOString()})`);
+        else for (const [serial, date] of list.revokedBySerial()) revoked.set(serial, revoked.get(serial) ?? revocationFromCrl(date));
       } catch {
         add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: 'not a readable CRL' });
       }
@@ -271,8 +274,11 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
     add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: crl.message });
   }
   for (const p of parsed) {
-    const why = p.summary && revoked.get(p.summary.serial);
-    if (why) add({ code: 'REVOKED', severity: 'error', path: p.certPath, message: `still deployed but revoked: ${why}${p.entry.kind === 'client' ? offboardHint(p.entry.tenant!) : ''}` });
+    const revocation = p.summary && revoked.get(p.summary.serial);
+    if (revocation) {
+      const where = revocation.source === 'index' ? ' in the issuance index' : '';
+      add({ code: 'REVOKED', severity: 'error', path: p.certPath, message: `still deployed but revoked: ${revocationText(revocation)}${where}${p.entry.kind === 'client' ? offboardHint(p.entry.tenant!) : ''}`, revocation });
+    }
   }
 
   // 3b. The issuance index against the tree: it must record what the contract paths deploy.

@@ -31,6 +31,7 @@ export type IssuedKind = 'ca' | 'server' | 'client';
 export interface IssuedPair {
   kind: IssuedKind;
   tenantId?: string;
+  /** Relative to --dir, as every path in a --json document. */
   cert: string;
   key: string;
   keyType: string;
@@ -40,4 +41,10 @@ export interface IssuedPair {
   notAfter: string;
   sha256: string;
   sans?: string[];
+}
+
+/** What init and issue server hand back: `dir` is --dir as shown (relative to the working directory). */
+export interface IssueResult {
+  dir: string;
+  issued: IssuedPair[];
 }

@@ -11,6 +11,7 @@ const DAY_MS = 86_400_000;
 const DEFAULT_CRL_DAYS = 7;
 
 export interface CrlResult {
+  /** Relative to --dir. */
   path: string;
   number: number;
   thisUpdate: string;
@@ -73,7 +74,7 @@ export async function regenerateCrl(store: CertStore, ca: CertificateAuthority, 
       ctx.crypto,
     );
     const path = await store.saveCrl(crlToPem(crl), number, { revoked: revoked.length, nextUpdate: nextUpdate.toISOString() });
-    return { path: store.layout.display(path), number, thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), revoked: revoked.length };
+    return { path: store.layout.inTree(path), number, thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), revoked: revoked.length };
   });
 }
 
@@ -88,7 +89,7 @@ export async function republishIfStale(store: CertStore, ca: CertificateAuthorit
     if (gaps.unpublished.length === 0) return undefined;
     const period = gaps.published?.nextUpdate ? Math.round((gaps.published.nextUpdate.getTime() - gaps.published.thisUpdate.getTime()) / DAY_MS) : 0;
     const result = await regenerateCrl(store, ca, period >= 1 ? period : DEFAULT_CRL_DAYS, ctx);
-    ctx.notify(`${result.path} lacked ${gaps.unpublished.length} revocation(s) recorded in the index (an interrupted revoke): rewritten as CRL number ${result.number}`);
+    ctx.notify(`${store.layout.display(store.layout.crl)} lacked ${gaps.unpublished.length} revocation(s) recorded in the index (an interrupted revoke): rewritten as CRL number ${result.number}`);
     return result;
   });
 }
@@ -101,8 +102,14 @@ export interface CrlRequest {
   passphrase?: string;
 }
 
-export async function writeCrl(request: CrlRequest, ctx: OpContext): Promise<CrlResult> {
+/** `dir`: --dir as shown; crl.path is relative to it. */
+export interface WriteCrlResult {
+  dir: string;
+  crl: CrlResult;
+}
+
+export async function writeCrl(request: CrlRequest, ctx: OpContext): Promise<WriteCrlResult> {
   const store = await ctx.openStore(request.dir, { actor: request.actor });
   const ca = await store.loadCa(request.passphrase, ctx.crypto);
-  return regenerateCrl(store, ca, request.days, ctx);
+  return { dir: store.layout.display(store.layout.root), crl: await regenerateCrl(store, ca, request.days, ctx) };
 }

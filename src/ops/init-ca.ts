@@ -2,7 +2,7 @@ import { issueRoot } from '../core/issue.js';
 import { newKey, type KeyType } from '../core/keys.js';
 import type { Subject } from '../core/subject.js';
 import type { Role } from '../store/templates.js';
-import type { IssuedPair, OpContext } from './context.js';
+import type { IssueResult, OpContext } from './context.js';
 
 export interface InitCaRequest {
   dir: string;
@@ -16,7 +16,7 @@ export interface InitCaRequest {
   profiles?: Record<Role, unknown>;
 }
 
-export async function initCa(request: InitCaRequest, ctx: OpContext): Promise<IssuedPair> {
+export async function initCa(request: InitCaRequest, ctx: OpContext): Promise<IssueResult> {
   const store = await ctx.openStore(request.dir, { actor: request.actor });
   await store.assertNoCa(); // before the slow key generation
   const key = await newKey(request.key, ctx.crypto, request.passphrase);
@@ -25,5 +25,6 @@ export async function initCa(request: InitCaRequest, ctx: OpContext): Promise<Is
     ctx.notify('ca.key is written unencrypted: pass --passphrase-file FILE or set PKICTL_CA_PASSPHRASE to encrypt it');
   }
   const paths = await store.saveCa({ certPem: cert.pem, keyPem: key.keyPem }, cert.facts, request.profiles);
-  return { kind: 'ca', cert: paths.cert, key: paths.key, keyType: request.key, ...cert.facts };
+  const { layout } = store;
+  return { dir: layout.display(layout.root), issued: [{ kind: 'ca', cert: layout.inTree(paths.cert), key: layout.inTree(paths.key), keyType: request.key, ...cert.facts }] };
 }

@@ -50,6 +50,8 @@ export interface IssueClientsRequest extends LeafProfile {
 }
 
 export interface IssueClientsResult {
+  /** --dir as shown; the pairs' paths are relative to it. */
+  dir: string;
   issued: IssuedPair[];
   /** Tenants left alone because --skip-existing found their pair. */
   skipped: string[];
@@ -142,7 +144,7 @@ export async function issueClients(request: IssueClientsRequest, ctx: OpContext)
         // interrupted job leaves either the whole pair or nothing.
         const { cert, pem } = await makePair('client', { ...request.subject, CN: tenantId }, undefined, request, ca, ctx);
         const paths = await store.saveClient(tenantId, pem, request.tenantIdPattern, { facts: cert.facts });
-        return { kind: 'client', tenantId, ...paths, keyType: request.key, ...cert.facts } satisfies IssuedPair;
+        return { kind: 'client', tenantId, cert: store.layout.inTree(paths.cert), key: store.layout.inTree(paths.key), keyType: request.key, ...cert.facts } satisfies IssuedPair;
       },
       { concurrency: request.concurrency ?? concurrencyFor(request.key), signal: request.signal, onProgress: request.onProgress },
     );
@@ -150,6 +152,7 @@ export async function issueClients(request: IssueClientsRequest, ctx: OpContext)
   });
 
   return {
+    dir: store.layout.display(store.layout.root),
     issued: report.results.flatMap((r) => (r.status === 'done' ? [r.value!] : [])),
     skipped,
     notStarted: report.results.flatMap((r) => (r.status === 'not-started' ? [r.item] : [])),

@@ -4,7 +4,7 @@ import { newKey, type KeyType } from '../core/keys.js';
 import { formatSan, type San } from '../core/san.js';
 import type { Subject } from '../core/subject.js';
 import type { CertStore, PairPaths, PemPair } from '../store/cert-store.js';
-import type { IssuedPair, OpContext } from './context.js';
+import type { IssueResult, OpContext } from './context.js';
 import { republishIfStale } from './crl.js';
 
 export interface LeafProfile {
@@ -39,7 +39,7 @@ export interface IssueServerRequest extends LeafProfile {
   passphrase?: string;
 }
 
-export async function issueServer(request: IssueServerRequest, ctx: OpContext): Promise<IssuedPair> {
+export async function issueServer(request: IssueServerRequest, ctx: OpContext): Promise<IssueResult> {
   const store = await ctx.openStore(request.dir, { actor: request.actor });
   const ca = await store.loadCa(request.passphrase, ctx.crypto);
   // The existence check and the write under one lock: two concurrent `issue server` without
@@ -50,5 +50,7 @@ export async function issueServer(request: IssueServerRequest, ctx: OpContext): 
     const { cert, pem } = await makePair('server', request.subject, request.sans, request, ca, ctx);
     return { cert, paths: await store.saveServer(pem, { facts: cert.facts }) };
   });
-  return { kind: 'server', ...paths, keyType: request.key, ...cert.facts, sans: request.sans.map(formatSan) };
+  const { layout } = store;
+  const pair = { kind: 'server' as const, cert: layout.inTree(paths.cert), key: layout.inTree(paths.key), keyType: request.key, ...cert.facts, sans: request.sans.map(formatSan) };
+  return { dir: layout.display(layout.root), issued: [pair] };
 }

@@ -9,22 +9,26 @@ import type { FileRead } from '../store/files.js';
 import { foreignLinkMessage } from '../store/links.js';
 import type { EntryKind, TreeEntry } from '../store/scan.js';
 import type { OpContext } from './context.js';
+import { revocationFromCrl, revocationFromIndex, type RevocationInfo } from './records.js';
 
 /** superseded: replaced by a newer certificate but not expired, so it still authenticates (list --all). */
-export type ListStatus = 'valid' | 'expiring' | 'expired' | 'invalid' | 'superseded';
+export type ListStatus = 'valid' | 'expiring' | 'expired' | 'revoked' | 'invalid' | 'superseded';
 
 export interface ListRow {
   kind: EntryKind;
   /** The directory name under clients/ (null for ca and server). */
-  tenant: string | null;
+  tenantId: string | null;
   commonName: string | null;
   serial: string | null;
   notBefore: string | null;
   notAfter: string | null;
   daysLeft: number | null;
+  /** revoked: the index or crl.pem revokes it (and nothing makes it invalid besides). */
   status: ListStatus;
   /** Why the status is 'invalid'; empty otherwise. */
   problems: string[];
+  /** Set whenever the certificate is revoked, whatever its status. */
+  revocation: RevocationInfo | null;
   /** Contract path relative to --dir, e.g. clients/<id>/client.crt (for a superseded one: where it was deployed). */
   path: string;
   /** For status 'superseded': the serial that replaced it, and when. */
@@ -94,21 +98,22 @@ export function crlState(read: FileRead, at: Date): CrlState | null {
 }
 
 /**
- * Revocations from issue 7's issuance index, read without the lock as every read-only command does,
- * as reasons to show. Only revocations change what list reports: the tree is what is deployed, so
+ * Revocations from issue 7's issuance index, read without the lock as every read-only command does.
+ * Only revocations change what list reports: the tree is what is deployed, so
  * rows always come from it (a tree made before the index existed, or changed by hand, is still listed
  * whole); the index adds what the files cannot say. undefined: no index.
  */
-export async function indexRevocations(store: CertStore): Promise<Map<string, string> | undefined> {
+export async function indexRevocations(store: CertStore): Promise<Map<string, RevocationInfo> | undefined> {
   const revoked = await store.index.revocations();
-  return revoked && new Map([...revoked].map(([serial, r]) => [serial, `revoked (${r.reason}) at ${r.at}`]));
+  return revoked && new Map([...revoked].map(([serial, r]) => [serial, revocationFromIndex(r)]));
 }
 
 /** What to do with a revoked tenant that is still deployed (audit, list, verify --all say it alike). */
 export const offboardHint = (tenant: string) => `; if the tenant is gone, archive it: pkictl offboard ${tenant}`;
 
-function rowFor(entry: TreeEntry, ca: Certificate | undefined, request: ListRequest, rel: (p: string) => string, display: (p: string) => string): ListRow {
-  const base = { kind: entry.kind, tenant: entry.tenant ?? null, path: rel(entry.certPath) };
+/** A row as the tree alone shows it; revocation is added from the index and crl.pem. */
+function rowFor(entry: TreeEntry, ca: Certificate | undefined, request: ListRequest, rel: (p: string) => string, display: (p: string) => string): Omit<ListRow, 'revocation'> {
+  const base = { kind: entry.kind, tenantId: entry.tenant ?? null, path: rel(entry.certPath) };
   const empty = { commonName: null, serial: null, notBefore: null, notAfter: null, daysLeft: null };
   // Not read through: the same line a writer refuses with.
   if (entry.link) return { ...base, ...empty, status: 'invalid', problems: [foreignLinkMessage(entry.link, display)] };
@@ -158,7 +163,7 @@ async function withSuperseded(store: CertStore, rows: ListRow[], at: Date): Prom
   for (const e of live) {
     const row: ListRow = {
       kind: e.kind,
-      tenant: e.tenantId ?? null,
+      tenantId: e.tenantId ?? null,
       commonName: e.cn ?? null,
       serial: e.serial,
       notBefore: e.notBefore,
@@ -166,13 +171,14 @@ async function withSuperseded(store: CertStore, rows: ListRow[], at: Date): Prom
       daysLeft: daysLeft(new Date(e.notAfter), at),
       status: 'superseded',
       problems: [],
+      revocation: null,
       path: e.path,
       ...(e.supersededBy && { supersededBy: e.supersededBy }),
       ...(e.supersededAt && { supersededAt: e.supersededAt }),
     };
     byHolder.set(holder(e.kind, e.tenantId), [...(byHolder.get(holder(e.kind, e.tenantId)) ?? []), row]);
   }
-  return rows.flatMap((r) => [r, ...(byHolder.get(holder(r.kind, r.tenant)) ?? [])]);
+  return rows.flatMap((r) => [r, ...(byHolder.get(holder(r.kind, r.tenantId)) ?? [])]);
 }
 
 /** The inventory of --dir: one row per certificate of the contract, with status at `request.at`. */
@@ -197,13 +203,10 @@ export async function listCertificates(request: ListRequest, ctx: OpContext): Pr
         // ca.crt's own row reports it as invalid; leaves are then not checked against it.
       }
     }
-    const row = rowFor(entry, ca, request, rel, display);
+    const row: ListRow = { ...rowFor(entry, ca, request, rel, display), revocation: null };
     const inCrl = row.serial ? crl?.revoked.get(row.serial) : undefined;
-    const why = (row.serial ? revoked?.get(row.serial) : undefined) ?? (inCrl && `listed in crl.pem (revoked ${inCrl.toISOString()})`);
-    if (why) {
-      row.problems.push(why + (row.kind === 'client' ? offboardHint(row.tenant!) : ''));
-      row.status = 'invalid';
-    }
+    row.revocation = (row.serial ? revoked?.get(row.serial) : undefined) ?? (inCrl ? revocationFromCrl(inCrl) : null);
+    if (row.revocation && row.status !== 'invalid') row.status = 'revoked';
     return row;
   });
   const all = request.all ? await withSuperseded(store, scan.entries, request.at) : scan.entries;
@@ -212,7 +215,7 @@ export async function listCertificates(request: ListRequest, ctx: OpContext): Pr
   if (crl && crl.status !== 'fresh' && !scan.links.some((l) => l.path === layout.crl)) warnings.push(crl.message);
   const unpublished = crl?.status === 'unreadable' ? [] : [...(revoked?.keys() ?? [])].filter((serial) => !crl?.revoked.has(serial));
   if (unpublished.length > 0) warnings.push(`crl.pem lacks ${unpublished.length} revocation(s) recorded in the index (e.g. ${unpublished[0]}): relying parties still accept them; run pkictl crl`);
-  const counts: Record<ListStatus, number> = { valid: 0, expiring: 0, expired: 0, invalid: 0, superseded: 0 };
+  const counts: Record<ListStatus, number> = { valid: 0, expiring: 0, expired: 0, revoked: 0, invalid: 0, superseded: 0 };
   for (const row of all) counts[row.status]++;
   const certificates = request.onlyDue ? all.filter((r) => r.status !== 'valid' && r.status !== 'superseded') : all;
   return {

@@ -30,6 +30,8 @@ export interface OffboardedTenant {
 }
 
 export interface OffboardResult {
+  /** --dir as shown; paths below are relative to it. */
+  dir: string;
   tenants: OffboardedTenant[];
   /** The CRL written after the revocations; null when nothing needed revoking. */
   crl: CrlResult | null;
@@ -77,6 +79,6 @@ export async function offboard(request: OffboardRequest, ctx: OpContext): Promis
       const record = await store.archiveClient(plan.tenantId, request.tenantIdPattern, { purgeKeys: request.purgeKeys });
       result.push({ tenantId: plan.tenantId, revoked: plan.live, archive: record.path ?? null, keys: record.keys ?? 'kept', alreadyOffboarded: false });
     }
-    return { tenants: result, crl };
+    return { dir: store.layout.display(store.layout.root), tenants: result, crl };
   });
 }

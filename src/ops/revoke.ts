@@ -6,6 +6,7 @@ import type { CertStore } from '../store/cert-store.js';
 import { reasonOf } from '../store/files.js';
 import type { OpContext } from './context.js';
 import { regenerateCrl, type CrlResult } from './crl.js';
+import { certificateRecord, type CertificateRecord } from './records.js';
 
 export interface RevokeRequest {
   dir: string;
@@ -21,7 +22,9 @@ export interface RevokeRequest {
 }
 
 export interface RevokeResult {
-  revoked: IndexEntry[];
+  /** --dir as shown; paths below are relative to it. */
+  dir: string;
+  revoked: CertificateRecord[];
   /** Serials that were revoked already (nothing changed for them). */
   alreadyRevoked: string[];
   crl: CrlResult;
@@ -90,6 +93,7 @@ export async function revoke(request: RevokeRequest, ctx: OpContext): Promise<Re
       if (live.length === 0) alreadyRevoked.push(...entries.filter((e) => e.status === 'revoked').map((e) => e.serial));
       targets.push(...live.map((e) => e.serial));
     }
-    return { ...(await revokeAndPublish(store, ca, targets, request, ctx)), alreadyRevoked };
+    const { revoked, crl } = await revokeAndPublish(store, ca, targets, request, ctx);
+    return { dir: store.layout.display(store.layout.root), revoked: revoked.map(certificateRecord), alreadyRevoked, crl };
   });
 }

@@ -10,12 +10,12 @@ import { ATTRIBUTE_OIDS, SUBJECT_ATTRIBUTES, type Subject } from '../core/subjec
 import { ipText } from '../core/verify/names.js';
 import { tenantIdProblem, type TenantIdPattern } from '../core/tenant-id.js';
 import { printable } from '../core/visible-text.js';
-import type { IndexEntry } from '../store/cert-index.js';
 import type { CertStore } from '../store/cert-store.js';
 import type { SlotSpec } from '../store/pair-slot.js';
 import { runBulk, type BulkProgress } from './bulk.js';
 import type { OpContext } from './context.js';
 import { republishIfStale } from './crl.js';
+import { entryRevocation, revocationFromIndex, type RevocationInfo } from './records.js';
 
 export interface RotateRequest {
   dir: string;
@@ -58,6 +58,8 @@ export interface PlanItem {
    */
   action: 'rotate' | 'skip' | 'refused';
   why: string;
+  /** Set when the pair is skipped because its certificate is revoked. */
+  revocation?: RevocationInfo;
 }
 
 export interface RotatedItem {
@@ -66,6 +68,7 @@ export interface RotatedItem {
   oldSerial: string;
   serial: string;
   notAfter: string;
+  /** Relative to --dir. */
   cert: string;
   key: string;
   keyReused: boolean;
@@ -73,6 +76,8 @@ export interface RotatedItem {
 }
 
 export interface RotateResult {
+  /** --dir as shown; the rotated pairs' paths are relative to it. */
+  dir: string;
   dryRun: boolean;
   at: string;
   renewBefore: string;
@@ -109,12 +114,8 @@ function serverNamesOf(cert: Certificate): { subject: Subject; sans: San[] } {
   return { subject, sans };
 }
 
-/** Serial → revocation reason, when the issuance index says the certificate is revoked. */
-type RevokedLookup = (serial: string) => string | undefined;
-
-function revocationReasonOf(entry: IndexEntry | undefined): string | undefined {
-  return entry?.status === 'revoked' ? (entry.revocationReason ?? 'unspecified') : undefined;
-}
+/** Serial → its revocation, when the issuance index says the certificate is revoked. */
+type RevokedLookup = (serial: string) => RevocationInfo | undefined;
 
 /**
  * Decides one pair: read through its contract path, as a connector would (the certificate model reads
@@ -138,9 +139,9 @@ function decide(store: CertStore, revokedFor: RevokedLookup, slot: SlotSpec, kin
     return unreadable('holds a malformed certificate');
   }
   const item: PlanItem = { ...base, serial: cert.serialHex, notAfter: cert.notAfter.toISOString() };
-  const reason = revokedFor(cert.serialHex);
-  if (reason !== undefined) {
-    return { slot, item: { ...item, why: `revoked (${reason}); issue a new pair explicitly if the tenant returns` } };
+  const revocation = revokedFor(cert.serialHex);
+  if (revocation !== undefined) {
+    return { slot, item: { ...item, why: `revoked (${revocation.reason}); issue a new pair explicitly if the tenant returns`, revocation } };
   }
   if (request.all) return { slot, item: { ...item, action: 'rotate', why: 'forced by --all' } };
   const decision = needsRenewal(cert, request.renewBefore, at);
@@ -209,8 +210,8 @@ async function rotateOne(store: CertStore, ca: CertificateAuthority, candidate: 
     oldSerial: oldCert.serialHex,
     serial: facts.serial,
     notAfter: facts.notAfter,
-    cert: store.layout.display(paths.cert),
-    key: store.layout.display(paths.key),
+    cert: store.layout.inTree(paths.cert),
+    key: store.layout.inTree(paths.key),
     keyReused: request.reuseKey,
   };
   if (request.exec) {
@@ -242,6 +243,7 @@ export async function rotate(request: RotateRequest, ctx: OpContext): Promise<Ro
   const at = request.at ?? ctx.now;
   const store = await ctx.openStore(request.dir, { actor: request.actor });
   const result = (candidates: Candidate[]): RotateResult => ({
+    dir: store.layout.display(store.layout.root),
     dryRun: request.dryRun,
     at: at.toISOString(),
     renewBefore: request.all ? 'all' : request.renewBefore.text,
@@ -257,12 +259,18 @@ export async function rotate(request: RotateRequest, ctx: OpContext): Promise<Ro
     // Read-only: no lock, no repair, nothing written. Only the revocations of the index matter here:
     // they are read as list reads them, without loading the whole index (~12 MB for 10,000 tenants).
     const revoked = await store.index.revocations();
-    return result(await plan(store, (serial) => revoked?.get(serial)?.reason, request, at));
+    return result(await plan(store, (serial) => {
+      const r = revoked?.get(serial);
+      return r && revocationFromIndex(r);
+    }, request, at));
   }
   const ca = await store.loadCa(request.passphrase, ctx.crypto);
   return store.withLock(async () => {
     await republishIfStale(store, ca, ctx);
-    const candidates = await plan(store, (serial) => revocationReasonOf(store.index.get(serial)), request, at);
+    const candidates = await plan(store, (serial) => {
+      const entry = store.index.get(serial);
+      return entry && entryRevocation(entry);
+    }, request, at);
     const out = result(candidates);
     for (const f of out.failed) await store.recordEvent({ action: 'rotate', result: 'failed', kind: f.kind, ...(f.tenantId && { tenant: f.tenantId }), detail: { error: f.error } });
     const due = candidates.filter((c) => c.item.action === 'rotate');

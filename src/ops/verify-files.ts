@@ -33,6 +33,7 @@ export interface VerifyFilesRequest {
 export interface ChainEntry { subject: string; issuer: string; serial: string }
 
 export interface FileVerdict {
+  /** A file named on the command line: as given; with --all: relative to --dir. */
   file: string;
   ok: boolean;
   purpose: Purpose;
@@ -41,6 +42,8 @@ export interface FileVerdict {
 }
 
 export interface VerifyReport {
+  /** With --all: --dir as shown, which the files are relative to. */
+  dir?: string;
   ok: boolean;
   at: string;
   files: FileVerdict[];
@@ -68,10 +71,10 @@ interface Job { file: string; display: string; purpose: Purpose; hostname?: stri
 /** The --all jobs: the server certificate as a server, each tenant's certificate as a client with CN = tenant id. */
 async function treeJobs(store: CertStore): Promise<Job[]> {
   const { layout } = store;
-  const jobs: Job[] = [{ file: layout.serverCert, display: layout.display(layout.serverCert), purpose: 'server', inTree: true }];
+  const jobs: Job[] = [{ file: layout.serverCert, display: layout.inTree(layout.serverCert), purpose: 'server', inTree: true }];
   for (const id of await store.allTenantDirs()) {
     const file = join(layout.clientsDir, id, 'client.crt');
-    jobs.push({ file, display: layout.display(file), purpose: 'client', expectCn: id, inTree: true });
+    jobs.push({ file, display: layout.inTree(file), purpose: 'client', expectCn: id, inTree: true });
   }
   return jobs;
 }
@@ -168,5 +171,5 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
     if (pending.length >= WINDOW) await validate(pending.shift()!);
   }
   for (const item of pending) await validate(item);
-  return { ok: files.every((f) => f.ok), at: at.toISOString(), files };
+  return { ...(request.all && { dir: tree!.layout.display(tree!.layout.root) }), ok: files.every((f) => f.ok), at: at.toISOString(), files };
 }

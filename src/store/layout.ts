@@ -47,8 +47,13 @@ export class Layout {
   clientCert(tenantId: string, pattern?: TenantIdPattern) { return join(this.clientDir(tenantId, pattern), 'client.crt'); }
   clientKey(tenantId: string, pattern?: TenantIdPattern) { return join(this.clientDir(tenantId, pattern), 'client.key'); }
 
-  /** Paths as shown to people and in --json: relative to the directory's parent, e.g. certs/ca.crt. */
+  /** Paths as shown to people: relative to the working directory, e.g. certs/ca.crt. */
   display(path: string): string {
     return relative(this.cwd, path) || '.';
+  }
+
+  /** Paths in --json documents: relative to --dir, e.g. clients/<id>/client.crt (the document's `dir` is display(root)). */
+  inTree(path: string): string {
+    return relative(this.root, path) || '.';
   }
 }

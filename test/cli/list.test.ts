@@ -12,13 +12,14 @@ const DAY = 86_400_000;
 
 interface Row {
   kind: string;
-  tenant: string | null;
+  tenantId: string | null;
   commonName: string | null;
   serial: string | null;
   notAfter: string | null;
   daysLeft: number | null;
   status: string;
   problems: string[];
+  revocation: { reason: string | null; revokedAt: string | null; source: string } | null;
   path: string;
 }
 
@@ -52,31 +53,31 @@ describe('pkictl list', () => {
     expect(lines).toHaveLength(1 + 5);
     expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['ca', 'server', 'client', 'client', 'client']);
     expect(lines.every((l, i) => i === 0 || / valid$/.test(l))).toBe(true);
-    expect(r.stderr).toMatch(/^5 certificates in .*: 5 valid, 0 expiring, 0 expired, 0 invalid/);
+    expect(r.stderr).toMatch(/^5 certificates in .*: 5 valid, 0 expiring, 0 expired, 0 revoked, 0 invalid/);
   });
 
   it('--json: stable schema, one row per certificate, tenants by directory', async () => {
     const doc = await list(0);
     expect(doc.schemaVersion).toBe(1);
     expect(doc.sources).toEqual(['tree', 'index']);
-    expect(doc.certificates.map((r) => r.tenant ?? r.kind)).toEqual(['ca', 'server', ...SHORT, LONG]);
+    expect(doc.certificates.map((r) => r.tenantId ?? r.kind)).toEqual(['ca', 'server', ...SHORT, LONG]);
     for (const row of doc.certificates) {
-      expect(Object.keys(row).sort()).toEqual(['commonName', 'daysLeft', 'kind', 'notAfter', 'notBefore', 'path', 'problems', 'serial', 'status', 'tenant']);
+      expect(Object.keys(row).sort()).toEqual(['commonName', 'daysLeft', 'kind', 'notAfter', 'notBefore', 'path', 'problems', 'revocation', 'serial', 'status', 'tenantId']);
       expect(row.serial).toMatch(/^[0-9a-f]+$/);
     }
-    expect(doc.certificates.find((r) => r.tenant === LONG)).toMatchObject({ commonName: LONG, daysLeft: 89, path: `clients/${LONG}/client.crt` });
+    expect(doc.certificates.find((r) => r.tenantId === LONG)).toMatchObject({ commonName: LONG, daysLeft: 89, path: `clients/${LONG}/client.crt` });
   });
 
   it('default window = one third of the lifetime: 30-day certificates are expiring 21 days in, not 19', async () => {
     const before = await list(0, '--at', at(19), '--check');
     expect(before.counts).toMatchObject({ valid: 5, expiring: 0 });
     const after = await list(1, '--at', at(21), '--check');
-    expect(after.certificates.filter((r) => r.status === 'expiring').map((r) => r.tenant)).toEqual(SHORT);
+    expect(after.certificates.filter((r) => r.status === 'expiring').map((r) => r.tenantId)).toEqual(SHORT);
   });
 
   it('--expiring-within and --renew-before filter to what needs attention', async () => {
     const within = await list(0, '--expiring-within', '40d');
-    expect(within.certificates.map((r) => r.tenant)).toEqual(SHORT);
+    expect(within.certificates.map((r) => r.tenantId)).toEqual(SHORT);
     expect(within.certificates.every((r) => r.status === 'expiring')).toBe(true);
     const fraction = await list(0, '--renew-before', '99.99%', '--at', at(1));
     expect(fraction.certificates.map((r) => r.kind)).toEqual(['ca', 'server', 'client', 'client', 'client']);
@@ -115,9 +116,9 @@ describe('pkictl list', () => {
     const r = await runCli(['list', '--dir', copy, '--json', '--check']);
     expect(r.code).toBe(1);
     const rows = (JSON.parse(r.stdout) as { certificates: Row[] }).certificates;
-    expect(rows.find((x) => x.tenant === asDir)).toMatchObject({ status: 'invalid', problems: ['client.crt is a directory, not a file'] });
-    expect(rows.find((x) => x.tenant === huge)).toMatchObject({ status: 'invalid', problems: ['client.crt is 9 MiB, over the 8 MiB limit for a certificate, key, CRL or template file'] });
-    const byTenant = (t: string) => rows.find((x) => x.tenant === t)!;
+    expect(rows.find((x) => x.tenantId === asDir)).toMatchObject({ status: 'invalid', problems: ['client.crt is a directory, not a file'] });
+    expect(rows.find((x) => x.tenantId === huge)).toMatchObject({ status: 'invalid', problems: ['client.crt is 9 MiB, over the 8 MiB limit for a certificate, key, CRL or template file'] });
+    const byTenant = (t: string) => rows.find((x) => x.tenantId === t)!;
     expect(byTenant(other)).toMatchObject({ status: 'invalid', commonName: LONG });
     expect(byTenant(other).problems[0]).toMatch(/CN .* is not the directory name/);
     expect(byTenant(SHORT[0]!)).toMatchObject({ status: 'invalid', serial: null, problems: ['client.crt missing'] });
@@ -125,7 +126,7 @@ describe('pkictl list', () => {
     expect(byTenant(LONG).status).toBe('valid');
   });
 
-  it('revoked certificates are invalid, from the issuance index or from crl.pem alone; a stale CRL warns', async () => {
+  it('revoked certificates have the status revoked and a revocation, from the issuance index or from crl.pem alone; a stale CRL warns', async () => {
     const copy = join(base, 'revoked');
     await cp(dir, copy, { recursive: true, verbatimSymlinks: true });
     const rv = await runCli(['revoke', '--dir', copy, '--tenant', SHORT[0]!, '--reason', 'keyCompromise']);
@@ -135,16 +136,18 @@ describe('pkictl list', () => {
     const doc = JSON.parse(r.stdout) as { certificates: Row[]; sources: string[]; crl: { status: string; revoked: number } };
     expect(doc.sources).toEqual(['tree', 'index', 'crl']);
     expect(doc.crl).toMatchObject({ status: 'fresh', revoked: 1 });
-    const row = doc.certificates.find((x) => x.tenant === SHORT[0])!;
-    expect(row.status).toBe('invalid');
-    expect(row.problems[0]).toMatch(/^revoked \(keyCompromise\)/);
+    const row = doc.certificates.find((x) => x.tenantId === SHORT[0])!;
+    expect(row).toMatchObject({ status: 'revoked', problems: [], revocation: { reason: 'keyCompromise', revokedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), source: 'index' } });
+    const human = await runCli(['list', '--dir', copy]);
+    expect(human.stdout).toMatch(new RegExp(`${SHORT[0]}.*  revoked \\(keyCompromise\\) at \\d{4}-`));
+    expect(human.stderr).toMatch(/, 1 revoked, /);
     // Without the index (a tree copied without it), the CRL alone still marks it.
     await rm(join(copy, 'index.jsonl'));
     const crlOnlyRun = await runCli(['list', '--dir', copy, '--json']);
     expect(crlOnlyRun.code, crlOnlyRun.stderr).toBe(0); // without --check, problems are reported, not an exit code
     const crlOnly = JSON.parse(crlOnlyRun.stdout) as { certificates: Row[]; sources: string[] };
     expect(crlOnly.sources).toEqual(['tree', 'crl']);
-    expect(crlOnly.certificates.find((x) => x.tenant === SHORT[0])!.problems[0]).toMatch(/^listed in crl\.pem/);
+    expect(crlOnly.certificates.find((x) => x.tenantId === SHORT[0])).toMatchObject({ status: 'revoked', problems: [], revocation: { reason: null, revokedAt: row.revocation!.revokedAt!.replace(/\.\d+Z$/, '.000Z'), source: 'crl' } });
     // The CRL lives 7 days: stale in its last third, expired after nextUpdate (and then --check fails).
     const stale = await runCli(['list', '--dir', copy, '--at', at(5)]);
     expect(stale.code).toBe(0);
@@ -165,7 +168,7 @@ describe('pkictl list', () => {
     const r = await runCli(['list', '--dir', copy, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const rows = (JSON.parse(r.stdout) as { certificates: Row[] }).certificates;
-    expect(rows.find((x) => x.tenant === LONG)).toMatchObject({ status: 'invalid', problems: ['not issued by ca.crt (authority key id differs)'] });
+    expect(rows.find((x) => x.tenantId === LONG)).toMatchObject({ status: 'invalid', problems: ['not issued by ca.crt (authority key id differs)'] });
   });
 
   it('bad flags and a directory without a CA: exit 2, one line', async () => {

@@ -230,8 +230,8 @@ describe('planted links are refused, never followed (issue 12 item 6)', () => {
     await rm(join(dir, 'clients', PLAIN), { recursive: true });
     await symlink(foreign, join(dir, 'clients', PLAIN));
     const list = await runCli(['list', '--dir', 'agree', '--json'], { cwd: base });
-    const rows = (JSON.parse(list.stdout) as { certificates: Array<{ tenant: string | null; status: string }> }).certificates;
-    expect(rows.find((r) => r.tenant === PLAIN)?.status).toBe('invalid');
+    const rows = (JSON.parse(list.stdout) as { certificates: Array<{ tenantId: string | null; status: string }> }).certificates;
+    expect(rows.find((r) => r.tenantId === PLAIN)?.status).toBe('invalid');
     const rotate = await runCli(['rotate', '--all', '--dir', 'agree', '--json'], { cwd: base });
     expect(rotate.code).toBe(1);
     const doc = JSON.parse(rotate.stdout) as { rotation: { rotated: Array<{ tenantId: string }>; failed: Array<{ tenantId: string; error: string }> } };

@@ -67,7 +67,7 @@ describe.each(variants)('ops over the $name', ({ memory }) => {
     // The index lives where the store was told to keep it, and nowhere else.
     expect(existsSync(join(dir, 'index.jsonl'))).toBe(!memory);
     const serialOf = Object.fromEntries(issued.issued.map((p) => [p.tenantId!, p.serial]));
-    return { dir, ids, server: server.serial, serialOf };
+    return { dir, ids, server: server.issued[0]!.serial, serialOf };
   }
 
   const listAt = (dir: string, at: Date, onlyDue = false) => listCertificates({ dir, at, threshold: DEFAULT_RENEW_BEFORE, onlyDue }, context(at));
@@ -86,16 +86,16 @@ describe.each(variants)('ops over the $name', ({ memory }) => {
   it('list: one row per certificate of the tree, with the issued serials, and expiry judged at --at', async () => {
     const t = await tree('list');
     const now = await listAt(t.dir, new Date());
-    expect(now.certificates.map((r) => [r.kind, r.tenant, r.serial, r.status])).toEqual([
+    expect(now.certificates.map((r) => [r.kind, r.tenantId, r.serial, r.status])).toEqual([
       ['ca', null, expect.any(String), 'valid'],
       ['server', null, t.server, 'valid'],
       ...t.ids.map((id) => ['client', id, t.serialOf[id], 'valid']),
     ]);
-    expect(now.counts).toEqual({ valid: 5, expiring: 0, expired: 0, invalid: 0, superseded: 0 });
+    expect(now.counts).toEqual({ valid: 5, expiring: 0, expired: 0, revoked: 0, invalid: 0, superseded: 0 });
     expect(now.sources).toEqual(['tree', 'index']);
     // 25 of 30 days gone: inside the default window (the last third) for every leaf, not the CA.
     const later = await listAt(t.dir, new Date(Date.now() + 25 * DAY), true);
-    expect(later.certificates.map((r) => [r.tenant, r.status])).toEqual([[null, 'expiring'], ...t.ids.map((id) => [id, 'expiring'])]);
+    expect(later.certificates.map((r) => [r.tenantId, r.status])).toEqual([[null, 'expiring'], ...t.ids.map((id) => [id, 'expiring'])]);
     expect(later.hidden).toBe(1);
   });
 
@@ -117,10 +117,10 @@ describe.each(variants)('ops over the $name', ({ memory }) => {
     expect(await crlEntries(t.dir)).toEqual(new Map([[t.serialOf[gone]!, 'Key Compromise'], [t.serialOf[bySerial]!, 'Superseded']]));
 
     const rows = (await listAt(t.dir, new Date())).certificates;
-    const row = (id: string) => rows.find((r) => r.tenant === id)!;
-    expect(row(gone)).toMatchObject({ status: 'invalid', problems: [`revoked (keyCompromise) at ${revoked.get(t.serialOf[gone]!)!.at}; if the tenant is gone, archive it: pkictl offboard ${gone}`] });
-    expect(row(bySerial)).toMatchObject({ status: 'invalid', problems: [expect.stringMatching(/^revoked \(superseded\) at /)] });
-    expect(row(kept)).toMatchObject({ status: 'valid', problems: [] });
+    const row = (id: string) => rows.find((r) => r.tenantId === id)!;
+    expect(row(gone)).toMatchObject({ status: 'revoked', problems: [], revocation: { reason: 'keyCompromise', revokedAt: revoked.get(t.serialOf[gone]!)!.at, source: 'index' } });
+    expect(row(bySerial)).toMatchObject({ status: 'revoked', problems: [], revocation: { reason: 'superseded', revokedAt: expect.stringMatching(/^\d{4}-/), source: 'index' } });
+    expect(row(kept)).toMatchObject({ status: 'valid', problems: [], revocation: null });
   });
 
   it('rotate: the dry run plans from the index revocations; the run replaces the pairs, supersedes the old serials and runs --exec per pair', async () => {
@@ -138,6 +138,7 @@ describe.each(variants)('ops over the $name', ({ memory }) => {
     const dry = await rotate(request, context());
     expect(dry.plan.map((p) => [p.tenantId, p.serial, p.action])).toEqual([[gone, t.serialOf[gone], 'skip'], [a, t.serialOf[a], 'rotate'], [b, t.serialOf[b], 'rotate']]);
     expect(dry.plan[0]!.why).toMatch(/^revoked \(cessationOfOperation\)/);
+    expect(dry.plan[0]!.revocation).toMatchObject({ reason: 'cessationOfOperation', source: 'index' });
     expect(dry.rotated).toEqual([]);
     const afterDry = (await context().openStore(t.dir)).index;
     await afterDry.load();
@@ -162,7 +163,7 @@ describe.each(variants)('ops over the $name', ({ memory }) => {
     }
     expect(index.entriesFor('client', gone).map((e) => e.status)).toEqual(['revoked']);
     const rows = (await listAt(t.dir, new Date())).certificates.filter((r) => r.kind === 'client');
-    expect(rows.map((r) => [r.tenant, r.serial])).toEqual([[gone, t.serialOf[gone]], [a, fresh[a]], [b, fresh[b]]]);
+    expect(rows.map((r) => [r.tenantId, r.serial])).toEqual([[gone, t.serialOf[gone]], [a, fresh[a]], [b, fresh[b]]]);
   });
 
   it('audit: a clean tree has no finding; a revoked pair still deployed is one REVOKED finding; the audit log chains to the index head', async () => {
@@ -174,6 +175,7 @@ describe.each(variants)('ops over the $name', ({ memory }) => {
     const audit = await auditTree({ ...request, at: new Date() }, context());
     expect(audit.findings.map((f) => [f.code, f.path])).toEqual([['REVOKED', `clients/${gone}/client.crt`]]);
     expect(audit.findings[0]!.message).toMatch(/keyCompromise.*in the issuance index/);
+    expect(audit.findings[0]!.revocation).toMatchObject({ reason: 'keyCompromise', source: 'index' });
     expect(audit.checked).toEqual({ certificates: 5, keys: 5, tenants: 3 });
 
     // init, server, three tenants, the revocation, the CRL: seven lines, ending at the index's head.

@@ -1,7 +1,6 @@
 import type { AuditVerifyReport } from '../../ops/audit-log.js';
 import type { CommandSpec, Zod } from '../define-command.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
-import { toJson } from '../render/json.js';
 import { renderAuditVerify } from '../render/lifecycle.js';
 import { dirOption, jsonOption, switchSchema, textSchema } from '../shared-options.js';
 
@@ -24,6 +23,6 @@ export const auditLogVerifyCommand: CommandSpec<ReturnType<typeof schema>, Audit
   },
   render: (r, { json, color }) => {
     const exitCode = r.ok ? EXIT_OK : EXIT_FAILED;
-    return json ? { stdout: toJson({ auditLog: r }), exitCode } : { stderr: renderAuditVerify(r, color), exitCode };
+    return json ? { document: { auditLog: r }, exitCode } : { stderr: renderAuditVerify(r, color), exitCode };
   },
 };

@@ -1,6 +1,5 @@
 import type { ProfilesReport, RecordProfilesResult } from '../../ops/config.js';
 import type { CommandSpec, Zod } from '../define-command.js';
-import { toJson } from '../render/json.js';
 import { profilesJson, renderProfiles, renderRecorded } from '../render/config.js';
 import { actorOption, actorSchema, dirOption, jsonOption, listSchema, switchSchema, templateOption, textSchema } from '../shared-options.js';
 
@@ -21,7 +20,7 @@ export const configShowCommand: CommandSpec<ReturnType<typeof showSchema>, Profi
     const [{ showProfiles }, { treeProfiles }] = await Promise.all([import('../../ops/config.js'), import('../../store/templates.js')]);
     return showProfiles(o.dir, await treeProfiles(o.dir), ctx);
   },
-  render: (r, { json, color }) => (json ? { stdout: toJson(profilesJson(r)) } : { stdout: renderProfiles(r, color) }),
+  render: (r, { json, color }) => (json ? { document: profilesJson(r) } : { stdout: renderProfiles(r, color) }),
 };
 
 const setSchema = (zod: Zod) =>
@@ -47,5 +46,5 @@ export const configSetCommand: CommandSpec<ReturnType<typeof setSchema>, RecordP
     const [{ recordProfiles }, { profilesFor, ROLES }] = await Promise.all([import('../../ops/config.js'), import('../../store/templates.js')]);
     return recordProfiles({ dir: o.dir, actor: o.actor, profiles: await profilesFor(o.dir, o.template, ROLES, true), force: o.force }, ctx);
   },
-  render: (r, { json, color }) => (json ? { stdout: toJson({ ...profilesJson(r), replaced: r.replaced, strangers: r.strangers }) } : { stderr: renderRecorded(r, color) }),
+  render: (r, { json, color }) => (json ? { document: { ...profilesJson(r), replaced: r.replaced, strangers: r.strangers } } : { stderr: renderRecorded(r, color) }),
 };

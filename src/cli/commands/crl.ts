@@ -1,13 +1,13 @@
-import type { CrlResult } from '../../ops/crl.js';
+import type { WriteCrlResult } from '../../ops/crl.js';
 import type { CommandSpec, Zod } from '../define-command.js';
-import { toJson } from '../render/json.js';
 import { renderCrl } from '../render/lifecycle.js';
+import { shown } from '../render/text.js';
 import { actorOption, actorSchema, crlDaysSchema, dirOption, jsonOption, passphraseOption, strictOption, switchSchema, textSchema } from '../shared-options.js';
 
 const schema = (zod: Zod) =>
   zod.object({ dir: textSchema(zod), json: switchSchema(zod), passphraseFile: zod.optional(textSchema(zod)), strict: switchSchema(zod), actor: actorSchema(zod), days: crlDaysSchema(zod) });
 
-export const crlCommand: CommandSpec<ReturnType<typeof schema>, CrlResult> = {
+export const crlCommand: CommandSpec<ReturnType<typeof schema>, WriteCrlResult> = {
   name: 'crl',
   summary: 'write certs/crl.pem: a v2 CRL of every revoked certificate, signed by the CA',
   examples: [
@@ -29,5 +29,5 @@ export const crlCommand: CommandSpec<ReturnType<typeof schema>, CrlResult> = {
     const [{ writeCrl }, { readPassphrase }] = await Promise.all([import('../../ops/crl.js'), import('../passphrase.js')]);
     return writeCrl({ dir: o.dir, days: o.days, actor: o.actor, passphrase: await readPassphrase(o.passphraseFile) }, ctx);
   },
-  render: (r, { json, color }) => (json ? { stdout: toJson({ crl: r }) } : { stdout: `${r.path}\n`, stderr: renderCrl(r, color) }),
+  render: (r, { json, color }) => (json ? { document: { ...r } } : { stdout: `${shown(r.dir, r.crl.path)}\n`, stderr: renderCrl(r.dir, r.crl, color) }),
 };

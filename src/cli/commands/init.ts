@@ -1,12 +1,11 @@
 import type { CommandSpec, Zod } from '../define-command.js';
 import { actorOption, daysOption, dirOption, jsonOption, keyOption, passphraseOption, sharedSchema, templateOption } from '../shared-options.js';
-import type { IssuedPair } from '../../ops/context.js';
-import { toJson } from '../render/json.js';
+import type { IssueResult } from '../../ops/context.js';
 import { renderIssued } from '../render/text.js';
 
 const schema = (zod: Zod) => zod.object({ ...sharedSchema(zod), subject: zod.optional(zod.string()) });
 
-export const initCommand: CommandSpec<ReturnType<typeof schema>, IssuedPair> = {
+export const initCommand: CommandSpec<ReturnType<typeof schema>, IssueResult> = {
   name: 'init',
   summary: 'create the root CA (ca.crt, ca.key) and record the tree\'s profiles (pkictl.json) in --dir',
   examples: [
@@ -51,5 +50,5 @@ export const initCommand: CommandSpec<ReturnType<typeof schema>, IssuedPair> = {
       ctx,
     );
   },
-  render: (pair, { json, color }) => (json ? { stdout: toJson({ issued: [pair] }) } : { stderr: renderIssued([pair], color) }),
+  render: (r, { json, color }) => (json ? { document: { ...r } } : { stderr: renderIssued(r.dir, r.issued, color) }),
 };

@@ -1,7 +1,6 @@
 import type { IssueClientsResult } from '../../ops/issue-clients.js';
 import type { CommandSpec, Zod } from '../define-command.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js';
-import { toJson } from '../render/json.js';
 import { renderIssueSummary, withBulkProgress } from '../render/progress.js';
 import { actorOption, concurrencySchema, daysOption, dirOption, forceOption, jsonOption, keyOption, listSchema, passphraseOption, strictOption, sharedSchema, switchSchema, templateOption, textSchema } from '../shared-options.js';
 
@@ -90,7 +89,7 @@ export const issueClientCommand: CommandSpec<ReturnType<typeof schema>, IssueCli
   },
   render(result, { json, color }) {
     const exitCode = result.interrupted ? EXIT_INTERRUPTED : result.failed.length > 0 ? EXIT_FAILED : EXIT_OK;
-    if (json) return { stdout: toJson({ ...result }), exitCode };
+    if (json) return { document: { ...result }, exitCode };
     return { stderr: renderIssueSummary(result, color), exitCode };
   },
 };

@@ -1,13 +1,12 @@
-import type { IssuedPair } from '../../ops/context.js';
+import type { IssueResult } from '../../ops/context.js';
 import type { CommandSpec, Zod } from '../define-command.js';
-import { toJson } from '../render/json.js';
 import { renderIssued } from '../render/text.js';
 import { actorOption, collect, daysOption, dirOption, forceOption, jsonOption, keyOption, passphraseOption, strictOption, sharedSchema, switchSchema, templateOption } from '../shared-options.js';
 
 const schema = (zod: Zod) =>
   zod.object({ ...sharedSchema(zod), force: switchSchema(zod), san: zod.optional(zod.array(zod.string())), cn: zod.optional(zod.string()) });
 
-export const issueServerCommand: CommandSpec<ReturnType<typeof schema>, IssuedPair> = {
+export const issueServerCommand: CommandSpec<ReturnType<typeof schema>, IssueResult> = {
   name: 'server',
   summary: "issue the gateway's certificate: server.crt and server.key (serverAuth, SANs)",
   examples: [
@@ -57,5 +56,5 @@ export const issueServerCommand: CommandSpec<ReturnType<typeof schema>, IssuedPa
       ctx,
     );
   },
-  render: (pair, { json, color }) => (json ? { stdout: toJson({ issued: [pair] }) } : { stderr: renderIssued([pair], color) }),
+  render: (r, { json, color }) => (json ? { document: { ...r } } : { stderr: renderIssued(r.dir, r.issued, color) }),
 };

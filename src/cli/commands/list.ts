@@ -16,24 +16,24 @@ const schema = (zod: Zod) =>
 
 export const listCommand: CommandSpec<ReturnType<typeof schema>, ListResult & { check: boolean }> = {
   name: 'list',
-  summary: 'inventory of --dir: kind, tenant/CN, serial, expiry and status (valid / expiring / expired / invalid) of every certificate',
+  summary: 'inventory of --dir: kind, tenant/CN, serial, expiry and status (valid / expiring / expired / revoked / invalid) of every certificate',
   examples: [
     'pkictl list',
-    'pkictl list --expiring-within 30d            # only what expires within 30 days (or is expired/invalid)',
+    'pkictl list --expiring-within 30d            # only what expires within 30 days (or is expired/revoked/invalid)',
     'pkictl list --renew-before 33% --check       # monitoring: exit 1 when anything needs attention',
     'pkictl list --json --at 2027-01-01T00:00:00Z',
     'pkictl list --all                             # also rotated-out certificates that still authenticate until their notAfter',
   ],
   exitCodes: [
     '0  listed (with --check: every certificate is valid and outside the renewal window)',
-    '1  with --check: something is expiring, expired or invalid, or crl.pem is past its nextUpdate',
+    '1  with --check: something is expiring, expired, revoked or invalid, or crl.pem is past its nextUpdate',
     '2  bad flag, or --dir holds no CA',
   ],
   options(c) {
     dirOption(c);
-    c.option('--expiring-within <duration>', 'show only certificates expiring within this time (30d, 12h), plus expired and invalid ones');
+    c.option('--expiring-within <duration>', 'show only certificates expiring within this time (30d, 12h), plus expired, revoked and invalid ones');
     c.option('--renew-before <threshold>', 'renewal window: a fraction of the lifetime left (33%) or a duration (30d); shows only what falls in it');
-    c.option('--check', 'exit 1 when anything is expiring, expired or invalid');
+    c.option('--check', 'exit 1 when anything is expiring, expired, revoked or invalid');
     c.option('--all', 'also list superseded certificates that have not expired yet (from the index): they still authenticate');
     c.option('--at <time>', 'evaluate as of this time (RFC 3339) instead of now');
     jsonOption(c);

@@ -1,7 +1,6 @@
 import type { OffboardResult } from '../../ops/offboard.js';
 import type { CommandSpec, Zod } from '../define-command.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
-import { toJson } from '../render/json.js';
 import { renderOffboard } from '../render/lifecycle.js';
 import { actorOption, actorSchema, crlDaysSchema, dirOption, jsonOption, passphraseOption, reasonOption, reasonSchema, strictOption, switchSchema, textSchema } from '../shared-options.js';
 
@@ -54,6 +53,6 @@ export const offboardCommand: CommandSpec<ReturnType<typeof schema>, OffboardRes
   },
   render: (r, { json, color }) => {
     const exitCode = r.tenants.some((t) => t.keys.startsWith('not destroyed')) ? EXIT_FAILED : EXIT_OK;
-    return json ? { stdout: toJson({ ...r }), exitCode } : { stdout: r.tenants.map((t) => `${t.tenantId}\n`).join(''), stderr: renderOffboard(r, color), exitCode };
+    return json ? { document: { ...r }, exitCode } : { stdout: r.tenants.map((t) => `${t.tenantId}\n`).join(''), stderr: renderOffboard(r, color), exitCode };
   },
 };

@@ -1,6 +1,5 @@
 import type { RevokeResult } from '../../ops/revoke.js';
 import type { CommandSpec, Zod } from '../define-command.js';
-import { toJson } from '../render/json.js';
 import { renderRevoke } from '../render/lifecycle.js';
 import { actorOption, actorSchema, collect, crlDaysSchema, dirOption, jsonOption, listSchema, passphraseOption, strictOption, reasonOption, reasonSchema, switchSchema, textSchema } from '../shared-options.js';
 
@@ -49,5 +48,5 @@ export const revokeCommand: CommandSpec<ReturnType<typeof schema>, RevokeResult>
       ctx,
     );
   },
-  render: (r, { json, color }) => (json ? { stdout: toJson({ ...r }) } : { stdout: r.revoked.map((e) => `${e.serial}\n`).join(''), stderr: renderRevoke(r, color) }),
+  render: (r, { json, color }) => (json ? { document: { ...r } } : { stdout: r.revoked.map((e) => `${e.serial}\n`).join(''), stderr: renderRevoke(r, color) }),
 };

@@ -1,7 +1,6 @@
 import type { RotateResult } from '../../ops/rotate.js';
 import type { CommandSpec, Zod } from '../define-command.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../exit-codes.js';
-import { toJson } from '../render/json.js';
 import { renderPlan, renderRotate } from '../render/lifecycle.js';
 import { actorOption, atSchema, templateOption, collect, concurrencySchema, daysOption, dirOption, jsonOption, listSchema, passphraseOption, strictOption, renewBeforeSchema, sharedSchema, switchSchema, textSchema } from '../shared-options.js';
 
@@ -96,7 +95,7 @@ export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult>
   },
   render(r, { json, color }) {
     const exitCode = r.interrupted ? EXIT_INTERRUPTED : r.failed.length > 0 || r.execFailed.length > 0 ? EXIT_FAILED : EXIT_OK;
-    if (json) return { stdout: toJson({ rotation: r }), exitCode };
+    if (json) return { document: { rotation: r }, exitCode };
     return { stdout: r.dryRun ? renderPlan(r.plan) : '', stderr: renderRotate(r, color), exitCode };
   },
 };

@@ -1,7 +1,6 @@
 import type { VerifyReport } from '../../ops/verify-files.js';
 import type { CommandSpec, Zod } from '../define-command.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
-import { toJson } from '../render/json.js';
 import { renderVerify } from '../render/verify.js';
 import { atSchema, collect, dirOption, jsonOption, listSchema, switchSchema, textSchema, wholeNumberSchema } from '../shared-options.js';
 
@@ -69,7 +68,7 @@ export const verifyCommand: CommandSpec<ReturnType<typeof schema>, VerifyReport>
     return verifyFiles({ ...o, files: o.args, chain: o.json }, ctx);
   },
   render: (report, { json, color }) => ({
-    stdout: json ? toJson({ ok: report.ok, at: report.at, files: report.files }) : renderVerify(report, color),
+    ...(json ? { document: { ...report } } : { stdout: renderVerify(report, color) }),
     exitCode: report.ok ? EXIT_OK : EXIT_FAILED,
   }),
 };

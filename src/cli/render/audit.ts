@@ -2,13 +2,12 @@ import type { AuditResult } from '../../ops/audit.js';
 import type { Rendered, RenderOptions } from '../define-command.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 import { oneLine } from './inspect.js';
-import { toJson } from './json.js';
 import { painter } from './text.js';
 
 /** One line per finding on stdout (grep-able: `path: CODE: message`), the verdict on stderr. */
 export function renderAudit(result: AuditResult, { json, color }: RenderOptions): Rendered {
   const exitCode = result.findings.length > 0 ? EXIT_FAILED : EXIT_OK;
-  if (json) return { stdout: toJson({ ok: result.findings.length === 0, ...result }), exitCode };
+  if (json) return { document: { ok: result.findings.length === 0, ...result }, exitCode };
   const p = painter(color);
   const stdout = result.findings
     .map((f) => `${oneLine(f.path)}: ${(f.severity === 'error' ? p.red : p.yellow)(f.code)}${f.rule ? ` (${f.rule})` : ''}: ${oneLine(f.message)}\n`)

@@ -3,8 +3,18 @@ import { PkiError } from '../../core/errors.js';
 import { isSystemError, reasonOf } from '../../store/files.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
 
+/** The --json error document: `{"schemaVersion":1,"error":{"code","message","hint"}}` on stdout. */
+export interface ErrorDocument {
+  code: string;
+  message: string;
+  hint: string | null;
+}
+
 interface RenderedError {
+  /** For stderr: "error: …", "hint: …", the stack with --debug. */
   lines: string[];
+  /** What --json prints on stdout; none when commander only showed help or the version. */
+  error?: ErrorDocument;
   exitCode: number;
 }
 
@@ -17,22 +27,27 @@ export function renderError(error: unknown, debug: boolean): RenderedError {
     const lines = [`error: ${error.message}`];
     if (error.hint) lines.push(`hint: ${error.hint}`);
     if (debug && error.stack) lines.push(error.stack);
-    return { lines, exitCode: error.kind === 'input' ? EXIT_USAGE : EXIT_FAILED };
+    const document = { code: error.code, message: error.message, hint: error.hint ?? null };
+    return { lines, error: document, exitCode: error.kind === 'input' ? EXIT_USAGE : EXIT_FAILED };
   }
   if (error instanceof CommanderError) {
-    // commander has already printed its own one-line message.
-    return { lines: [], exitCode: error.exitCode === 0 ? 0 : EXIT_USAGE };
+    // commander has already printed its own message ("error: unknown option '--x'", a suggestion below it).
+    if (error.exitCode === 0) return { lines: [], exitCode: 0 };
+    const [message = '', ...rest] = error.message.replace(/^error: /, '').split('\n');
+    return { lines: [], error: { code: 'USAGE', message, hint: rest.join(' ') || null }, exitCode: EXIT_USAGE };
   }
   // A failed system call that no layer worded: the file and the cause are the whole story, in one
   // line ("certs/ca.crt: a part of the path is not a directory (stat)", not "ENOTDIR: …, stat '…'").
   if (isSystemError(error)) {
-    const lines = [`error: ${error.path ? `${error.path}: ` : ''}${reasonOf(error).reason} (${error.syscall})`];
+    const message = `${error.path ? `${error.path}: ` : ''}${reasonOf(error).reason} (${error.syscall})`;
+    const lines = [`error: ${message}`];
     if (debug && error.stack) lines.push(error.stack);
-    return { lines, exitCode: EXIT_FAILED };
+    return { lines, error: { code: error.code ?? 'SYSTEM_ERROR', message, hint: null }, exitCode: EXIT_FAILED };
   }
-  const message = error instanceof Error ? error.message : String(error);
-  const lines = [`error: ${message.split('\n')[0]}`];
+  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+  const hint = 'rerun with --debug for details';
+  const lines = [`error: ${message}`];
   if (debug && error instanceof Error && error.stack) lines.push(error.stack);
-  else lines.push('hint: rerun with --debug for details');
-  return { lines, exitCode: EXIT_FAILED };
+  else lines.push(`hint: ${hint}`);
+  return { lines, error: { code: 'INTERNAL', message, hint }, exitCode: EXIT_FAILED };
 }

@@ -2,7 +2,6 @@ import type { AuditEventView, AuditShowResult } from '../../ops/audit-log.js';
 import type { HistoryCertificate, HistoryResult } from '../../ops/history.js';
 import type { Rendered, RenderOptions } from '../define-command.js';
 import { oneLine } from './inspect.js';
-import { toJson } from './json.js';
 import { painter } from './text.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -16,14 +15,14 @@ export function eventLine(e: AuditEventView, color: boolean): string {
 }
 
 export function renderAuditShow(r: AuditShowResult, { json, color }: RenderOptions): Rendered {
-  if (json) return { stdout: toJson({ auditLog: r.path, lines: r.lines, events: r.events, problems: r.problems }) };
+  if (json) return { document: { dir: r.dir, auditLog: r.auditLog, lines: r.lines, events: r.events, problems: r.problems } };
   const problems = r.problems.map((x) => `warning: ${oneLine(x)} (pkictl audit-log verify checks the chain)\n`).join('');
-  return { stdout: r.events.map((e) => `${eventLine(e, color)}\n`).join(''), stderr: `${problems}${plural(r.events.length, 'event')} of ${plural(r.lines, 'line')} in ${oneLine(r.path)}\n` };
+  return { stdout: r.events.map((e) => `${eventLine(e, color)}\n`).join(''), stderr: `${problems}${plural(r.events.length, 'event')} of ${plural(r.lines, 'line')} in ${oneLine(r.dir)}/${oneLine(r.auditLog)}\n` };
 }
 
 /** A table of the tenant's certificates on stdout (oldest first); where it stands on stderr. */
 export function renderHistory(r: HistoryResult, { json, color }: RenderOptions): Rendered {
-  if (json) return { stdout: toJson({ ...r }) };
+  if (json) return { document: { ...r } };
   const p = painter(color);
   const header = ['ISSUED', 'SERIAL', 'STATUS', 'NOT BEFORE', 'NOT AFTER', 'BY'];
   const status = (c: HistoryCertificate) =>

@@ -1,6 +1,5 @@
 import type { InspectedCertificate, InspectedCrl, InspectResult } from '../../ops/inspect.js';
 import type { Rendered, RenderOptions } from '../define-command.js';
-import { toJson } from './json.js';
 import { painter } from './text.js';
 
 export { INSPECT_FIELDS } from '../../ops/inspect-fields.js';
@@ -74,10 +73,10 @@ function renderCrl(c: InspectedCrl, many: boolean, color: boolean): string {
 
 export function renderInspect(result: InspectResult, { json, color }: RenderOptions): Rendered {
   if (result.kind === 'field') {
-    if (json) return { stdout: toJson({ field: result.field, values: result.values }) };
+    if (json) return { document: { field: result.field, values: result.values } };
     return { stdout: result.values.map((v) => `${oneLine(v)}\n`).join('') };
   }
-  if (json) return { stdout: toJson({ certificates: result.certificates, ...(result.crls.length > 0 && { crls: result.crls }) }) };
+  if (json) return { document: { certificates: result.certificates, ...(result.crls.length > 0 && { crls: result.crls }) } };
   const bundles = new Set([...result.certificates, ...result.crls].filter((c) => c.index > 1).map((c) => c.file));
   const blocks = [...result.certificates.map((c) => renderOne(c, bundles.has(c.file), color)), ...result.crls.map((c) => renderCrl(c, bundles.has(c.file), color))];
   return { stdout: blocks.join('\n\n') + '\n' };

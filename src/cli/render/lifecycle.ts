@@ -3,7 +3,7 @@ import type { CrlResult } from '../../ops/crl.js';
 import type { OffboardResult } from '../../ops/offboard.js';
 import type { RevokeResult } from '../../ops/revoke.js';
 import type { PlanItem, RotateResult } from '../../ops/rotate.js';
-import { firstLines, painter } from './text.js';
+import { firstLines, painter, shown } from './text.js';
 
 const who = (i: { kind: string; tenantId?: string }) => (i.kind === 'server' ? 'server' : i.tenantId!);
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -36,9 +36,9 @@ export function renderRotate(r: RotateResult, color: boolean): string {
 
 export function renderRevoke(r: RevokeResult, color: boolean): string {
   const c = painter(color);
-  const lines = r.revoked.map((e) => `${c.green('✓')} revoked ${e.serial}${e.tenantId ? ` (tenant ${e.tenantId})` : ` (${e.kind})`}: ${e.revocationReason}`);
+  const lines = r.revoked.map((e) => `${c.green('✓')} revoked ${e.serial}${e.tenantId ? ` (tenant ${e.tenantId})` : ` (${e.kind})`}: ${e.revocation?.reason}`);
   for (const s of r.alreadyRevoked) lines.push(`  ${s} was already revoked`);
-  lines.push(renderCrl(r.crl, color).trimEnd());
+  lines.push(renderCrl(r.dir, r.crl, color).trimEnd());
   return lines.join('\n') + '\n';
 }
 
@@ -54,20 +54,21 @@ export function renderOffboard(r: OffboardResult, color: boolean): string {
     const where = t.archive ? `moved to ${t.archive} (keys ${t.keys})` : 'no directory was left in clients/ (recorded as offboarded)';
     lines.push(`${t.keys.startsWith('not destroyed') ? c.yellow('!') : c.green('✓')} offboarded ${t.tenantId}: ${revoked}${where}`);
   }
-  if (r.crl) lines.push(renderCrl(r.crl, color).trimEnd());
+  if (r.crl) lines.push(renderCrl(r.dir, r.crl, color).trimEnd());
   return lines.join('\n') + '\n';
 }
 
-export function renderCrl(r: CrlResult, color: boolean): string {
+export function renderCrl(dir: string, r: CrlResult, color: boolean): string {
   const c = painter(color);
-  return `${c.green('✓')} wrote ${r.path}: CRL number ${r.number}, ${plural(r.revoked, 'revoked certificate')}, next update ${r.nextUpdate}\n`;
+  return `${c.green('✓')} wrote ${shown(dir, r.path)}: CRL number ${r.number}, ${plural(r.revoked, 'revoked certificate')}, next update ${r.nextUpdate}\n`;
 }
 
 export function renderAuditVerify(r: AuditVerifyReport, color: boolean): string {
   const c = painter(color);
   const lines: string[] = [];
-  if (r.ok) lines.push(`${c.green('✓')} ${r.path}: ${plural(r.lines, 'line')}, hash chain intact${r.head ? `, ends at ${r.head.hash.slice(0, 16)}…` : ''}`);
-  else lines.push(`${c.red('✗')} ${r.path}: line ${r.problem!.line}: ${r.problem!.message}`);
+  const path = shown(r.dir, r.path);
+  if (r.ok) lines.push(`${c.green('✓')} ${path}: ${plural(r.lines, 'line')}, hash chain intact${r.head ? `, ends at ${r.head.hash.slice(0, 16)}…` : ''}`);
+  else lines.push(`${c.red('✗')} ${path}: line ${r.problem!.line}: ${r.problem!.message}`);
   for (const n of r.notes) lines.push(`  note: ${n}`);
   return lines.join('\n') + '\n';
 }

@@ -73,7 +73,7 @@ export function renderIssueSummary(r: IssueClientsResult, color: boolean): strin
   const c = painter(color);
   const lines: string[] = [];
   // A handful of tenants get the per-pair detail; a batch gets one line per outcome.
-  if (r.issued.length > 0 && r.issued.length <= 5) lines.push(renderIssued(r.issued, color).trimEnd());
+  if (r.issued.length > 0 && r.issued.length <= 5) lines.push(renderIssued(r.dir, r.issued, color).trimEnd());
   const seconds = (r.elapsedMs / 1000).toFixed(1);
   const n = r.issued.length;
   if (n > 5 || (n > 0 && (r.skipped.length > 0 || r.notStarted.length > 0 || r.failed.length > 0))) {

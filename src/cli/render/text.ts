@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import type { IssuedPair } from '../../ops/context.js';
 
@@ -11,17 +12,20 @@ export function firstLines(lines: string[], max = 20): string[] {
   return lines.length <= max ? lines : [...lines.slice(0, max), `  … and ${lines.length - max} more (--json lists them all)`];
 }
 
+/** A path of a --json document (relative to --dir) as people see it: relative to the working directory. */
+export const shown = (dir: string, path: string) => join(dir, path);
+
 const what: Record<IssuedPair['kind'], string> = { ca: 'root CA', server: 'server certificate', client: 'client certificate' };
 
 /** mkcert-style: what was made, where it is, when it expires. */
-export function renderIssued(pairs: IssuedPair[], color: boolean): string {
+export function renderIssued(dir: string, pairs: IssuedPair[], color: boolean): string {
   const c = painter(color);
   return pairs
     .map((p) => {
       const name = p.kind === 'client' ? `for tenant ${c.bold(p.tenantId)}` : `"${p.subject}"`;
       const lines = [
         `${c.green('✓')} Created the ${what[p.kind]} ${name} (${p.keyType})`,
-        `  ${p.cert}  ${p.key}`,
+        `  ${shown(dir, p.cert)}  ${shown(dir, p.key)}`,
         `  serial ${p.serial}, expires ${p.notAfter.slice(0, 10)}`,
       ];
       if (p.sans) lines.push(`  SANs: ${p.sans.join(', ')}`);

@@ -4,6 +4,7 @@ import { KNOWN_EXTENSIONS, type Certificate, type Problem } from '../cert.js';
 import type { Crl } from '../crl.js';
 import { equalBytes } from '../der.js';
 import { OID } from '../oid.js';
+import type { RevocationInfo } from '../revocation.js';
 import { revocationProblem } from './crl.js';
 import { checkNameConstraints, cnProblem, constrainedNames, dnsMatches, emailMatches, NC_BUDGET, parseIp, sanEntryProblem } from './names.js';
 import { keyProblem, signatureAlgorithmProblem, type Signatures } from './signature.js';
@@ -25,6 +26,8 @@ export interface RuleOptions {
 export interface RuleFailure extends Problem {
   /** position on the path: 0 = leaf */
   depth?: number;
+  /** REVOKED: when the CRL says it was revoked. */
+  revocation?: RevocationInfo;
 }
 
 type CertRule = (m: Certificate, role: Role, o: RuleOptions) => Problem | undefined;

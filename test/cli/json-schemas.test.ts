@@ -1,0 +1,164 @@
+import { appendFile, cp, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { runCli, runProcess, BIN } from '../helpers/run-cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+/*
+ * Every command's --json output against the JSON Schema published for it in schemas/ (README:
+ * "JSON output"), error documents included. The rows run in order over one tree, from init onwards;
+ * a new command is one row here and one schema file there.
+ */
+
+const SCHEMAS = fileURLToPath(new URL('../../schemas/', import.meta.url));
+const A = 'bf935f05-bf2e-4138-bfec-f4baaf99fecc';
+const B = '0d1c1b8e-6a49-4a6e-9f5e-2f5d0a3b9c11';
+const C = '5b0e1c57-3f0a-4f4e-8d7c-0c3e6f1a2b3c';
+
+interface Row {
+  /** The command line after `pkictl`, without --json (added); run in the temp dir, so `--dir certs` is relative. */
+  args: string[];
+  /** schemas/<schema>.schema.json */
+  schema: string;
+  exit: number;
+  /** Prepares the tree (in `base`) before the command runs. */
+  setup?: (base: string) => Promise<void>;
+  /** What the document must also say (beyond its schema). */
+  check?: (document: Record<string, any>) => void;
+}
+
+const EC = ['--key', 'ec-p256'];
+const dir = ['--dir', 'certs'];
+
+const ROWS: Row[] = [
+  { args: ['init', ...dir, ...EC], schema: 'init', exit: 0, check: (d) => expect(d.issued[0]).toMatchObject({ cert: 'ca.crt', key: 'ca.key' }) },
+  { args: ['init', ...dir, ...EC], schema: 'error', exit: 2 },
+  { args: ['issue', 'server', ...dir, ...EC], schema: 'issue-server', exit: 0, check: (d) => expect(d.issued[0]).toMatchObject({ cert: 'server.crt', commonName: 'gateway.luzzi.com' }) },
+  {
+    args: ['issue', 'client', A, B, C, ...dir, ...EC],
+    schema: 'issue-client',
+    exit: 0,
+    check: (d) => expect(d.issued.find((p: { tenantId: string }) => p.tenantId === A)).toMatchObject({ cert: `clients/${A}/client.crt`, commonName: A }),
+  },
+  { args: ['issue', 'client', 'not-a-tenant', ...dir, ...EC], schema: 'error', exit: 2, check: (d) => expect(d.error.code).toBe('TENANT_ID_INVALID') },
+  { args: ['issue', 'client', A, '--days', '0', ...dir], schema: 'error', exit: 2, check: (d) => expect(d.error).toMatchObject({ code: 'USAGE', message: expect.stringMatching(/^invalid value for --days/) }) },
+  { args: ['issue', 'client', A, '--no-such-flag', ...dir], schema: 'error', exit: 2, check: (d) => expect(d.error).toEqual({ code: 'USAGE', message: "unknown option '--no-such-flag'", hint: null }) },
+  { args: ['verify', 'certs/server.crt', ...dir], schema: 'verify', exit: 0, check: (d) => expect(d.files[0].file).toBe('certs/server.crt') },
+  { args: ['verify', '--all', ...dir], schema: 'verify', exit: 0, check: (d) => expect(d).toMatchObject({ dir: 'certs', files: expect.arrayContaining([expect.objectContaining({ file: 'server.crt' })]) }) },
+  { args: ['verify', 'certs/missing.crt', ...dir], schema: 'error', exit: 2 },
+  { args: ['rotate', '--dry-run', '--include-server', ...dir], schema: 'rotate', exit: 0 },
+  {
+    args: ['rotate', '--all', '--tenant', A, ...dir],
+    schema: 'rotate',
+    exit: 0,
+    check: (d) => expect(d.rotation.rotated[0]).toMatchObject({ tenantId: A, cert: `clients/${A}/client.crt`, key: `clients/${A}/client.key` }),
+  },
+  { args: ['rotate', '--tenant', '9a9a9a9a-0000-4000-8000-000000000000', ...dir], schema: 'error', exit: 2 },
+  {
+    args: ['revoke', '--tenant', B, '--reason', 'keyCompromise', ...dir],
+    schema: 'revoke',
+    exit: 0,
+    check: (d) => {
+      expect(d.revoked[0]).toMatchObject({ tenantId: B, commonName: B, status: 'revoked', revocation: { reason: 'keyCompromise', source: 'index' } });
+      expect(d.crl.path).toBe('crl.pem');
+    },
+  },
+  { args: ['revoke', 'ffff0000ffff', ...dir], schema: 'error', exit: 2, check: (d) => expect(d.error.code).toBe('SERIAL_UNKNOWN') },
+  { args: ['crl', ...dir], schema: 'crl', exit: 0, check: (d) => expect(d).toMatchObject({ dir: 'certs', crl: { path: 'crl.pem' } }) },
+  { args: ['audit-log', 'verify', ...dir], schema: 'audit-log-verify', exit: 0, check: (d) => expect(d.auditLog).toMatchObject({ ok: true, path: 'audit.log' }) },
+  { args: ['inspect', 'certs/ca.crt', `certs/clients/${A}/client.crt`], schema: 'inspect', exit: 0 },
+  { args: ['inspect', '--field', 'serial', 'certs/ca.crt'], schema: 'inspect', exit: 0 },
+  { args: ['inspect', 'certs/index.jsonl'], schema: 'error', exit: 2 },
+  {
+    args: ['list', ...dir],
+    schema: 'list',
+    exit: 0,
+    check: (d) => {
+      const row = d.certificates.find((r: { tenantId: string }) => r.tenantId === B);
+      expect(row).toMatchObject({ status: 'revoked', problems: [], revocation: { reason: 'keyCompromise', source: 'index' } });
+      expect(d.counts.revoked).toBe(1);
+    },
+  },
+  { args: ['list', '--check', ...dir], schema: 'list', exit: 1, check: (d) => expect(d.check).toEqual({ ok: false }) },
+  { args: ['list', '--dir', 'nowhere'], schema: 'error', exit: 2, check: (d) => expect(d.error.code).toBe('DIR_MISSING') },
+  {
+    args: ['audit', ...dir],
+    schema: 'audit',
+    exit: 1,
+    check: (d) => expect(d.findings).toContainEqual(expect.objectContaining({ code: 'REVOKED', path: `clients/${B}/client.crt`, revocation: expect.objectContaining({ reason: 'keyCompromise' }) })),
+  },
+  {
+    args: ['verify', '--all', ...dir],
+    schema: 'verify',
+    exit: 1,
+    check: (d) => expect(d.files.find((f: { ok: boolean }) => !f.ok)).toMatchObject({ file: `clients/${B}/client.crt`, failures: [{ code: 'REVOKED', revocation: { reason: null, source: 'crl' } }] }),
+  },
+  {
+    args: ['rotate', '--all', ...dir],
+    schema: 'rotate',
+    exit: 0,
+    check: (d) => expect(d.rotation.skipped).toContainEqual(expect.objectContaining({ tenantId: B, revocation: expect.objectContaining({ reason: 'keyCompromise' }) })),
+  },
+  // A failure (exit 1), not an input error: the index has a line that is not a record.
+  {
+    args: ['crl', '--dir', 'broken'],
+    schema: 'error',
+    exit: 1,
+    setup: async (base) => {
+      await cp(join(base, 'certs'), join(base, 'broken'), { recursive: true, verbatimSymlinks: true });
+      await appendFile(join(base, 'broken', 'index.jsonl'), 'not a record\n');
+    },
+    check: (d) => expect(d.error).toMatchObject({ code: 'INDEX_CORRUPT', hint: expect.any(String) }),
+  },
+];
+
+let base: string;
+const validators = new Map<string, ValidateFunction>();
+
+beforeAll(async () => {
+  base = await tempDir();
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, strictTypes: false });
+  for (const file of (await readdir(SCHEMAS)).filter((f) => f.endsWith('.schema.json'))) {
+    ajv.addSchema(JSON.parse(await readFile(join(SCHEMAS, file), 'utf8')));
+  }
+  for (const file of (await readdir(SCHEMAS)).filter((f) => f.endsWith('.schema.json'))) validators.set(file.replace('.schema.json', ''), ajv.getSchema(file)!);
+});
+
+describe('--json documents match the published JSON Schemas', () => {
+  test.each(ROWS.map((row, i) => [`${i + 1}. pkictl ${row.args.join(' ')} --json → ${row.schema}`, row] as const))('%s', async (_title, row) => {
+    await row.setup?.(base);
+    const r = await runCli([...row.args, '--json'], { cwd: base });
+    expect(r.code, r.stderr).toBe(row.exit);
+    // stdout is a pipe here: the document is exactly one line (JSON Lines when appended to a file).
+    expect(r.stdout.endsWith('\n') && r.stdout.indexOf('\n') === r.stdout.length - 1, r.stdout).toBe(true);
+    const document = JSON.parse(r.stdout);
+    const validate = validators.get(row.schema)!;
+    expect(validate(document) ? [] : validate.errors, JSON.stringify(document, null, 2)).toEqual([]);
+    if (row.schema === 'error') expect(r.stderr).toMatch(/^error: /);
+    row.check?.(document);
+  });
+
+  test('every schema file has a row, and every row a schema file', () => {
+    const used = new Set(ROWS.map((r) => r.schema));
+    expect([...validators.keys()].filter((name) => name !== 'common' && !used.has(name))).toEqual([]);
+    expect([...used].filter((name) => !validators.has(name))).toEqual([]);
+  });
+});
+
+describe('--json layout follows stdout', () => {
+  test('on a terminal the document is indented; through a pipe it is one line', async () => {
+    const args = ['list', '--json', '--dir', join(base, 'certs'), '--at', '2027-01-01T00:00:00Z'];
+    const piped = await runCli(args);
+    expect(piped.stdout.trim().split('\n')).toHaveLength(1);
+    // script(1) gives the child a pseudo-terminal as stdout.
+    const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ');
+    const tty = await runProcess('script', ['-qec', command, '/dev/null'], { env: { ...process.env, NO_COLOR: '1' } });
+    expect(tty.code, tty.stderr).toBe(0);
+    const lines = tty.stdout.replace(/\r/g, '').trim().split('\n');
+    expect(lines.length).toBeGreaterThan(10);
+    expect(lines[1]).toBe('  "schemaVersion": 1,');
+    expect(JSON.parse(lines.join('\n'))).toEqual(JSON.parse(piped.stdout));
+  });
+});
