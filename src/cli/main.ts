@@ -14,7 +14,7 @@ import { auditLogVerifyCommand } from './commands/audit-log.js';
 import { inspectCommand } from './commands/inspect.js';
 import { listCommand } from './commands/list.js';
 import { auditCommand } from './commands/audit.js';
-import { flagName, renderError } from './render/error.js';
+import { flagProblem, renderError } from './render/error.js';
 import { colorFor } from './render/text.js';
 import { reasonOf } from '../store/files.js';
 
@@ -28,12 +28,14 @@ const runCommand: Runner = async (spec: CommandSpec<z.ZodMiniType, unknown>, inp
   const parsed = spec.schema(zod).safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw inputError('USAGE', `invalid value for ${flagName(String(issue.path[0] ?? 'argument'))}: ${issue.message}`);
+    throw inputError('USAGE', flagProblem(issue.path[0] === undefined ? undefined : String(issue.path[0]), issue.message));
   }
-  const ctx = await makeContext((message) => process.stderr.write(`${message}\n`), { strict: (parsed.data as { strict?: boolean }).strict === true });
+  // --quiet (verify): nothing but the failures, so the notes along the way are dropped too.
+  const quiet = (parsed.data as { quiet?: boolean }).quiet === true;
+  const ctx = await makeContext((message) => void (quiet || process.stderr.write(`${message}\n`)), { strict: (parsed.data as { strict?: boolean }).strict === true });
   const result = await spec.run(parsed.data, ctx);
   const json = (parsed.data as { json?: boolean }).json === true;
-  const out = spec.render(result, { json, color: colorFor(json ? process.stdout : process.stderr) });
+  const out = spec.render(result, { json, color: colorFor(json ? process.stdout : process.stderr) }, parsed.data);
   if (out.stdout) process.stdout.write(out.stdout);
   if (out.stderr) process.stderr.write(out.stderr);
   process.exitCode = out.exitCode ?? 0;
@@ -60,6 +62,7 @@ function buildProgram(): Command {
   addCommand(program, inspectCommand, runCommand);
   addCommand(program, listCommand, runCommand);
   addCommand(program, auditCommand, runCommand);
+  addHelpCommand(program);
   program.addHelpText('after', `
 Examples:
   $ pkictl init                              # root CA in ./certs
@@ -70,6 +73,26 @@ Examples:
   $ pkictl list --check                      # exit 1 when anything is expiring, expired or invalid
 `);
   return program;
+}
+
+/**
+ * `pkictl help issue client`: commander's own help command looks at one name only (and showed the
+ * help of `issue`), so this one walks the whole path of names down to the subcommand.
+ */
+function addHelpCommand(program: Command): void {
+  program.helpCommand(false);
+  program
+    .command('help [command...]')
+    .description('display help for a command, e.g. pkictl help issue client')
+    .action((names: string[]) => {
+      let command = program;
+      for (const name of names) {
+        const next = command.commands.find((c) => c.name() === name || c.aliases().includes(name));
+        if (!next) command.error(`error: unknown command '${names.join(' ')}'`);
+        command = next!;
+      }
+      command.help();
+    });
 }
 
 /**

@@ -40,4 +40,6 @@ export interface IssuedPair {
   notAfter: string;
   sha256: string;
   sans?: string[];
+  /** With --force: the certificate this pair replaced, which stays valid until its notAfter unless revoked. */
+  replaced?: { serial: string; notAfter: string };
 }

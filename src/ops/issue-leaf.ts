@@ -30,6 +30,15 @@ export async function refuseOverwrite(store: CertStore, pairs: PairPaths[], forc
   }
 }
 
+/**
+ * The live certificate a new pair of this holder replaces (read before the save supersedes it): a
+ * replaced certificate is not revoked, so the operator is told how long it still authenticates.
+ */
+export function replacedBy(store: CertStore, kind: 'server' | 'client', tenantId?: string): IssuedPair['replaced'] {
+  const old = store.index.entriesFor(kind, tenantId).find((e) => e.status === 'valid');
+  return old && { serial: old.serial, notAfter: old.notAfter };
+}
+
 export interface IssueServerRequest extends LeafProfile {
   dir: string;
   sans: San[];
@@ -42,11 +51,12 @@ export async function issueServer(request: IssueServerRequest, ctx: OpContext): 
   const ca = await store.loadCa(request.passphrase, ctx.crypto);
   // The existence check and the write under one lock: two concurrent `issue server` without
   // --force cannot both pass the check.
-  const { cert, paths } = await store.withLock(async () => {
+  const { cert, paths, replaced } = await store.withLock(async () => {
     await republishIfStale(store, ca, ctx);
     await refuseOverwrite(store, [{ cert: store.layout.serverCert, key: store.layout.serverKey }], request.force);
+    const replaced = replacedBy(store, 'server');
     const { cert, pem } = await makePair('server', request.subject, request.sans, request, ca, ctx);
-    return { cert, paths: await store.saveServer(pem, { facts: cert.facts }) };
+    return { cert, paths: await store.saveServer(pem, { facts: cert.facts }), replaced };
   });
-  return { kind: 'server', ...paths, keyType: request.key, ...cert.facts, sans: request.sans.map(formatSan) };
+  return { kind: 'server', ...paths, keyType: request.key, ...cert.facts, sans: request.sans.map(formatSan), ...(replaced && { replaced }) };
 }

@@ -1,40 +1,78 @@
 import { inputError, PkiError } from '../core/errors.js';
 import { assertTenantId, type TenantIdPattern } from '../core/tenant-id.js';
 import type { IndexEntry, RevocationReason } from '../store/cert-index.js';
+import type { CertStore } from '../store/cert-store.js';
 import { reasonOf } from '../store/files.js';
 import type { OpContext } from './context.js';
-import { regenerateCrl, type CrlResult } from './crl.js';
+import { regenerateCrl, republishIfStale, type CrlResult } from './crl.js';
 
 export interface RevokeRequest {
   dir: string;
   /** Who is acting, for the audit log (default: the caller's, see OpContext.openStore). */
   actor?: string;
+  /** Serials in hex, or unique prefixes of at least MIN_PREFIX hex digits. */
   serials: string[];
   tenants: string[];
   tenantIdPattern?: TenantIdPattern;
   reason: RevocationReason;
   /** nextUpdate of the regenerated CRL, in days. */
   crlDays: number;
+  /** Say what would be revoked; read nothing but the index, write nothing. */
+  dryRun?: boolean;
   passphrase?: string;
 }
 
 export interface RevokeResult {
+  dryRun: boolean;
+  /** Revoked now (or, in a dry run, that would be), with the reason they have after this run. */
   revoked: IndexEntry[];
+  /** Serials whose revocation reason became keyCompromise → the reason they had before. */
+  reasonChanged: Record<string, RevocationReason>;
   /** Serials that were revoked already (nothing changed for them). */
   alreadyRevoked: string[];
-  crl: CrlResult;
+  /** The CRL written; absent when nothing changed (the CRL number is not bumped for a no-op) or in a dry run. */
+  crl?: CrlResult;
 }
+
+/** Shortest serial prefix taken for a whole serial: 8 hex digits make an accidental match unlikely. */
+export const MIN_PREFIX = 8;
 
 /** "0x4A:1B:..." or "4a1b..." → "4a1b...": the index's form. */
 function normalizeSerial(text: string): string {
   return text.trim().toLowerCase().replace(/^0x/, '').replace(/[:\s]/g, '');
 }
 
+/** The index entry of a whole serial, or of the one serial that starts with `serial` (≥ MIN_PREFIX digits). */
+function entryOf(store: CertStore, serial: string): IndexEntry {
+  const where = store.layout.display(store.layout.root);
+  const exact = store.index.get(serial);
+  if (exact) return exact;
+  if (serial.length < MIN_PREFIX) {
+    throw inputError('SERIAL_UNKNOWN', `serial ${serial} is not in the index of ${where}, and a prefix needs at least ${MIN_PREFIX} hex digits; nothing was revoked`, 'pkictl list shows the serials this CA issued');
+  }
+  const matches = store.index.entries().filter((e) => e.serial.startsWith(serial));
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 0) throw inputError('SERIAL_UNKNOWN', `serial ${serial} is not in the index of ${where}; nothing was revoked`, 'pkictl list shows the serials this CA issued');
+  const shown = matches.slice(0, 5).map((e) => `${e.serial} (${e.tenantId ? `tenant ${e.tenantId}` : e.kind})`).join(', ');
+  throw inputError('SERIAL_AMBIGUOUS', `serial prefix ${serial} matches ${matches.length} certificates: ${shown}${matches.length > 5 ? ', …' : ''}; nothing was revoked`, 'give more digits of the serial');
+}
+
+/**
+ * What changes for an entry: revoked now, its reason raised to keyCompromise (a compromise found after
+ * a milder revocation; RFC 5280 §5.3.1 reasons, and relying parties treat keyCompromise as the graver
+ * one), or nothing.
+ */
+function changeFor(entry: IndexEntry, reason: RevocationReason): 'revoke' | 'raise' | 'none' {
+  if (entry.status !== 'revoked') return 'revoke';
+  return reason === 'keyCompromise' && entry.revocationReason !== 'keyCompromise' ? 'raise' : 'none';
+}
+
 /**
  * Revokes certificates by serial, or every live certificate of a tenant (offboarding: the current
  * one and superseded ones that have not expired, since those still authenticate until notAfter),
  * then regenerates certs/crl.pem, all under one lock. Unknown serials or tenants are input errors
- * and nothing is written.
+ * and nothing is written; so is a run that changes nothing (crl.pem is only rewritten when it lacks
+ * a recorded revocation).
  */
 export async function revoke(request: RevokeRequest, ctx: OpContext): Promise<RevokeResult> {
   for (const t of request.tenants) assertTenantId(t, request.tenantIdPattern);
@@ -43,35 +81,56 @@ export async function revoke(request: RevokeRequest, ctx: OpContext): Promise<Re
     if (!/^[0-9a-f]{1,40}$/.test(s)) throw inputError('SERIAL_INVALID', `invalid serial '${request.serials[i]}': expected hex, as openssl x509 -serial prints it`);
   }
   const store = await ctx.openStore(request.dir, { actor: request.actor });
-  const ca = await store.loadCa(request.passphrase, ctx.crypto); // fails before anything is written
-  return store.withLock(async () => {
-    const targets: string[] = [];
+  const dryRun = request.dryRun === true;
+
+  /** The entries this run changes, and those it leaves as they are. With `adopt`, pairs on disk missing from the index are recorded first. */
+  const select = async (adopt: boolean) => {
+    const targets = new Map<string, IndexEntry>();
     const alreadyRevoked: string[] = [];
+    const consider = (entry: IndexEntry) => {
+      if (changeFor(entry, request.reason) === 'none') alreadyRevoked.push(entry.serial);
+      else targets.set(entry.serial, entry);
+    };
     for (const serial of serials) {
-      const entry = store.index.get(serial);
-      if (!entry) throw inputError('SERIAL_UNKNOWN', `serial ${serial} is not in the index of ${store.layout.display(store.layout.root)}; nothing was revoked`, 'pkictl list shows the serials this CA issued');
-      if (entry.kind === 'ca') throw inputError('SERIAL_IS_CA', `serial ${serial} is the CA certificate itself; a CA does not revoke itself`, 'to retire the CA, create a new one with pkictl init and reissue');
-      if (entry.status === 'revoked') alreadyRevoked.push(serial);
-      else targets.push(serial);
+      const entry = entryOf(store, serial);
+      if (entry.kind === 'ca') throw inputError('SERIAL_IS_CA', `serial ${entry.serial} is the CA certificate itself; a CA does not revoke itself`, 'to retire the CA, create a new one with pkictl init and reissue');
+      consider(entry);
     }
     for (const tenant of request.tenants) {
       let entries = store.index.entriesFor('client', tenant);
       const slot = store.clientSlot(tenant, request.tenantIdPattern);
-      if (store.slotState(slot) !== 'absent') {
+      if (adopt && store.slotState(slot) !== 'absent') {
         // A pair issued before the index existed is recorded first, so it can be revoked too.
         const onDisk = await store.adopt('client', await store.readText(slot.certLink), slot.certLink, tenant);
         if (!entries.some((e) => e.serial === onDisk.serial)) entries = [...entries, onDisk];
       }
       if (entries.length === 0) throw inputError('TENANT_UNKNOWN', `tenant ${tenant} has no certificate in ${store.layout.display(store.layout.root)}; nothing was revoked`);
-      const live = entries.filter((e) => e.status !== 'revoked' && new Date(e.notAfter) >= ctx.now);
-      if (live.length === 0) alreadyRevoked.push(...entries.filter((e) => e.status === 'revoked').map((e) => e.serial));
-      targets.push(...live.map((e) => e.serial));
+      // Expired certificates authenticate no more: only live ones are revoked (or get a graver reason).
+      for (const e of entries) if (new Date(e.notAfter) >= ctx.now || e.status === 'revoked') consider(e);
     }
-    const revoked = await store.revoke([...new Set(targets)], request.reason, ctx.now);
+    const reasonChanged: Record<string, RevocationReason> = {};
+    for (const e of targets.values()) if (e.status === 'revoked') reasonChanged[e.serial] = e.revocationReason ?? 'unspecified';
+    return { targets: [...targets.values()], alreadyRevoked: [...new Set(alreadyRevoked)].filter((s) => !targets.has(s)), reasonChanged };
+  };
+
+  if (dryRun) {
+    await store.index.load();
+    const { targets, alreadyRevoked, reasonChanged } = await select(false);
+    const revoked = targets.map((e) => ({ ...e, status: 'revoked' as const, revocationReason: request.reason }));
+    return { dryRun, revoked, reasonChanged, alreadyRevoked };
+  }
+  const ca = await store.loadCa(request.passphrase, ctx.crypto); // fails before anything is written
+  return store.withLock(async () => {
+    const { targets, alreadyRevoked, reasonChanged } = await select(true);
+    const revoked = await store.revoke(targets.map((e) => e.serial), request.reason, ctx.now);
+    if (revoked.length === 0) {
+      // Nothing changed: the published CRL stays as it is (unless it lacks a recorded revocation).
+      const crl = await republishIfStale(store, ca, ctx);
+      return { dryRun, revoked, reasonChanged, alreadyRevoked, ...(crl && { crl }) };
+    }
     try {
-      return { revoked, alreadyRevoked, crl: await regenerateCrl(store, ca, request.crlDays, ctx) };
+      return { dryRun, revoked, reasonChanged, alreadyRevoked, crl: await regenerateCrl(store, ca, request.crlDays, ctx) };
     } catch (error) {
-      if (revoked.length === 0) throw error;
       const cause = error instanceof PkiError ? error.message : reasonOf(error).reason;
       throw new PkiError('CRL_NOT_WRITTEN', `revocation of ${revoked.length} certificate(s) recorded, CRL not written (${cause}): run pkictl crl`, { kind: 'failure', cause: error });
     }

@@ -29,7 +29,7 @@ export const listCommand: CommandSpec<ReturnType<typeof schema>, ListResult & { 
   ],
   options(c) {
     dirOption(c);
-    c.option('--expiring-within <duration>', 'show only certificates expiring within this time (30d, 12h), plus expired and invalid ones');
+    c.option('--expiring-within <duration>', 'show only certificates expiring within this time (30d, 12h, 2w, 3mo; m is minutes), plus expired and invalid ones');
     c.option('--renew-before <threshold>', 'renewal window: a fraction of the lifetime left (33%) or a duration (30d); shows only what falls in it');
     c.option('--check', 'exit 1 when anything is expiring, expired or invalid');
     c.option('--at <time>', 'evaluate as of this time (RFC 3339) instead of now');
