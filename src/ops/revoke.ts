@@ -58,21 +58,21 @@ function entryOf(store: CertStore, serial: string): IndexEntry {
 }
 
 /**
- * What changes for an entry: revoked now, its reason raised to keyCompromise (a compromise found after
- * a milder revocation; RFC 5280 §5.3.1 reasons, and relying parties treat keyCompromise as the graver
- * one), or nothing.
+ * Whether this run changes an entry: it is revoked now, or its reason is raised to keyCompromise. Only that
+ * change of reason is allowed: a compromise found after a milder revocation must show in the CRL
+ * (Mozilla Root Store Policy §6.1.1: the CA updates the entry's reasonCode to keyCompromise); other
+ * repeats leave the first reason, so a revocation only ever moves to the graver one.
  */
-function changeFor(entry: IndexEntry, reason: RevocationReason): 'revoke' | 'raise' | 'none' {
-  if (entry.status !== 'revoked') return 'revoke';
-  return reason === 'keyCompromise' && entry.revocationReason !== 'keyCompromise' ? 'raise' : 'none';
+function changes(entry: IndexEntry, reason: RevocationReason): boolean {
+  return entry.status !== 'revoked' || (reason === 'keyCompromise' && entry.revocationReason !== 'keyCompromise');
 }
 
 /**
  * Revokes certificates by serial, or every live certificate of a tenant (offboarding: the current
  * one and superseded ones that have not expired, since those still authenticate until notAfter),
  * then regenerates certs/crl.pem, all under one lock. Unknown serials or tenants are input errors
- * and nothing is written; so is a run that changes nothing (crl.pem is only rewritten when it lacks
- * a recorded revocation).
+ * and nothing is written; a run that changes nothing writes nothing either, so the CRL number stays
+ * (crl.pem is only rewritten when it lacks a recorded revocation).
  */
 export async function revoke(request: RevokeRequest, ctx: OpContext): Promise<RevokeResult> {
   for (const t of request.tenants) assertTenantId(t, request.tenantIdPattern);
@@ -88,8 +88,8 @@ export async function revoke(request: RevokeRequest, ctx: OpContext): Promise<Re
     const targets = new Map<string, IndexEntry>();
     const alreadyRevoked: string[] = [];
     const consider = (entry: IndexEntry) => {
-      if (changeFor(entry, request.reason) === 'none') alreadyRevoked.push(entry.serial);
-      else targets.set(entry.serial, entry);
+      if (changes(entry, request.reason)) targets.set(entry.serial, entry);
+      else alreadyRevoked.push(entry.serial);
     };
     for (const serial of serials) {
       const entry = entryOf(store, serial);
