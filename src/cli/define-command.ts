@@ -30,7 +30,8 @@ export interface CommandSpec<Schema extends z.ZodMiniType, Result> {
   /** Built on first use so that zod is only loaded by commands that run. */
   schema(zod: Zod): Schema;
   run(options: z.output<Schema>, ctx: OpContext): Promise<Result>;
-  render(result: Result, options: RenderOptions): Rendered;
+  /** `flags` are the parsed options, for the few renderers they shape (--verbose, --quiet). */
+  render(result: Result, options: RenderOptions, flags: z.output<Schema>): Rendered;
 }
 
 /** Set by main.ts: runs a parsed command (validation, context, output, exit code). */

@@ -18,7 +18,7 @@ import { inspectCommand } from './commands/inspect.js';
 import { listCommand } from './commands/list.js';
 import { auditCommand } from './commands/audit.js';
 import { configSetCommand, configShowCommand } from './commands/config.js';
-import { flagName, renderError } from './render/error.js';
+import { flagProblem, renderError } from './render/error.js';
 import { toJson } from './render/json.js';
 import { colorFor } from './render/text.js';
 import { reasonOf } from '../store/files.js';
@@ -36,12 +36,14 @@ const runCommand: Runner = async (spec: CommandSpec<z.ZodMiniType, unknown>, inp
   const parsed = spec.schema(zod).safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw inputError('USAGE', `invalid value for ${flagName(String(issue.path[0] ?? 'argument'))}: ${issue.message}`);
+    throw inputError('USAGE', flagProblem(issue.path[0] === undefined ? undefined : String(issue.path[0]), issue.message));
   }
-  const ctx = await makeContext((message) => process.stderr.write(`${message}\n`), { strict: (parsed.data as { strict?: boolean }).strict === true });
+  // --quiet (verify): nothing but the failures, so the notes along the way are dropped too.
+  const quiet = (parsed.data as { quiet?: boolean }).quiet === true;
+  const ctx = await makeContext((message) => void (quiet || process.stderr.write(`${message}\n`)), { strict: (parsed.data as { strict?: boolean }).strict === true });
   const result = await spec.run(parsed.data, ctx);
   const json = (parsed.data as { json?: boolean }).json === true;
-  const out = spec.render(result, { json, color: colorFor(json ? process.stdout : process.stderr) });
+  const out = spec.render(result, { json, color: colorFor(json ? process.stdout : process.stderr) }, parsed.data);
   if (out.document) printJson(out.document);
   if (out.stdout) process.stdout.write(out.stdout);
   if (out.stderr) process.stderr.write(out.stderr);
@@ -75,6 +77,7 @@ function buildProgram(): Command {
   const config = program.command('config').description("the profiles the tree issues with (certs/pkictl.json)");
   addCommand(config, configShowCommand, runCommand);
   addCommand(config, configSetCommand, runCommand);
+  addHelpCommand(program);
   program.addHelpText('after', `
 Examples:
   $ pkictl init                              # root CA in ./certs
@@ -85,6 +88,26 @@ Examples:
   $ pkictl list --check                      # exit 1 when anything is expiring, expired, revoked or invalid
 `);
   return program;
+}
+
+/**
+ * `pkictl help issue client`: commander's own help command looks at one name only (and showed the
+ * help of `issue`), so this one walks the whole path of names down to the subcommand.
+ */
+function addHelpCommand(program: Command): void {
+  program.helpCommand(false);
+  program
+    .command('help [command...]')
+    .description('display help for a command, e.g. pkictl help issue client')
+    .action((names: string[]) => {
+      let command = program;
+      for (const name of names) {
+        const next = command.commands.find((c) => c.name() === name || c.aliases().includes(name));
+        if (!next) command.error(`error: unknown command '${names.join(' ')}'`);
+        command = next!;
+      }
+      command.help();
+    });
 }
 
 /**

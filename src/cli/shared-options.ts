@@ -33,18 +33,27 @@ export const switchSchema = (zod: Zod) => zod._default(zod.boolean(), false);
 /** Repeatable flags and positional arguments: an empty list when absent. */
 export const listSchema = <Item extends z.ZodMiniType<string, string>>(zod: Zod, item: Item) => zod._default(zod.array(item), []);
 
-/** A flag holding a whole number, then checked against `range`. */
-export const wholeNumberSchema = <Range extends z.ZodMiniType<number, number>>(zod: Zod, range: Range, message = 'must be a whole number') =>
-  zod.pipe(zod.pipe(zod.string().check(zod.regex(/^\d+$/, message)), zod.transform(Number)), range);
+/**
+ * A flag holding a whole number from `min` to `max`. Every way to miss (not a number, 0, too big) gets
+ * the same sentence, which says what the flag takes: "--days must be a whole number of days from 1 to 36500".
+ */
+export const wholeNumberSchema = (zod: Zod, min: number, max: number, unit?: string) => {
+  const message = `must be a whole number${unit ? ` of ${unit}` : ''} from ${min} to ${max}`;
+  return zod.pipe(zod.pipe(zod.string().check(zod.regex(/^\d+$/, message)), zod.transform(Number)), zod.int(message).check(zod.minimum(min, message), zod.maximum(max, message)));
+};
+
+/** A flag taking one of `values`: "--reason must be one of: unspecified, keyCompromise, …". */
+export const choiceSchema = <const Values extends readonly [string, ...string[]]>(zod: Zod, values: Values, shown = values.join(', ')) =>
+  zod.enum(values, { message: `must be one of: ${shown}` });
 
 /** A number of days, 1 to `max`: validity (--days), CRL lifetime (crl --days, revoke --crl-days). */
-const daysSchema = (zod: Zod, max: number) => wholeNumberSchema(zod, zod.int().check(zod.minimum(1), zod.maximum(max)), 'must be a whole number of days');
+const daysSchema = (zod: Zod, max: number) => wholeNumberSchema(zod, 1, max, 'days');
 
 /** Days until a CRL's nextUpdate; a week unless told otherwise. */
 export const crlDaysSchema = (zod: Zod) => zod._default(daysSchema(zod, 3650), 7);
 
 /** --concurrency of the bulk commands. */
-export const concurrencySchema = (zod: Zod) => zod.optional(wholeNumberSchema(zod, zod.int().check(zod.minimum(1), zod.maximum(256))));
+export const concurrencySchema = (zod: Zod) => zod.optional(wholeNumberSchema(zod, 1, 256));
 
 export const actorSchema = (zod: Zod) => zod.optional(textSchema(zod));
 
@@ -54,13 +63,13 @@ export const sharedSchema = (zod: Zod) => ({
   json: switchSchema(zod),
   template: listSchema(zod, textSchema(zod)),
   passphraseFile: zod.optional(textSchema(zod)),
-  key: zod.optional(zod.enum(KEY_TYPES)),
+  key: zod.optional(choiceSchema(zod, KEY_TYPES)),
   days: zod.optional(daysSchema(zod, 36500)),
   strict: switchSchema(zod),
   actor: actorSchema(zod),
 });
 
-export const reasonSchema = (zod: Zod, fallback: RevocationReason = 'unspecified') => zod._default(zod.enum(REVOCATION_REASONS, { message: `options are ${REVOCATION_REASONS.join(', ')}` }), fallback);
+export const reasonSchema = (zod: Zod, fallback: RevocationReason = 'unspecified') => zod._default(choiceSchema(zod, REVOCATION_REASONS), fallback);
 
 /** A zod transform from a parser that says what is wrong instead of throwing. */
 const parsedBy = <T>(zod: Zod, parse: (text: string) => { ok: true; value: T } | { ok: false; message: string }) =>

@@ -26,7 +26,11 @@ export interface RenewalDecision {
   remainingMs: number;
 }
 
-const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+/**
+ * `m` is a minute, as in Go's time.ParseDuration and systemd; a month is `mo`, 30 days (a fixed length,
+ * so "renew 1mo before expiry" means the same in February and in March).
+ */
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, mo: 2_592_000_000 } as const;
 const DAY_MS = UNIT_MS.d;
 
 /**
@@ -37,14 +41,14 @@ export const DEFAULT_RENEW_BEFORE: RenewThreshold = { kind: 'fraction', fraction
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
-/** "30d", "12h", "90m", "45s", "2w", or combinations such as "1d12h". */
+/** "30d", "12h", "90m" (minutes), "45s", "2w", "3mo" (months), or combinations such as "1d12h". */
 export function tryParseDuration(text: string): Parsed<number> {
   const trimmed = text.trim();
-  if (!/^(\d+(\.\d+)?[smhdw])+$/.test(trimmed)) {
-    return { ok: false, message: `'${text}' is not a duration; use a number and a unit: 30d, 12h, 90m, 2w` };
+  if (!/^(\d+(\.\d+)?(mo|[smhdw]))+$/.test(trimmed)) {
+    return { ok: false, message: `'${text}' is not a duration; use a number and a unit: 30d, 12h, 2w, 3mo (months), 90m (minutes)` };
   }
   let ms = 0;
-  for (const [, n, , unit] of trimmed.matchAll(/(\d+(\.\d+)?)([smhdw])/g)) ms += Number(n) * UNIT_MS[unit as keyof typeof UNIT_MS];
+  for (const [, n, , unit] of trimmed.matchAll(/(\d+(\.\d+)?)(mo|[smhdw])/g)) ms += Number(n) * UNIT_MS[unit as keyof typeof UNIT_MS];
   if (!Number.isFinite(ms) || ms <= 0) return { ok: false, message: `'${text}' must be longer than zero` };
   if (ms > 100 * 365 * DAY_MS) return { ok: false, message: `'${text}' is longer than 100 years` };
   return { ok: true, value: Math.round(ms) };

@@ -41,6 +41,8 @@ export interface IssuedPair {
   notAfter: string;
   sha256: string;
   sans?: string[];
+  /** With --force: the certificate this pair replaced, which stays valid until its notAfter unless revoked. */
+  replaced?: { serial: string; notAfter: string };
 }
 
 /** What init and issue server hand back: `dir` is --dir as shown (relative to the working directory). */

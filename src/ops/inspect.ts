@@ -13,7 +13,8 @@ export { INSPECT_FIELDS, type InspectField } from './inspect-fields.js';
 export interface InspectRequest {
   /** Paths as given; '-' is stdin. */
   files: string[];
-  field?: InspectField;
+  /** --field, in the order given (empty: the full summary). */
+  fields: InspectField[];
   now: Date;
 }
 
@@ -31,7 +32,8 @@ export interface InspectedCrl extends CrlSummary {
 }
 
 export type InspectResult =
-  | { kind: 'field'; field: InspectField; values: string[] }
+  /** One row per certificate: the file it came from and its values of `fields`, in that order. */
+  | { kind: 'field'; fields: InspectField[]; rows: Array<{ file: string; values: string[] }> }
   | { kind: 'full'; certificates: InspectedCertificate[]; crls: InspectedCrl[] };
 
 const sourceName = (file: string) => (file === '-' ? 'stdin' : file);
@@ -52,21 +54,21 @@ async function readAll(files: string[]): Promise<Uint8Array[]> {
  */
 export async function inspectFiles(request: InspectRequest): Promise<InspectResult> {
   const data = await readAll(request.files);
-  const { field } = request;
+  const { fields } = request;
   const inputs = data.map((bytes, i) => ({ file: sourceName(request.files[i]!), ...readInput(bytes, sourceName(request.files[i]!)) }));
   const crlFile = inputs.find((f) => f.crls.length > 0);
-  if (field && crlFile) {
+  if (fields.length > 0 && crlFile) {
     throw inputError('USAGE', `${crlFile.file} is a CRL: --field reads certificates`, `pkictl inspect ${crlFile.file} (or with --json) shows the CRL: issuer, number, thisUpdate/nextUpdate, revoked serials`);
   }
   const certs = inputs.filter((f) => f.certs.length > 0);
-  const quick = field && modelField(field);
-  if (quick) {
+  const quick = fields.map(modelField);
+  if (fields.length > 0 && quick.every((f) => f !== undefined)) {
     // The CI path (`inspect --field cn FILE`, once per file): the model answers, no summary, no @peculiar/x509.
-    return { kind: 'field', field: field!, values: certs.flatMap((f) => f.certs.map(quick)) };
+    return { kind: 'field', fields, rows: certs.flatMap((f) => f.certs.map((cert) => ({ file: f.file, values: quick.map((get) => get!(cert)) }))) };
   }
   const { summarize } = await import('../core/inspect.js');
   const certificates = certs.flatMap((f) => f.certs.map((cert, j) => ({ file: f.file, index: j + 1, ...summarize(cert, request.now) })));
-  if (field) return { kind: 'field', field, values: certificates.map((c) => summaryField(c, field)) };
+  if (fields.length > 0) return { kind: 'field', fields, rows: certificates.map((c) => ({ file: c.file, values: fields.map((field) => summaryField(c, field)) })) };
   const crls = inputs.flatMap((f) => f.crls.map((crl, j) => ({ file: f.file, index: j + 1, ...summarizeCrl(crl, request.now) })));
   return { kind: 'full', certificates, crls };
 }

@@ -4,7 +4,7 @@ import { printable } from '../core/visible-text.js';
 import type { CertStore } from '../store/cert-store.js';
 import { defaultConcurrency, runBulk, type BulkProgress } from './bulk.js';
 import type { IssuedPair, OpContext } from './context.js';
-import { makePair, refuseOverwrite, type LeafProfile } from './issue-leaf.js';
+import { makePair, refuseOverwrite, replacedBy, type LeafProfile } from './issue-leaf.js';
 import { republishIfStale } from './crl.js';
 
 /** A tenant id and where it came from ("tenants.txt:3", "argument 2"), for error messages. */
@@ -143,8 +143,9 @@ export async function issueClients(request: IssueClientsRequest, ctx: OpContext)
         // Key, certificate and PEM first, all in memory; then the store's one atomic write: an
         // interrupted job leaves either the whole pair or nothing.
         const { cert, pem } = await makePair('client', { ...request.subject, CN: tenantId }, undefined, request, ca, ctx);
+        const replaced = replacedBy(store, 'client', tenantId);
         const paths = await store.saveClient(tenantId, pem, request.tenantIdPattern, { facts: cert.facts });
-        return { kind: 'client', tenantId, cert: store.layout.inTree(paths.cert), key: store.layout.inTree(paths.key), keyType: request.key, ...cert.facts } satisfies IssuedPair;
+        return { kind: 'client', tenantId, cert: store.layout.inTree(paths.cert), key: store.layout.inTree(paths.key), keyType: request.key, ...cert.facts, ...(replaced && { replaced }) } satisfies IssuedPair;
       },
       { concurrency: request.concurrency ?? concurrencyFor(request.key), signal: request.signal, onProgress: request.onProgress },
     );

@@ -4,7 +4,7 @@ import { newKey, type KeyType } from '../core/keys.js';
 import { formatSan, type San } from '../core/san.js';
 import type { Subject } from '../core/subject.js';
 import type { CertStore, PairPaths, PemPair } from '../store/cert-store.js';
-import type { IssueResult, OpContext } from './context.js';
+import type { IssuedPair, IssueResult, OpContext } from './context.js';
 import { republishIfStale } from './crl.js';
 
 export interface LeafProfile {
@@ -30,6 +30,15 @@ export async function refuseOverwrite(store: CertStore, pairs: PairPaths[], forc
   }
 }
 
+/**
+ * The live certificate a new pair of this holder replaces (read before the save supersedes it): a
+ * replaced certificate is not revoked, so the operator is told how long it still authenticates.
+ */
+export function replacedBy(store: CertStore, kind: 'server' | 'client', tenantId?: string): IssuedPair['replaced'] {
+  const old = store.index.entriesFor(kind, tenantId).find((e) => e.status === 'valid');
+  return old && { serial: old.serial, notAfter: old.notAfter };
+}
+
 export interface IssueServerRequest extends LeafProfile {
   dir: string;
   /** Who is acting, for the audit log (default: the caller's, see OpContext.openStore). */
@@ -44,13 +53,14 @@ export async function issueServer(request: IssueServerRequest, ctx: OpContext): 
   const ca = await store.loadCa(request.passphrase, ctx.crypto);
   // The existence check and the write under one lock: two concurrent `issue server` without
   // --force cannot both pass the check.
-  const { cert, paths } = await store.withLock(async () => {
+  const { cert, paths, replaced } = await store.withLock(async () => {
     await republishIfStale(store, ca, ctx);
     await refuseOverwrite(store, [{ cert: store.layout.serverCert, key: store.layout.serverKey }], request.force);
+    const replaced = replacedBy(store, 'server');
     const { cert, pem } = await makePair('server', request.subject, request.sans, request, ca, ctx);
-    return { cert, paths: await store.saveServer(pem, { facts: cert.facts }) };
+    return { cert, paths: await store.saveServer(pem, { facts: cert.facts }), replaced };
   });
   const { layout } = store;
-  const pair = { kind: 'server' as const, cert: layout.inTree(paths.cert), key: layout.inTree(paths.key), keyType: request.key, ...cert.facts, sans: request.sans.map(formatSan) };
+  const pair = { kind: 'server' as const, cert: layout.inTree(paths.cert), key: layout.inTree(paths.key), keyType: request.key, ...cert.facts, sans: request.sans.map(formatSan), ...(replaced && { replaced }) };
   return { dir: layout.display(layout.root), issued: [pair] };
 }

@@ -68,7 +68,7 @@ export async function offboard(request: OffboardRequest, ctx: OpContext): Promis
     let crl: CrlResult | null = null;
     if (serials.length > 0) {
       const ca = await store.loadCa(request.passphrase, ctx.crypto);
-      crl = (await revokeAndPublish(store, ca, serials, request, ctx)).crl;
+      crl = (await revokeAndPublish(store, ca, serials, request, ctx)).crl ?? null;
     }
     const result: OffboardedTenant[] = [];
     for (const plan of plans) {

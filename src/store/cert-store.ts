@@ -396,15 +396,19 @@ export class CertStore {
     });
   }
 
-  /** Marks certificates revoked (index + one audit line each). Serials already revoked are left as they are. */
+  /**
+   * Marks certificates revoked (index + one audit line each). A serial already revoked with this
+   * reason is left as it is; one revoked with another reason gets this one, keeping its revocation
+   * date (which certificates may change their reason is the caller's rule: ops/revoke.ts).
+   */
   async revoke(serials: string[], reason: RevocationReason, at: Date): Promise<IndexEntry[]> {
     return this.withLock(async () => {
       this.refuseForeignLink(this.layout.crl); // a revocation is only done once its CRL can be written
-      const entries = serials.map((s) => this.index.get(s)).filter((e): e is IndexEntry => e !== undefined && e.status !== 'revoked');
+      const entries = serials.map((s) => this.index.get(s)).filter((e): e is IndexEntry => e !== undefined && !(e.status === 'revoked' && e.revocationReason === reason));
       if (entries.length === 0) return [];
       await this.journal.commit(
-        { set: entries.map((e) => ({ serial: e.serial, status: 'revoked' as const, at: at.toISOString(), reason })) },
-        entries.map((e) => eventFor('revoke', e, { reason })),
+        { set: entries.map((e) => ({ serial: e.serial, status: 'revoked' as const, at: e.status === 'revoked' ? (e.revokedAt ?? at.toISOString()) : at.toISOString(), reason })) },
+        entries.map((e) => eventFor('revoke', e, { reason, ...(e.status === 'revoked' && { previousReason: e.revocationReason ?? 'unspecified' }) })),
         at,
       );
       return entries.map((e) => this.index.get(e.serial)!);

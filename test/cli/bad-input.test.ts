@@ -76,8 +76,8 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
   });
 
   it.each([
-    [['--days', 'ten'], /invalid value for --days: must be a whole number of days/],
-    [['--days', '0'], /invalid value for --days/],
+    [['--days', 'ten'], /^error: --days must be a whole number of days from 1 to 36500$/],
+    [['--days', '0'], /^error: --days must be a whole number of days from 1 to 36500$/],
     [['--key', 'dsa-1024'], /argument 'dsa-1024' is invalid/],
     [['--bogus'], /unknown option '--bogus'/],
   ])('rejects bad flags %j', async (flags, message) => {

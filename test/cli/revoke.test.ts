@@ -102,13 +102,14 @@ describe('pkictl revoke and pkictl crl, end to end with openssl', () => {
     const again = await cli(['revoke', '--dir', dir, serial, '--json']);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout).alreadyRevoked).toEqual([serial]);
+    expect(JSON.parse(again.stdout).crl).toBeUndefined(); // nothing changed: no new CRL (issue 13, item 12)
   });
 
   it('pkictl crl --days sets nextUpdate and bumps the number', async () => {
     const r = await cli(['crl', '--dir', dir, '--days', '2', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout).crl;
-    expect(doc.number).toBe(4);
+    expect(doc.number).toBe(3); // the no-op revoke above wrote no CRL
     expect(new Date(doc.nextUpdate).getTime() - new Date(doc.thisUpdate).getTime()).toBe(2 * 86_400_000);
   });
 

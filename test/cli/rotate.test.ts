@@ -50,7 +50,8 @@ describe('pkictl rotate', () => {
     const before = await treeDigest(dir);
     const r = await cli(['rotate', '--dir', dir, '--dry-run', '--all']);
     expect(r.code, r.stderr).toBe(0);
-    const rows = r.stdout.trim().split('\n').map((l) => l.split('\t'));
+    const [header, ...rows] = r.stdout.trim().split('\n').map((l) => l.split('\t'));
+    expect(header).toEqual(['TENANT', 'SERIAL', 'NOT AFTER', 'ACTION', 'WHY']);
     expect(rows.map((row) => row[0]).sort()).toEqual([...ids].sort());
     for (const row of rows) expect(row[3]).toBe('rotate');
     expect(r.stderr).toMatch(/nothing was changed/);
@@ -72,7 +73,7 @@ describe('pkictl rotate', () => {
     const paths = clientPaths(dir, id);
     const oldSerial = await serialOf(paths.cert);
     const oldKey = await publicKeyOf(paths.key, 'key');
-    const r = await cli(['rotate', '--dir', dir, '--tenant', id, '--at', iso(notAfter - DAY), '--json']);
+    const r = await cli(['rotate', '--dir', dir, '--tenant', id, '--at', iso(notAfter - DAY), '--force', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout).rotation;
     expect(doc.rotated).toHaveLength(1);

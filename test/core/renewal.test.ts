@@ -31,6 +31,12 @@ describe('parseRenewBefore', () => {
     expect(parseRenewBefore('1d12h')).toMatchObject({ ms: 36 * HOUR });
     expect(parseRenewBefore('2w')).toMatchObject({ ms: 14 * DAY });
   });
+  it('reads mo as a month of 30 days and m as a minute (issue 13, item 15)', () => {
+    expect(parseRenewBefore('1mo')).toMatchObject({ ms: 30 * DAY });
+    expect(parseRenewBefore('1mo15d')).toMatchObject({ ms: 45 * DAY });
+    expect(parseRenewBefore('1m')).toMatchObject({ ms: 60_000 });
+    expect(parseDuration('3mo')).toBe(90 * DAY);
+  });
   it.each(['', '0%', '100%', '150%', '-5%', '%', 'abc', '30', '30 days', '0d', '-3d', '1e3d', '33%%', '1y'])('rejects %j with one line naming the flag', (text) => {
     let error: unknown;
     try {

@@ -11,7 +11,7 @@ export const issueServerCommand: CommandSpec<ReturnType<typeof schema>, IssueRes
   summary: "issue the gateway's certificate: server.crt and server.key (serverAuth, SANs)",
   examples: [
     'pkictl issue server                          # SANs from the tree\'s server profile (pkictl.json): localhost, gateway, gateway.luzzi.com, 127.0.0.1',
-    'pkictl issue server --san DNS:gw.prod.luzzi.com --san IP:10.0.0.7 --cn gw.prod.luzzi.com',
+    'pkictl issue server --san DNS:gw.prod.luzzi.com --san IP:10.0.0.7   # CN gw.prod.luzzi.com, from the first DNS SAN',
     'pkictl issue server --template ops/server-prod.json --force   # replace the current pair',
   ],
   exitCodes: ['0  issued', '1  unexpected failure', '2  bad flag or input, no CA, or server.crt exists without --force (nothing written)'],
@@ -19,7 +19,7 @@ export const issueServerCommand: CommandSpec<ReturnType<typeof schema>, IssueRes
     dirOption(c);
     c.option('--san <type:value>', 'subject alternative name, DNS:name or IP:address; repeatable; replaces the profile\'s list',
       collect);
-    c.option('--cn <name>', 'subject CN (default from the profile)');
+    c.option('--cn <name>', 'subject CN (default: the first DNS name of --san, else the profile\'s)');
     daysOption(c);
     keyOption(c, 'server');
     templateOption(c, 'server');
@@ -42,12 +42,16 @@ export const issueServerCommand: CommandSpec<ReturnType<typeof schema>, IssueRes
     const profile = (await profilesFor(o.dir, o.template, ['server'])).server;
     const problem = o.cn !== undefined ? checkSubjectValue('CN', o.cn) : undefined;
     if (problem) throw inputError('SUBJECT_INVALID', `invalid value for --cn: ${problem}`);
+    const sans = o.san ? parseSans(o.san) : profile.sans;
+    // --san names another host than the template's: without --cn, the CN follows the first DNS name
+    // instead of keeping the template's (a CN naming a host the SANs do not).
+    const cn = o.cn ?? (o.san ? sans.find((s) => s.type === 'dns')?.value : undefined);
     return issueServer(
       {
         dir: o.dir,
         actor: o.actor,
-        subject: { ...profile.subject, ...(o.cn !== undefined && { CN: o.cn }) },
-        sans: o.san ? parseSans(o.san) : profile.sans,
+        subject: { ...profile.subject, ...(cn !== undefined && { CN: cn }) },
+        sans,
         days: o.days ?? profile.days,
         key: o.key ?? profile.key,
         force: o.force,

@@ -31,7 +31,7 @@ export const listCommand: CommandSpec<ReturnType<typeof schema>, ListResult & { 
   ],
   options(c) {
     dirOption(c);
-    c.option('--expiring-within <duration>', 'show only certificates expiring within this time (30d, 12h), plus expired, revoked and invalid ones');
+    c.option('--expiring-within <duration>', 'show only certificates expiring within this time (30d, 12h, 2w, 3mo; m is minutes), plus expired, revoked and invalid ones');
     c.option('--renew-before <threshold>', 'renewal window: a fraction of the lifetime left (33%) or a duration (30d); shows only what falls in it');
     c.option('--check', 'exit 1 when anything is expiring, expired, revoked or invalid');
     c.option('--all', 'also list superseded certificates that have not expired yet (from the index): they still authenticate');

@@ -12,21 +12,27 @@ const schema = (zod: Zod) =>
       all: switchSchema(zod),
       at: atSchema(zod),
       dryRun: switchSchema(zod),
+      verbose: switchSchema(zod),
+      force: switchSchema(zod),
       reuseKey: switchSchema(zod),
       includeServer: switchSchema(zod),
       exec: zod.optional(textSchema(zod)),
       concurrency: concurrencySchema(zod),
       renewBefore: renewBeforeSchema(zod),
     })
-    .check(zod.refine((o) => !(o.reuseKey && o.key !== undefined), { message: "flag '--reuse-key' is incompatible with '--key'", path: ['reuseKey'] }));
+    .check(
+      zod.refine((o) => !(o.reuseKey && o.key !== undefined), { message: "flag '--reuse-key' is incompatible with '--key'", path: ['reuseKey'] }),
+      // A real rotation at another time renews what is due then, not what is due now: a second flag for that.
+      zod.refine((o) => !(o.at && !o.dryRun && !o.force), { message: '--at without --dry-run rotates as if it were that time; add --force to do that, or --dry-run to see the plan' }),
+    );
 
 export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult> = {
   name: 'rotate',
   summary: 'renew client certificates (and --include-server) that are due, swapping each pair in one atomic step',
   examples: [
-    'pkictl rotate --dry-run                       # the plan: tenant, serial, notAfter, action, why',
+    'pkictl rotate --dry-run                       # the plan: tenant, serial, notAfter, action, why (of what is due; --verbose: of every pair)',
     'pkictl rotate                                 # renew pairs with less than a third of their lifetime left',
-    'pkictl rotate --renew-before 30d --include-server --exec "systemctl reload connector@$PKICTL_TENANT_ID"',
+    "pkictl rotate --renew-before 30d --include-server --exec 'systemctl reload connector@$PKICTL_TENANT_ID'   # single quotes: the hook expands it",
     'pkictl rotate --tenant bf935f05-bf2e-4138-bfec-f4baaf99fecc --all --reuse-key',
     'pkictl rotate --at 2027-01-31T00:00:00Z --dry-run --json   # what would be due on that day',
     '# daily from cron: 15 3 * * * cd /srv/pki && pkictl rotate --json >> rotate.jsonl && pkictl crl',
@@ -41,9 +47,11 @@ export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult>
     dirOption(c);
     c.option('--tenant <id>', 'only this tenant; repeatable', collect);
     c.option('--all', 'rotate every selected pair whatever its remaining lifetime (revoked ones are still skipped)');
-    c.option('--renew-before <when>', 'renew when less than this is left: a share of the lifetime (33%) or a duration (30d, 12h); default one third of the lifetime');
-    c.option('--at <time>', 'evaluate the renewal window as of this ISO 8601 time instead of now');
-    c.option('--dry-run', 'print the plan and change nothing');
+    c.option('--renew-before <when>', 'renew when less than this is left: a share of the lifetime (33%) or a duration (30d, 12h, 2w, 3mo; m is minutes); default one third of the lifetime');
+    c.option('--at <time>', 'evaluate the renewal window as of this ISO 8601 time instead of now (without --dry-run, needs --force)');
+    c.option('--dry-run', 'print the plan of what is due and change nothing');
+    c.option('--verbose', 'with --dry-run: list every pair, the skipped ones too');
+    c.option('--force', 'with --at: really rotate what is due at that time');
     c.option('--reuse-key', 'keep the current key (default: a new key per rotation)');
     c.option('--key <type>', 'key type of the new keys: rsa-2048, rsa-3072, rsa-4096, ec-p256, ec-p384 (default: the type of the key being replaced)');
     daysOption(c);
@@ -93,9 +101,9 @@ export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult>
       ),
     );
   },
-  render(r, { json, color }) {
+  render(r, { json, color }, o) {
     const exitCode = r.interrupted ? EXIT_INTERRUPTED : r.failed.length > 0 || r.execFailed.length > 0 ? EXIT_FAILED : EXIT_OK;
     if (json) return { document: { rotation: r }, exitCode };
-    return { stdout: r.dryRun ? renderPlan(r.plan) : '', stderr: renderRotate(r, color), exitCode };
+    return { stdout: r.dryRun ? renderPlan(r.plan, o.verbose) : '', stderr: renderRotate(r, color), exitCode };
   },
 };

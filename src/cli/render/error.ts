@@ -21,6 +21,16 @@ interface RenderedError {
 /** A camelCase option key back to its flag: passphraseFile → --passphrase-file. */
 export const flagName = (key: string) => (key === 'args' ? 'argument' : `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
 
+/**
+ * One flag's validation problem as a line: "--days must be …" when the schema words it as what the
+ * flag must be (shared-options.ts does for every number and choice), else "invalid value for --x: …".
+ * A problem of no single flag (a refine over the whole command) is a sentence of its own.
+ */
+export function flagProblem(key: string | undefined, message: string): string {
+  if (key === undefined) return message;
+  return message.startsWith('must ') ? `${flagName(key)} ${message}` : `invalid value for ${flagName(key)}: ${message}`;
+}
+
 /** Any error to "error: …" (+ "hint: …") and an exit code; the stack only with --debug. */
 export function renderError(error: unknown, debug: boolean): RenderedError {
   if (error instanceof PkiError) {

@@ -40,6 +40,8 @@ function renderOne(c: InspectedCertificate, many: boolean, color: boolean): stri
         ? `CA:${c.basicConstraints.ca ? 'TRUE' : 'FALSE'}${c.basicConstraints.pathLength !== null ? `, pathlen:${c.basicConstraints.pathLength}` : ''}${c.basicConstraints.critical ? ' (critical)' : ''}`
         : '(absent)',
     ],
+    ['Subject key ID', c.subjectKeyId ?? '(absent)'],
+    ['Authority key ID', c.authorityKeyId ?? '(absent)'],
     ['SHA-256', c.fingerprints.sha256],
     ['Public key SHA-256', c.fingerprints.spkiSha256],
   ];
@@ -71,10 +73,12 @@ function renderCrl(c: InspectedCrl, many: boolean, color: boolean): string {
   ].join('\n');
 }
 
-export function renderInspect(result: InspectResult, { json, color }: RenderOptions): Rendered {
+export function renderInspect(result: InspectResult, { json, color }: RenderOptions, { withFilename }: { withFilename: boolean }): Rendered {
   if (result.kind === 'field') {
-    if (json) return { document: { field: result.field, values: result.values } };
-    return { stdout: result.values.map((v) => `${oneLine(v)}\n`).join('') };
+    const { fields, rows } = result;
+    // One field keeps its flat list of values; several give one list per certificate, in --field order.
+    if (json) return { document: fields.length === 1 ? { field: fields[0], values: rows.map((r) => r.values[0]) } : { fields, values: rows.map((r) => r.values) } };
+    return { stdout: rows.map((r) => `${[...(withFilename ? [r.file] : []), ...r.values].map(oneLine).join('\t')}\n`).join('') };
   }
   if (json) return { document: { certificates: result.certificates, ...(result.crls.length > 0 && { crls: result.crls }) } };
   const bundles = new Set([...result.certificates, ...result.crls].filter((c) => c.index > 1).map((c) => c.file));

@@ -8,10 +8,14 @@ import { firstLines, painter, shown } from './text.js';
 const who = (i: { kind: string; tenantId?: string }) => (i.kind === 'server' ? 'server' : i.tenantId!);
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** The plan as a table on stdout: tenant, serial, notAfter, action, why (tab-separated for scripts). */
-export function renderPlan(plan: PlanItem[]): string {
-  if (plan.length === 0) return '';
-  return plan.map((p) => [who(p), p.serial ?? '-', p.notAfter ?? '-', p.action, p.why].join('\t')).join('\n') + '\n';
+/**
+ * The plan as a table on stdout under a header: tenant, serial, notAfter, action, why (tab-separated
+ * for scripts). What would be done (rotate, refused); the skipped pairs too with `verbose`.
+ */
+export function renderPlan(plan: PlanItem[], verbose: boolean): string {
+  const rows = verbose ? plan : plan.filter((p) => p.action !== 'skip');
+  if (rows.length === 0) return '';
+  return ['TENANT\tSERIAL\tNOT AFTER\tACTION\tWHY', ...rows.map((p) => [who(p), p.serial ?? '-', p.notAfter ?? '-', p.action, p.why].join('\t'))].join('\n') + '\n';
 }
 
 /** Summary of a rotation run (stderr). */
@@ -28,6 +32,8 @@ export function renderRotate(r: RotateResult, color: boolean): string {
   for (const x of r.rotated.slice(0, 10)) lines.push(`${c.green('✓')} ${who(x)}: ${x.oldSerial} → ${x.serial}, expires ${x.notAfter.slice(0, 10)}${x.keyReused ? ' (same key)' : ''}`);
   if (r.rotated.length > 10) lines.push(`  … and ${r.rotated.length - 10} more`);
   lines.push(...failed);
+  // Why each pair was left alone (not due, revoked, no certificate…): a pair rotate never renews is visible.
+  lines.push(...firstLines(r.skipped.map((s) => `  skipped ${who(s)}: ${s.why}`)));
   lines.push(...firstLines(r.execFailed.map((e) => `${c.yellow('!')} ${who(e)}: --exec command failed (${e.signal ? `signal ${e.signal}` : `exit ${e.code}`}); the new pair is in place`)));
   lines.push(`rotated ${r.rotated.length}, skipped ${r.skipped.length}, failed ${r.failed.length}${r.execFailed.length > 0 ? `, --exec failed ${r.execFailed.length}` : ''}${r.notStarted.length > 0 ? `, not started ${r.notStarted.length}` : ''}`);
   if (r.interrupted) lines.push('  interrupted: every pair is complete; run the same command again to finish');
@@ -36,9 +42,18 @@ export function renderRotate(r: RotateResult, color: boolean): string {
 
 export function renderRevoke(r: RevokeResult, color: boolean): string {
   const c = painter(color);
-  const lines = r.revoked.map((e) => `${c.green('✓')} revoked ${e.serial}${e.tenantId ? ` (tenant ${e.tenantId})` : ` (${e.kind})`}: ${e.revocation?.reason}`);
+  const whose = (e: RevokeResult['revoked'][number]) => (e.tenantId ? `tenant ${e.tenantId}` : e.kind);
+  const lines = r.revoked.map((e) => {
+    const was = r.reasonChanged[e.serial];
+    const reason = e.revocation?.reason;
+    return r.dryRun
+      ? `  would ${was ? 'change the reason of' : 'revoke'} ${e.serial} (${whose(e)}): ${was ? `${was} → ` : ''}${reason}`
+      : `${c.green('✓')} ${was ? 'reason of' : 'revoked'} ${e.serial} (${whose(e)}): ${was ? `${was} → ` : ''}${reason}`;
+  });
   for (const s of r.alreadyRevoked) lines.push(`  ${s} was already revoked`);
-  lines.push(renderCrl(r.dir, r.crl, color).trimEnd());
+  if (r.dryRun) lines.push(`${c.bold('dry run')}: ${plural(r.revoked.length, 'certificate')} would change; nothing was written`);
+  else if (r.crl) lines.push(renderCrl(r.dir, r.crl, color).trimEnd());
+  else lines.push('nothing changed: crl.pem left as it is');
   return lines.join('\n') + '\n';
 }
 

@@ -79,6 +79,8 @@ export function renderIssueSummary(r: IssueClientsResult, color: boolean): strin
   if (n > 5 || (n > 0 && (r.skipped.length > 0 || r.notStarted.length > 0 || r.failed.length > 0))) {
     lines.push(`${c.green('✓')} Issued ${n} client certificate${n === 1 ? '' : 's'} in ${seconds} s (${perSecond(n, r.elapsedMs).toFixed(1)}/s, ${r.concurrency} at a time)`);
   }
+  const replaced = r.issued.filter((p) => p.replaced).length;
+  if (n > 5 && replaced > 0) lines.push(`  Replaced ${replaced}: the old certificates stay valid until they expire (pkictl revoke SERIAL ends one now)`);
   if (r.skipped.length > 0) lines.push(`  ${r.skipped.length} tenant${r.skipped.length === 1 ? '' : 's'} skipped: already issued`);
   lines.push(...firstLines(r.failed.map((f) => `${c.red('✗')} ${f.tenantId}: ${f.error}`)));
   if (r.interrupted) {

@@ -29,6 +29,8 @@ export function renderIssued(dir: string, pairs: IssuedPair[], color: boolean): 
         `  serial ${p.serial}, expires ${p.notAfter.slice(0, 10)}`,
       ];
       if (p.sans) lines.push(`  SANs: ${p.sans.join(', ')}`);
+      // Replacing is not revoking: the old pair still authenticates until it expires.
+      if (p.replaced) lines.push(`  Replaced (old serial ${p.replaced.serial} still valid until ${p.replaced.notAfter}; pkictl revoke ${p.replaced.serial} ends it now)`);
       return lines.join('\n');
     })
     .join('\n') + '\n';
