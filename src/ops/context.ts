@@ -40,4 +40,6 @@ export interface IssuedPair {
   notAfter: string;
   sha256: string;
   sans?: string[];
+  /** Set when the CA's end cut the certificate short: "valid 29 days, not 90: the CA expires on …". */
+  warning?: string;
 }

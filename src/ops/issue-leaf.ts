@@ -6,6 +6,7 @@ import type { Subject } from '../core/subject.js';
 import type { CertStore, PairPaths, PemPair } from '../store/cert-store.js';
 import type { IssuedPair, OpContext } from './context.js';
 import { republishIfStale } from './crl.js';
+import { loadSigningCa, warnShortened } from './signing-ca.js';
 
 export interface LeafProfile {
   subject: Subject;
@@ -39,7 +40,7 @@ export interface IssueServerRequest extends LeafProfile {
 
 export async function issueServer(request: IssueServerRequest, ctx: OpContext): Promise<IssuedPair> {
   const store = await ctx.openStore(request.dir);
-  const ca = await store.loadCa(request.passphrase, ctx.crypto);
+  const ca = await loadSigningCa(store, request.passphrase, ctx);
   // The existence check and the write under one lock: two concurrent `issue server` without
   // --force cannot both pass the check.
   const { cert, paths } = await store.withLock(async () => {
@@ -48,5 +49,6 @@ export async function issueServer(request: IssueServerRequest, ctx: OpContext): 
     const { cert, pem } = await makePair('server', request.subject, request.sans, request, ca, ctx);
     return { cert, paths: await store.saveServer(pem, { facts: cert.facts }) };
   });
-  return { kind: 'server', ...paths, keyType: request.key, ...cert.facts, sans: request.sans.map(formatSan) };
+  warnShortened([{ who: 'server', shortened: cert.shortened }], ctx);
+  return { kind: 'server', ...paths, keyType: request.key, ...cert.facts, sans: request.sans.map(formatSan), ...(cert.shortened && { warning: cert.shortened }) };
 }

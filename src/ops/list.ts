@@ -9,6 +9,7 @@ import type { FileRead } from '../store/files.js';
 import { foreignLinkMessage } from '../store/links.js';
 import type { EntryKind, TreeEntry } from '../store/scan.js';
 import type { OpContext } from './context.js';
+import { missingTenants } from './missing-tenants.js';
 
 export type ListStatus = 'valid' | 'expiring' | 'expired' | 'invalid';
 
@@ -168,6 +169,15 @@ export async function listCertificates(request: ListRequest, ctx: OpContext): Pr
     return row;
   });
   const all = scan.entries;
+  // A tenant the index lists as valid whose directory is gone: a row of its own, invalid (issue 13).
+  const tenants = all.flatMap((r) => (r.kind === 'client' ? [r.tenant!] : []));
+  const missing = await missingTenants(store, tenants).catch((error: unknown) => {
+    warnings.push(`the issuance index was not read (${error instanceof Error ? error.message : String(error)}); tenants missing from clients/ are not shown`);
+    return [];
+  });
+  for (const m of missing) {
+    all.push({ kind: 'client', tenant: m.tenantId, commonName: null, serial: m.serial, notBefore: null, notAfter: null, daysLeft: null, status: 'invalid', problems: [`${m.code}: ${m.message}`], path: `${m.path}/client.crt` });
+  }
   const foreignLinks = scan.links.map((link) => foreignLinkMessage(link, display));
   // A link at crl.pem is reported there, not again as an unreadable CRL.
   if (crl && crl.status !== 'fresh' && !scan.links.some((l) => l.path === layout.crl)) warnings.push(crl.message);

@@ -1,8 +1,10 @@
 import { inputError, PkiError } from '../core/errors.js';
+import { CA_REPLACEMENT } from '../core/issue.js';
 import { assertTenantId, type TenantIdPattern } from '../core/tenant-id.js';
 import type { IndexEntry, RevocationReason } from '../store/cert-index.js';
 import { reasonOf } from '../store/files.js';
 import type { OpContext } from './context.js';
+import { loadSigningCa } from './signing-ca.js';
 import { regenerateCrl, type CrlResult } from './crl.js';
 
 export interface RevokeRequest {
@@ -43,14 +45,14 @@ export async function revoke(request: RevokeRequest, ctx: OpContext): Promise<Re
     if (!/^[0-9a-f]{1,40}$/.test(s)) throw inputError('SERIAL_INVALID', `invalid serial '${request.serials[i]}': expected hex, as openssl x509 -serial prints it`);
   }
   const store = await ctx.openStore(request.dir, { actor: request.actor });
-  const ca = await store.loadCa(request.passphrase, ctx.crypto); // fails before anything is written
+  const ca = await loadSigningCa(store, request.passphrase, ctx); // fails before anything is written
   return store.withLock(async () => {
     const targets: string[] = [];
     const alreadyRevoked: string[] = [];
     for (const serial of serials) {
       const entry = store.index.get(serial);
       if (!entry) throw inputError('SERIAL_UNKNOWN', `serial ${serial} is not in the index of ${store.layout.display(store.layout.root)}; nothing was revoked`, 'pkictl list shows the serials this CA issued');
-      if (entry.kind === 'ca') throw inputError('SERIAL_IS_CA', `serial ${serial} is the CA certificate itself; a CA does not revoke itself`, 'to retire the CA, create a new one with pkictl init and reissue');
+      if (entry.kind === 'ca') throw inputError('SERIAL_IS_CA', `serial ${serial} is the CA certificate itself; a CA does not revoke itself`, `to retire the CA: ${CA_REPLACEMENT}`);
       if (entry.status === 'revoked') alreadyRevoked.push(serial);
       else targets.push(serial);
     }

@@ -19,6 +19,21 @@ export async function assertNoCa(layout: Layout): Promise<void> {
   }
 }
 
+/**
+ * The one wording of "there is no CA here" (exit 2), for every command that reads or writes a tree:
+ * the directory is missing, or holds no ca.crt.
+ */
+export function noCaError(layout: Layout, rootMissing: boolean): PkiError {
+  const root = layout.display(layout.root);
+  const why = rootMissing ? `${root}: no such directory` : `${layout.display(layout.caCert)} not found`;
+  return inputError('CA_MISSING', `no CA in ${root} (${why})`, `create one with: pkictl init --dir ${root} (or pass --dir with an existing certs/ tree)`);
+}
+
+/** Throws noCaError unless --dir holds a ca.crt. */
+export async function assertCa(layout: Layout): Promise<void> {
+  if (!(await exists(layout.caCert))) throw noCaError(layout, !(await exists(layout.root)));
+}
+
 /** What to do with a ca.key that group or others may read or replace. */
 export interface CaKeyPolicy {
   /** Refuse to load it (--strict). */
@@ -44,9 +59,7 @@ async function caKeyExposure(layout: Layout): Promise<Array<{ path: string; mode
 /** Loads the CA and proves that ca.key is the key of ca.crt before anything is signed with it. */
 export async function loadCa(layout: Layout, passphrase: string | undefined, crypto: CryptoProvider, policy: CaKeyPolicy = {}): Promise<CertificateAuthority> {
   const { caCert, caKey } = layout;
-  if (!(await exists(caCert))) {
-    throw inputError('CA_MISSING', `no CA in ${layout.display(layout.root)} (${layout.display(caCert)} not found)`, 'create one with: pkictl init --dir ' + layout.display(layout.root));
-  }
+  await assertCa(layout);
   for (const path of [caCert, caKey]) {
     const link = linkAt(path);
     if (link) throw foreignLinkError(link, (p) => layout.display(p));

@@ -1,13 +1,13 @@
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { readCertificatePem } from '../core/cert-input.js';
+import { readCertificatePem, readCertificates } from '../core/cert-input.js';
 import { certFacts, type CertFacts } from '../core/cert.js';
 import type { TenantIdPattern } from '../core/tenant-id.js';
 import type { CertificateAuthority } from '../core/issue.js';
 import type { CryptoProvider } from '../core/x509.js';
 import { CERT_MODE, ensureDir, exists, KEY_DIR_MODE, KEY_MODE, writeFilesAtomically } from './atomic-write.js';
 import { verifyAuditLog, type AuditEvent, type AuditVerifyResult } from './audit-log.js';
-import { assertNoCa, loadCa, type CaKeyPolicy } from './ca-files.js';
+import { assertCa, assertNoCa, loadCa, type CaKeyPolicy } from './ca-files.js';
 import { FileCertIndex, type CertIndex, type IndexEntry, type PendingIssue, type RevocationReason } from './cert-index.js';
 import { readFile, unreadable, type FileRead } from './files.js';
 import { eventFor, Journal } from './journal.js';
@@ -15,10 +15,10 @@ import { Layout } from './layout.js';
 import { LOCK_FILE } from './lock.js';
 import { foreignLinkError, foreignLinkMessage } from './links.js';
 import { createSlot, ensureVersioned, inspectSlot, installVersion, pruneVersions, versionName, type SlotSpec, type SlotState } from './pair-slot.js';
-import { recover } from './recovery.js';
+import { lostHistory, recover, type TreeEvidence } from './recovery.js';
 import { ReentrantLock } from './reentrant-lock.js';
 import { readTreeFile, scanTree, tenantNames, type ScanOptions, type TreeEntry, type TreeScan } from './scan.js';
-import { clientPaths, clientSlot, contractLink, serverSlot, type PairPaths } from './slots.js';
+import { clientPaths, clientSlot, clientSlotAt, contractLink, serverSlot, type PairPaths } from './slots.js';
 
 export type { PairPaths } from './slots.js';
 
@@ -111,6 +111,11 @@ export class CertStore {
   /** Records `event` alone (e.g. a failed rotation) in the audit log. */
   async recordEvent(event: AuditEvent): Promise<void> {
     await this.withLock(() => this.journal.commit({}, [event]));
+  }
+
+  /** Refuses (exit 2, one wording for every command) when --dir holds no CA. */
+  assertCa(): Promise<void> {
+    return assertCa(this.layout);
   }
 
   assertNoCa(): Promise<void> {
@@ -382,6 +387,38 @@ export class CertStore {
   /** Checks certs/audit.log's chain and its end against the head the index records (load() the index first). */
   checkAuditLog(): Promise<AuditVerifyResult> {
     return verifyAuditLog(this.layout.auditLog, this.index.auditHead(), this.index.lastAuditLines());
+  }
+
+  /**
+   * What the tree shows was issued, for audit-log verify (recovery.ts lostHistory): the certificates
+   * at the contract paths with their serials, and how many certificates the tree holds in all. The
+   * versions/ of each pair are counted by name (time-serial prefix), not read.
+   */
+  async issuedInTree(): Promise<Omit<TreeEvidence, 'unknownRevocations'>> {
+    const scan = await this.scanTree();
+    const deployed: TreeEvidence['deployed'] = [];
+    const seen = new Set<string>();
+    for (const e of scan.entries) {
+      if (!e.cert.ok) continue;
+      let serial: string;
+      try {
+        serial = readCertificates(e.cert.bytes, e.certPath)[0]!.serialHex;
+      } catch {
+        continue; // audit reports it
+      }
+      seen.add(serial.slice(0, 16));
+      if (e.kind !== 'ca') deployed.push({ path: this.layout.display(e.certPath), serial });
+    }
+    const bases = [this.layout.serverPairDir, ...scan.entries.filter((e) => e.kind === 'client').map((e) => clientSlotAt(dirname(e.certPath)).base)];
+    for (const base of bases) {
+      for (const name of await readdir(join(base, 'versions')).catch(() => [] as string[])) if (!name.startsWith('.')) seen.add(name.slice(name.indexOf('-') + 1));
+    }
+    return { deployed, certificates: seen.size };
+  }
+
+  /** Whether the index lost history the audit log, crl.pem or `tree` prove (recovery.ts); load() the index first. */
+  lostHistory(tree: TreeEvidence): Promise<string | undefined> {
+    return lostHistory(this.layout, this.index, tree);
   }
 
   /** Whether another command holds the directory's lock right now (read-only callers retry then). */

@@ -50,7 +50,7 @@ export function renderAuditVerify(r: AuditVerifyReport, color: boolean): string 
   const c = painter(color);
   const lines: string[] = [];
   if (r.ok) lines.push(`${c.green('✓')} ${r.path}: ${plural(r.lines, 'line')}, hash chain intact${r.head ? `, ends at ${r.head.hash.slice(0, 16)}…` : ''}`);
-  else lines.push(`${c.red('✗')} ${r.path}: line ${r.problem!.line}: ${r.problem!.message}`);
+  else lines.push(`${c.red('✗')} ${r.path}: ${r.problem!.line === undefined ? '' : `line ${r.problem!.line}: `}${r.problem!.message}`);
   for (const n of r.notes) lines.push(`  note: ${n}`);
   return lines.join('\n') + '\n';
 }
