@@ -56,7 +56,7 @@ function validity(days: number, now: Date, caNotAfter?: Date) {
   if (caNotAfter && notAfter > caNotAfter) {
     notAfter = caNotAfter;
     const left = (notAfter.getTime() - now.getTime()) / DAY_MS;
-    const valid = left >= 1 ? `${Math.floor(left)} day${Math.floor(left) === 1 ? '' : 's'}` : `${Math.max(1, Math.floor(left * 24))} hour(s)`;
+    const valid = left >= 1 ? `${Math.round(left)} day${Math.round(left) === 1 ? '' : 's'}` : `${Math.max(1, Math.round(left * 24))} hour(s)`;
     return { notBefore, notAfter, shortened: `valid ${valid}, not ${days}: the CA expires on ${caNotAfter.toISOString()}` };
   }
   return { notBefore, notAfter };

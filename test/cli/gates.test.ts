@@ -1,9 +1,10 @@
 import { cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/run-cli.js';
+import { openssl } from '../helpers/openssl.js';
+import { BIN, runCli, runProcess } from '../helpers/run-cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { cli, clientPaths, EC, initCa, issueClients, serialOf, uuids } from '../store/fixture.js';
+import { cli, clientPaths, EC, initCa, issueClients, serialOf, treeDigest, uuids } from '../store/fixture.js';
 
 // Issue 13, "green when it should be red": gates that must not pass on a broken tree.
 
@@ -218,5 +219,71 @@ describe('verify FILE and <dir>/crl.pem', () => {
     const r = await runCli(['verify', '--dir', 'other', '--purpose', 'client', `other/clients/${foreign}/client.crt`, '--json'], { cwd: base });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).files[0]).toMatchObject({ ok: true, revocationChecked: false });
+  });
+});
+
+/** Issue 13 item 6: near and after the CA's end. */
+describe('near and after the CA\'s end', () => {
+  const DAY = 86_400_000;
+  let base: string;
+
+  beforeAll(async () => {
+    base = await tempDir('pkictl-ca-end-');
+  });
+
+  /** The CLI with the clock `offset` ahead (libfaketime). */
+  const later = (offset: string, args: string[]) => runProcess('faketime', ['-f', offset, process.execPath, BIN, ...args], { env: { ...process.env, NO_COLOR: '1', PKICTL_CA_PASSPHRASE: undefined } });
+  const caNotAfter = async (dir: string) => new Date((await openssl(['x509', '-in', join(dir, 'ca.crt'), '-noout', '-enddate'])).stdout.trim().replace(/^notAfter=/, ''));
+  const replacementHint = /\nhint: pkictl cannot renew a CA yet .*pkictl init --dir NEW in a new directory, issue the server and every client there, deploy NEW\/ca\.crt alongside the old ca\.crt/;
+
+  it('warns (stderr and a warning field) whenever a leaf is cut short by the CA: issue client, issue server, rotate', async () => {
+    const dir = join(base, 'short');
+    expect((await cli(['init', '--dir', dir, ...EC, '--days', '30'])).code).toBe(0);
+    const end = (await caNotAfter(dir)).toISOString();
+    const [tenant, full] = uuids(2) as [string, string];
+    const cut = new RegExp(`^valid 30 days, not 90: the CA expires on ${end.replace(/\./g, '\\.')}$`);
+
+    const client = await cli(['issue', 'client', '--dir', dir, ...EC, '--days', '90', tenant, '--json']);
+    expect(client.code, client.stderr).toBe(0);
+    expect(JSON.parse(client.stdout).issued[0]).toMatchObject({ tenantId: tenant, notAfter: end, warning: expect.stringMatching(cut) });
+    expect(client.stderr).toMatch(new RegExp(`^warning: tenant ${tenant}: valid 30 days, not 90: the CA expires on `));
+    expect(client.stderr).toMatch(replacementHint);
+
+    const server = await cli(['issue', 'server', '--dir', dir, ...EC, '--json']);
+    expect(server.code, server.stderr).toBe(0);
+    expect(JSON.parse(server.stdout).issued[0]).toMatchObject({ kind: 'server', warning: expect.stringMatching(/^valid 30 days, not 365: /) });
+    expect(server.stderr).toMatch(/^warning: server: valid 30 days, not 365: /);
+
+    const rotate = await cli(['rotate', '--dir', dir, '--all', '--tenant', tenant, '--json']);
+    expect(rotate.code, rotate.stderr).toBe(0);
+    expect(JSON.parse(rotate.stdout).rotation.rotated[0]).toMatchObject({ tenantId: tenant, warning: expect.stringMatching(/^valid 30 days, not 90: /) });
+    expect(rotate.stderr).toMatch(new RegExp(`warning: tenant ${tenant}: valid 30 days, not 90: `));
+
+    // A leaf that fits inside the CA's life: no warning.
+    const fits = await cli(['issue', 'client', '--dir', dir, ...EC, '--days', '10', full, '--json']);
+    expect(fits.code).toBe(0);
+    expect(JSON.parse(fits.stdout).issued[0].warning).toBeUndefined();
+    expect(fits.stderr).not.toMatch(/warning/);
+  });
+
+  it('refuses (exit 1) to sign anything with an expired CA, CRLs included, writing nothing; the hint names the way out', async () => {
+    const dir = join(base, 'expired');
+    expect((await cli(['init', '--dir', dir, ...EC, '--days', '2'])).code).toBe(0);
+    expect((await cli(['issue', 'server', '--dir', dir, ...EC])).code).toBe(0);
+    const [tenant, next] = uuids(2) as [string, string];
+    await issueClients(dir, [tenant]);
+    expect((await cli(['crl', '--dir', dir])).code).toBe(0);
+    const before = await treeDigest(dir);
+    for (const args of [['crl'], ['revoke', '--tenant', tenant], ['issue', 'client', ...EC, next], ['issue', 'server', ...EC, '--force'], ['rotate', '--all']]) {
+      const r = await later('+3d', [...args, '--dir', dir]);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(1);
+      expect(r.stderr, args.join(' ')).toMatch(/^error: the CA certificate expired on \S+; nothing was signed/);
+      expect(r.stderr).toMatch(replacementHint);
+      expect(r.stderr).not.toMatch(/create a new CA with pkictl init/);
+    }
+    expect(await treeDigest(dir)).toBe(before);
+    // The day before, the same CA still signs.
+    expect((await later('+1d', ['crl', '--dir', dir])).code).toBe(0);
+    expect((await caNotAfter(dir)).getTime()).toBeLessThan(Date.now() + 3 * DAY);
   });
 });
