@@ -128,22 +128,27 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
     if (treeCrl.ok || !treeCrl.missing) {
       refuse(tree.layout.crl);
       crlFiles = [tree.layout.crl];
-      ctx.notify(`checking revocation against ${tree.layout.display(tree.layout.crl)}`);
     }
   }
   const crlSources = await Promise.all(crlFiles.map(async (p) => ({ file: p === tree?.layout.crl ? tree.layout.display(p) : p, lists: readCrls(await readUserFile(p), p) })));
   const crls: Crl[] = crlSources.flatMap((s) => s.lists);
+  const wantChain = request.chain !== false;
+  const verifier = new Verifier(roots, pool, ctx.crypto);
+  /** Whether a CRL is signed by an issuer, checked once per pair (a tree's 10,000 leaves share one issuer). */
+  const crlSigned = new Map<Crl, Map<string, Promise<boolean>>>();
+  const signedBy = (crl: Crl, issuer: Certificate) => {
+    const byIssuer = crlSigned.get(crl) ?? crlSigned.set(crl, new Map()).get(crl)!;
+    return byIssuer.get(issuer.sha256) ?? byIssuer.set(issuer.sha256, verifier.signedBy(crl, issuer)).get(issuer.sha256)!;
+  };
   /** The file of the CRL that covers `leaf`: its issuer's on the path, signed by that issuer (as core/verify/crl.ts picks it). */
   const leafCrl = async (leaf: Certificate, path: Certificate[]): Promise<string | undefined> => {
     const issuer = path[1];
     if (!issuer || crls.length === 0) return undefined;
     for (const { file, lists } of crlSources) {
-      for (const crl of lists) if (equalBytes(crl.issuerDer, leaf.issuerDer) && (await verifier.signedBy(crl, issuer))) return file;
+      for (const crl of lists) if (equalBytes(crl.issuerDer, leaf.issuerDer) && (await signedBy(crl, issuer))) return file;
     }
     return undefined;
   };
-  const wantChain = request.chain !== false;
-  const verifier = new Verifier(roots, pool, ctx.crypto);
   const at = request.at ?? ctx.now;
   const jobs: Job[] = request.all
     ? await treeJobs(tree!)
@@ -197,5 +202,8 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
       files.push({ file: tree!.layout.display(join(tree!.layout.root, m.path, 'client.crt')), ok: false, purpose: 'client', chain: [], failures: [{ code: m.code, message: m.message }], revocationChecked: false });
     }
   }
+  // Said once all is read: an input error stays the one line on stderr.
+  const treeCrl = tree && crlFiles[0] === tree.layout.crl ? tree.layout.display(tree.layout.crl) : undefined;
+  if (treeCrl && files.some((f) => f.crl === treeCrl)) ctx.notify(`revocation checked against ${treeCrl}`);
   return { ok: files.every((f) => f.ok), at: at.toISOString(), files };
 }

@@ -18,7 +18,7 @@ import { createSlot, ensureVersioned, inspectSlot, installVersion, pruneVersions
 import { lostHistory, recover, type TreeEvidence } from './recovery.js';
 import { ReentrantLock } from './reentrant-lock.js';
 import { readTreeFile, scanTree, tenantNames, type ScanOptions, type TreeEntry, type TreeScan } from './scan.js';
-import { clientPaths, clientSlot, clientSlotAt, contractLink, serverSlot, type PairPaths } from './slots.js';
+import { clientPaths, clientSlot, contractLink, serverSlot, type PairPaths } from './slots.js';
 
 export type { PairPaths } from './slots.js';
 
@@ -409,7 +409,7 @@ export class CertStore {
       seen.add(serial.slice(0, 16));
       if (e.kind !== 'ca') deployed.push({ path: this.layout.display(e.certPath), serial });
     }
-    const bases = [this.layout.serverPairDir, ...scan.entries.filter((e) => e.kind === 'client').map((e) => clientSlotAt(dirname(e.certPath)).base)];
+    const bases = [this.layout.serverPairDir, ...scan.entries.filter((e) => e.kind === 'client').map((e) => dirname(e.certPath))];
     for (const base of bases) {
       for (const name of await readdir(join(base, 'versions')).catch(() => [] as string[])) if (!name.startsWith('.')) seen.add(name.slice(name.indexOf('-') + 1));
     }

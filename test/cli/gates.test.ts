@@ -192,7 +192,7 @@ describe('verify FILE and <dir>/crl.pem', () => {
     const r = await gate(revoked);
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stdout).toMatch(new RegExp(`^certs/clients/${revoked}/client\\.crt: FAILED: REVOKED: `));
-    expect(r.stderr).toMatch(/checking revocation against certs\/crl\.pem/);
+    expect(r.stderr).toMatch(/revocation checked against certs\/crl\.pem/);
     const json = await gate(revoked, '--json');
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout).files[0]).toMatchObject({ ok: false, revocationChecked: true, crl: 'certs/crl.pem', failures: [expect.objectContaining({ code: 'REVOKED' })] });
