@@ -1,5 +1,5 @@
 import { smallInteger, toPem } from './der-write.js';
-import type { CertificateAuthority } from './issue.js';
+import { assertCaCanSign, type CertificateAuthority } from './issue.js';
 import { signingAlgorithmOf } from './keys.js';
 import { OID } from './oid.js';
 import type { RevocationReason } from './revocation.js';
@@ -27,6 +27,7 @@ export interface CrlRequest {
  * code (omitted for "unspecified", as §5.3.1 asks). Version 2 is implied by the extensions.
  */
 export async function buildCrl(request: CrlRequest, ca: CertificateAuthority, crypto: CryptoProvider): Promise<x509.X509Crl> {
+  assertCaCanSign(ca, request.thisUpdate);
   const caCert = new x509.X509Certificate(Buffer.from(ca.der));
   const ski = caCert.getExtension(x509.SubjectKeyIdentifierExtension);
   const aki = ski ? new x509.AuthorityKeyIdentifierExtension(ski.keyId) : await x509.AuthorityKeyIdentifierExtension.create(caCert, false, crypto);

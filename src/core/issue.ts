@@ -23,6 +23,8 @@ export interface IssuedCertificate {
   der: Der;
   pem: string;
   facts: CertFacts;
+  /** Set when the CA's own end cut the leaf short: "valid 29 days, not 90: the CA expires on …". */
+  shortened?: string;
 }
 
 /** Leaves start this far in the past so a peer whose clock runs a little behind accepts them. */
@@ -49,9 +51,32 @@ const toSecond = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
 function validity(days: number, now: Date, caNotAfter?: Date) {
   const notBefore = toSecond(now.getTime() - CLOCK_SKEW_MS);
   let notAfter = toSecond(now.getTime() + days * DAY_MS);
-  // A leaf may not outlive its CA: strict verifiers reject it, and it would be unusable anyway.
-  if (caNotAfter && notAfter > caNotAfter) notAfter = caNotAfter;
+  // A leaf may not outlive its CA: strict verifiers reject it, and it would be unusable anyway. It is
+  // said (shortened): near the CA's end every issue and rotation gives ever shorter leaves.
+  if (caNotAfter && notAfter > caNotAfter) {
+    notAfter = caNotAfter;
+    const left = (notAfter.getTime() - now.getTime()) / DAY_MS;
+    const valid = left >= 1 ? `${Math.round(left)} day${Math.round(left) === 1 ? '' : 's'}` : `${Math.max(1, Math.round(left * 24))} hour(s)`;
+    return { notBefore, notAfter, shortened: `valid ${valid}, not ${days}: the CA expires on ${caNotAfter.toISOString()}` };
+  }
   return { notBefore, notAfter };
+}
+
+/**
+ * The way out at a CA's end, until pkictl has CA lifecycle commands (renew/rollover, planned for the
+ * next release): `pkictl init` refuses in a tree that has a CA, so the new CA goes in a new directory.
+ */
+export const CA_REPLACEMENT =
+  'pkictl cannot renew a CA yet (renew/rollover commands are planned); by hand: pkictl init --dir NEW in a new directory, issue the server and every client there, deploy NEW/ca.crt alongside the old ca.crt, then switch the gateway and the connectors to the new pairs';
+
+/** Refuses (exit 1) to sign anything, a certificate or a CRL, with a CA past its notAfter: nothing it signed would verify. */
+function refuseExpired(caNotAfter: Date, now: Date): void {
+  if (now >= caNotAfter) throw failure('CA_EXPIRED', `the CA certificate expired on ${caNotAfter.toISOString()}; nothing was signed`, CA_REPLACEMENT);
+}
+
+/** refuseExpired for a loaded CA: commands call it before they write anything (ops/signing-ca.ts). */
+export function assertCaCanSign(ca: CertificateAuthority, now: Date): void {
+  refuseExpired(new Certificate(ca.der).notAfter, now);
 }
 
 const extension = (id: string, critical: boolean, value: Der) =>
@@ -187,10 +212,8 @@ function generalName(san: San): Der {
 
 export async function issueLeaf(request: LeafRequest, ca: CertificateAuthority, crypto: CryptoProvider): Promise<IssuedCertificate> {
   const issuer = issuerOf(ca, crypto);
-  if (request.now >= issuer.notAfter) {
-    throw failure('CA_EXPIRED', `the CA certificate expired on ${issuer.notAfter.toISOString()}`, 'create a new CA with pkictl init');
-  }
-  const { notBefore, notAfter } = validity(request.days, request.now, issuer.notAfter);
+  refuseExpired(issuer.notAfter, request.now);
+  const { notBefore, notAfter, shortened } = validity(request.days, request.now, issuer.notAfter);
   // RSA keys may be used for RSA key transport (TLS 1.2 RSA kx); EC keys only sign.
   const usages = isRsaKey(request.spki) ? [KU.digitalSignature, KU.keyEncipherment] : [KU.digitalSignature];
   const extensions = [
@@ -201,8 +224,9 @@ export async function issueLeaf(request: LeafRequest, ca: CertificateAuthority, 
     extension(OID.authorityKeyId, false, sequence(implicit(0, issuer.keyId))),
   ];
   if (request.sans?.length) extensions.push(extension(OID.subjectAltName, false, sequence(...request.sans.map(generalName))));
-  return signCertificate(
+  const cert = await signCertificate(
     { serial: newSerialNumber(crypto), issuer: issuer.name, subject: request.subject, notBefore, notAfter, spki: request.spki, extensions },
     issuer.signer,
   );
+  return shortened ? { ...cert, shortened } : cert;
 }

@@ -14,6 +14,7 @@ import type { TreeEntry } from '../store/scan.js';
 import { mapConcurrent } from './bulk.js';
 import { crlState, indexRevocations, offboardHint } from './list.js';
 import { crlGaps } from './crl.js';
+import { missingTenants } from './missing-tenants.js';
 import type { CertStore } from '../store/cert-store.js';
 import type { OpContext } from './context.js';
 import { revocationFromCrl, revocationText, type RevocationInfo } from './records.js';
@@ -124,7 +125,7 @@ function keyMatches(pem: string, cert: Certificate, passphrase: string | undefin
  * Disagreements between the index and the tree (a run that failed or was killed between the two, or
  * hands in certs/), and revocations the CRL does not publish. Call with the index loaded.
  */
-function indexFindings(store: CertStore, parsed: Parsed[], add: (f: AuditFinding) => void): void {
+async function indexFindings(store: CertStore, parsed: Parsed[], add: (f: AuditFinding) => void): Promise<void> {
   const index = store.index;
   const holder = (kind: string, tenant?: string) => `${kind}:${tenant ?? ''}`;
   const deployed = new Map<string, Parsed>();
@@ -140,12 +141,11 @@ function indexFindings(store: CertStore, parsed: Parsed[], add: (f: AuditFinding
   for (const entry of index.entries()) {
     if (entry.status !== 'valid' || entry.kind === 'ca') continue;
     const p = deployed.get(holder(entry.kind, entry.tenantId));
-    if (!p) {
-      if (entry.kind === 'client') add({ code: 'MISSING_TENANT', severity: 'error', path: `clients/${entry.tenantId}`, message: `the index lists serial ${entry.serial} as this tenant's valid certificate, but its directory is gone; re-issue it (pkictl issue client --force) or offboard it (pkictl revoke --tenant)` });
-      continue;
-    }
+    if (!p) continue; // a client: missingTenants() below
     if (p.summary && p.summary.serial !== entry.serial) add({ code: 'INDEX_MISMATCH', severity: 'error', path: p.certPath, message: `the index lists serial ${entry.serial} as valid, but serial ${p.summary.serial} is deployed` });
   }
+  const tenants = parsed.flatMap((p) => (p.entry.kind === 'client' ? [p.entry.tenant!] : []));
+  for (const m of await missingTenants(store, tenants, true)) add({ code: m.code, severity: 'error', path: m.path, message: m.message });
   for (const { entry } of index.pending()) {
     add({ code: 'PENDING', severity: 'warning', path: entry.path, message: `serial ${entry.serial} was being installed by a run that did not finish; the next pkictl command that changes the directory settles it` });
   }
@@ -284,7 +284,7 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
   // 3b. The issuance index against the tree: it must record what the contract paths deploy.
   try {
     await store.index.load();
-    if (store.index.entries().length > 0) indexFindings(store, parsed, add);
+    if (store.index.entries().length > 0) await indexFindings(store, parsed, add);
   } catch (error) {
     notes.push(`the issuance index could not be read (${error instanceof Error ? error.message : String(error)}): it was not compared with the tree`);
   }

@@ -41,6 +41,8 @@ export interface IssuedPair {
   notAfter: string;
   sha256: string;
   sans?: string[];
+  /** Set when the CA's end cut the certificate short: "valid 29 days, not 90: the CA expires on …". */
+  warning?: string;
   /** With --force: the certificate this pair replaced, which stays valid until its notAfter unless revoked. */
   replaced?: { serial: string; notAfter: string };
 }

@@ -5,6 +5,7 @@ import type { CertificateAuthority } from '../core/issue.js';
 import type { IndexEntry } from '../store/cert-index.js';
 import type { CertStore } from '../store/cert-store.js';
 import type { OpContext } from './context.js';
+import { loadSigningCa } from './signing-ca.js';
 
 const DAY_MS = 86_400_000;
 /** nextUpdate of a CRL rewritten without a period to keep (pkictl crl's default). */
@@ -110,6 +111,6 @@ export interface WriteCrlResult {
 
 export async function writeCrl(request: CrlRequest, ctx: OpContext): Promise<WriteCrlResult> {
   const store = await ctx.openStore(request.dir, { actor: request.actor });
-  const ca = await store.loadCa(request.passphrase, ctx.crypto);
+  const ca = await loadSigningCa(store, request.passphrase, ctx);
   return { dir: store.layout.display(store.layout.root), crl: await regenerateCrl(store, ca, request.days, ctx) };
 }

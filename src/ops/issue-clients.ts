@@ -6,6 +6,7 @@ import { defaultConcurrency, runBulk, type BulkProgress } from './bulk.js';
 import type { IssuedPair, OpContext } from './context.js';
 import { makePair, refuseOverwrite, replacedBy, type LeafProfile } from './issue-leaf.js';
 import { republishIfStale } from './crl.js';
+import { loadSigningCa, warnShortened } from './signing-ca.js';
 
 /** A tenant id and where it came from ("tenants.txt:3", "argument 2"), for error messages. */
 export interface TenantEntry {
@@ -111,7 +112,7 @@ export function concurrencyFor(key: string): number {
 export async function issueClients(request: IssueClientsRequest, ctx: OpContext): Promise<IssueClientsResult> {
   validateTenants(request.tenants, request.tenantIdPattern);
   const store = await ctx.openStore(request.dir, { actor: request.actor });
-  const ca = await store.loadCa(request.passphrase, ctx.crypto);
+  const ca = await loadSigningCa(store, request.passphrase, ctx);
   // One lock for the whole batch: the existence check and the writes it decides on cannot be
   // interleaved with another pkictl, and the lock is taken (and the index loaded) once, not per tenant.
   const { skipped, report } = await store.withLock(async () => {
@@ -145,16 +146,18 @@ export async function issueClients(request: IssueClientsRequest, ctx: OpContext)
         const { cert, pem } = await makePair('client', { ...request.subject, CN: tenantId }, undefined, request, ca, ctx);
         const replaced = replacedBy(store, 'client', tenantId);
         const paths = await store.saveClient(tenantId, pem, request.tenantIdPattern, { facts: cert.facts });
-        return { kind: 'client', tenantId, cert: store.layout.inTree(paths.cert), key: store.layout.inTree(paths.key), keyType: request.key, ...cert.facts, ...(replaced && { replaced }) } satisfies IssuedPair;
+        return { kind: 'client', tenantId, cert: store.layout.inTree(paths.cert), key: store.layout.inTree(paths.key), keyType: request.key, ...cert.facts, ...(replaced && { replaced }), ...(cert.shortened && { warning: cert.shortened }) } satisfies IssuedPair;
       },
       { concurrency: request.concurrency ?? concurrencyFor(request.key), signal: request.signal, onProgress: request.onProgress },
     );
     return { skipped, report };
   });
 
+  const issued = report.results.flatMap((r) => (r.status === 'done' ? [r.value!] : []));
+  warnShortened(issued.map((p) => ({ who: `tenant ${p.tenantId}`, shortened: p.warning })), ctx);
   return {
     dir: store.layout.display(store.layout.root),
-    issued: report.results.flatMap((r) => (r.status === 'done' ? [r.value!] : [])),
+    issued,
     skipped,
     notStarted: report.results.flatMap((r) => (r.status === 'not-started' ? [r.item] : [])),
     failed: report.results.flatMap((r) => (r.status === 'failed' ? [{ tenantId: r.item, error: r.error instanceof Error ? r.error.message : String(r.error) }] : [])),

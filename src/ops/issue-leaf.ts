@@ -6,6 +6,7 @@ import type { Subject } from '../core/subject.js';
 import type { CertStore, PairPaths, PemPair } from '../store/cert-store.js';
 import type { IssuedPair, IssueResult, OpContext } from './context.js';
 import { republishIfStale } from './crl.js';
+import { loadSigningCa, warnShortened } from './signing-ca.js';
 
 export interface LeafProfile {
   subject: Subject;
@@ -50,7 +51,7 @@ export interface IssueServerRequest extends LeafProfile {
 
 export async function issueServer(request: IssueServerRequest, ctx: OpContext): Promise<IssueResult> {
   const store = await ctx.openStore(request.dir, { actor: request.actor });
-  const ca = await store.loadCa(request.passphrase, ctx.crypto);
+  const ca = await loadSigningCa(store, request.passphrase, ctx);
   // The existence check and the write under one lock: two concurrent `issue server` without
   // --force cannot both pass the check.
   const { cert, paths, replaced } = await store.withLock(async () => {
@@ -60,7 +61,8 @@ export async function issueServer(request: IssueServerRequest, ctx: OpContext): 
     const { cert, pem } = await makePair('server', request.subject, request.sans, request, ca, ctx);
     return { cert, paths: await store.saveServer(pem, { facts: cert.facts }), replaced };
   });
+  warnShortened([{ who: 'server', shortened: cert.shortened }], ctx);
   const { layout } = store;
-  const pair = { kind: 'server' as const, cert: layout.inTree(paths.cert), key: layout.inTree(paths.key), keyType: request.key, ...cert.facts, sans: request.sans.map(formatSan), ...(replaced && { replaced }) };
+  const pair = { kind: 'server' as const, cert: layout.inTree(paths.cert), key: layout.inTree(paths.key), keyType: request.key, ...cert.facts, sans: request.sans.map(formatSan), ...(replaced && { replaced }), ...(cert.shortened && { warning: cert.shortened }) };
   return { dir: layout.display(layout.root), issued: [pair] };
 }

@@ -10,6 +10,7 @@ import { foreignLinkMessage } from '../store/links.js';
 import type { EntryKind, TreeEntry } from '../store/scan.js';
 import type { OpContext } from './context.js';
 import { revocationFromCrl, revocationFromIndex, type RevocationInfo } from './records.js';
+import { missingTenants } from './missing-tenants.js';
 
 /** superseded: replaced by a newer certificate but not expired, so it still authenticates (list --all). */
 export type ListStatus = 'valid' | 'expiring' | 'expired' | 'revoked' | 'invalid' | 'superseded';
@@ -209,7 +210,17 @@ export async function listCertificates(request: ListRequest, ctx: OpContext): Pr
     if (row.revocation && row.status !== 'invalid') row.status = 'revoked';
     return row;
   });
-  const all = request.all ? await withSuperseded(store, scan.entries, request.at) : scan.entries;
+  const rows = scan.entries;
+  // A tenant the index lists as valid whose directory is gone: a row of its own, invalid (issue 13).
+  const tenants = rows.flatMap((r) => (r.kind === 'client' ? [r.tenantId!] : []));
+  const missing = await missingTenants(store, tenants).catch((error: unknown) => {
+    warnings.push(`the issuance index was not read (${error instanceof Error ? error.message : String(error)}); tenants missing from clients/ are not shown`);
+    return [];
+  });
+  for (const m of missing) {
+    rows.push({ kind: 'client', tenantId: m.tenantId, commonName: null, serial: m.serial, notBefore: null, notAfter: null, daysLeft: null, status: 'invalid', problems: [`${m.code}: ${m.message}`], revocation: null, path: `${m.path}/client.crt` });
+  }
+  const all = request.all ? await withSuperseded(store, rows, request.at) : rows;
   const foreignLinks = scan.links.map((link) => foreignLinkMessage(link, display));
   // A link at crl.pem is reported there, not again as an unreadable CRL.
   if (crl && crl.status !== 'fresh' && !scan.links.some((l) => l.path === layout.crl)) warnings.push(crl.message);

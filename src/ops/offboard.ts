@@ -3,6 +3,7 @@ import { assertTenantId, type TenantIdPattern } from '../core/tenant-id.js';
 import type { RevocationReason } from '../store/cert-index.js';
 import type { OpContext } from './context.js';
 import type { CrlResult } from './crl.js';
+import { loadSigningCa } from './signing-ca.js';
 import { isLive, revokeAndPublish, tenantCertificates } from './revoke.js';
 
 export interface OffboardRequest {
@@ -67,7 +68,7 @@ export async function offboard(request: OffboardRequest, ctx: OpContext): Promis
     const serials = plans.flatMap((p) => p.live);
     let crl: CrlResult | null = null;
     if (serials.length > 0) {
-      const ca = await store.loadCa(request.passphrase, ctx.crypto);
+      const ca = await loadSigningCa(store, request.passphrase, ctx);
       crl = (await revokeAndPublish(store, ca, serials, request, ctx)).crl ?? null;
     }
     const result: OffboardedTenant[] = [];

@@ -1,12 +1,13 @@
 import { inputError, PkiError } from '../core/errors.js';
+import { CA_REPLACEMENT, type CertificateAuthority } from '../core/issue.js';
 import { assertTenantId, type TenantIdPattern } from '../core/tenant-id.js';
-import type { CertificateAuthority } from '../core/issue.js';
 import type { IndexEntry, RevocationReason } from '../store/cert-index.js';
 import type { CertStore } from '../store/cert-store.js';
 import { reasonOf } from '../store/files.js';
 import type { OpContext } from './context.js';
 import { regenerateCrl, republishIfStale, type CrlResult } from './crl.js';
 import { certificateRecord, type CertificateRecord } from './records.js';
+import { loadSigningCa } from './signing-ca.js';
 
 export interface RevokeRequest {
   dir: string;
@@ -129,7 +130,7 @@ export async function revoke(request: RevokeRequest, ctx: OpContext): Promise<Re
     };
     for (const serial of serials) {
       const entry = entryOf(store, serial);
-      if (entry.kind === 'ca') throw inputError('SERIAL_IS_CA', `serial ${entry.serial} is the CA certificate itself; a CA does not revoke itself`, 'to retire the CA, create a new one with pkictl init and reissue');
+      if (entry.kind === 'ca') throw inputError('SERIAL_IS_CA', `serial ${entry.serial} is the CA certificate itself; a CA does not revoke itself`, `to retire the CA: ${CA_REPLACEMENT}`);
       consider(entry);
     }
     for (const tenant of request.tenants) {
@@ -149,7 +150,7 @@ export async function revoke(request: RevokeRequest, ctx: OpContext): Promise<Re
     const revoked = targets.map((e) => certificateRecord({ ...e, status: 'revoked', revocationReason: request.reason, revokedAt: e.revokedAt ?? ctx.now.toISOString() }));
     return { dir, dryRun, revoked, reasonChanged, alreadyRevoked };
   }
-  const ca = await store.loadCa(request.passphrase, ctx.crypto); // fails before anything is written
+  const ca = await loadSigningCa(store, request.passphrase, ctx); // fails before anything is written
   return store.withLock(async () => {
     const { targets, alreadyRevoked, reasonChanged } = await select(true);
     const { revoked, crl } = await revokeAndPublish(store, ca, targets.map((e) => e.serial), request, ctx);

@@ -16,6 +16,8 @@ import { runBulk, type BulkProgress } from './bulk.js';
 import type { OpContext } from './context.js';
 import { republishIfStale } from './crl.js';
 import { entryRevocation, revocationFromIndex, type RevocationInfo } from './records.js';
+import { missingTenants, type MissingTenant } from './missing-tenants.js';
+import { loadSigningCa, warnShortened } from './signing-ca.js';
 
 export interface RotateRequest {
   dir: string;
@@ -73,6 +75,8 @@ export interface RotatedItem {
   key: string;
   keyReused: boolean;
   exec?: { code: number | null; signal: string | null; ok: boolean };
+  /** Set when the CA's end cut the new certificate short (core/issue.ts). */
+  warning?: string;
 }
 
 export interface RotateResult {
@@ -213,6 +217,7 @@ async function rotateOne(store: CertStore, ca: CertificateAuthority, candidate: 
     cert: store.layout.inTree(paths.cert),
     key: store.layout.inTree(paths.key),
     keyReused: request.reuseKey,
+    ...(cert.shortened && { warning: cert.shortened }),
   };
   if (request.exec) {
     const result = await ctx.runHook(request.exec, {
@@ -242,7 +247,11 @@ async function rotateOne(store: CertStore, ca: CertificateAuthority, candidate: 
 export async function rotate(request: RotateRequest, ctx: OpContext): Promise<RotateResult> {
   const at = request.at ?? ctx.now;
   const store = await ctx.openStore(request.dir, { actor: request.actor });
-  const result = (candidates: Candidate[]): RotateResult => ({
+  // A tenant the index lists as valid whose directory is gone cannot be renewed: reported as failed,
+  // not left out (issue 13). Only a run over every tenant looks for them (--tenant X without a directory is refused).
+  const missing = async (candidates: Candidate[], loaded: boolean) =>
+    request.tenants.length > 0 ? [] : missingTenants(store, candidates.flatMap((c) => (c.item.kind === 'client' ? [c.item.tenantId!] : [])), loaded);
+  const result = (candidates: Candidate[], gone: MissingTenant[]): RotateResult => ({
     dir: store.layout.display(store.layout.root),
     dryRun: request.dryRun,
     at: at.toISOString(),
@@ -250,28 +259,33 @@ export async function rotate(request: RotateRequest, ctx: OpContext): Promise<Ro
     plan: candidates.map((c) => c.item),
     rotated: [],
     skipped: candidates.filter((c) => c.item.action === 'skip').map((c) => c.item),
-    failed: candidates.filter((c) => c.item.action === 'refused').map(({ item }) => ({ kind: item.kind, ...(item.tenantId !== undefined && { tenantId: item.tenantId }), error: item.why })),
+    failed: [
+      ...candidates.filter((c) => c.item.action === 'refused').map(({ item }) => ({ kind: item.kind, ...(item.tenantId !== undefined && { tenantId: item.tenantId }), error: item.why })),
+      ...gone.map((m) => ({ kind: 'client' as const, tenantId: m.tenantId, serial: m.serial, error: m.message })),
+    ],
     execFailed: [],
     notStarted: [],
     interrupted: false,
   });
   if (request.dryRun) {
+    await store.assertCa(); // as the real run does (loadCa): no CA, nothing to plan
     // Read-only: no lock, no repair, nothing written. Only the revocations of the index matter here:
     // they are read as list reads them, without loading the whole index (~12 MB for 10,000 tenants).
     const revoked = await store.index.revocations();
-    return result(await plan(store, (serial) => {
+    const candidates = await plan(store, (serial) => {
       const r = revoked?.get(serial);
       return r && revocationFromIndex(r);
-    }, request, at));
+    }, request, at);
+    return result(candidates, await missing(candidates, false));
   }
-  const ca = await store.loadCa(request.passphrase, ctx.crypto);
+  const ca = await loadSigningCa(store, request.passphrase, ctx);
   return store.withLock(async () => {
     await republishIfStale(store, ca, ctx);
     const candidates = await plan(store, (serial) => {
       const entry = store.index.get(serial);
       return entry && entryRevocation(entry);
     }, request, at);
-    const out = result(candidates);
+    const out = result(candidates, await missing(candidates, true));
     for (const f of out.failed) await store.recordEvent({ action: 'rotate', result: 'failed', kind: f.kind, ...(f.tenantId && { tenant: f.tenantId }), detail: { error: f.error } });
     const due = candidates.filter((c) => c.item.action === 'rotate');
     request.onStart?.(due.length);
@@ -292,6 +306,7 @@ export async function rotate(request: RotateRequest, ctx: OpContext): Promise<Ro
       } else out.notStarted.push(r.item.item);
     }
     out.interrupted = report.interrupted;
+    warnShortened(out.rotated.map((r) => ({ who: r.kind === 'server' ? 'server' : `tenant ${r.tenantId}`, shortened: r.warning })), ctx);
     return out;
   });
 }

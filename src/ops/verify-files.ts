@@ -3,11 +3,13 @@ import type { Certificate } from '../core/cert.js';
 import { readCertificates } from '../core/cert-input.js';
 import { failure, PkiError } from '../core/errors.js';
 import { readCrls, type Crl } from '../core/crl.js';
+import { equalBytes } from '../core/der.js';
 import { Verifier, type Purpose, type VerifyFailure, type VerifyResult } from '../core/verify.js';
 import type { CertStore } from '../store/cert-store.js';
 import { readUserFile } from '../store/files.js';
 import type { OpContext } from './context.js';
 import { offboardHint } from './list.js';
+import { missingTenants } from './missing-tenants.js';
 
 export interface VerifyFilesRequest {
   /** leaf files (each may carry its intermediates after the leaf) */
@@ -39,6 +41,10 @@ export interface FileVerdict {
   purpose: Purpose;
   chain: ChainEntry[];
   failures: VerifyFailure[];
+  /** Whether a CRL of the leaf's issuer, signed by it, was checked for the leaf (--crl, or the tree's crl.pem). */
+  revocationChecked: boolean;
+  /** The file of that CRL. */
+  crl?: string;
 }
 
 export interface VerifyReport {
@@ -111,22 +117,42 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
     const refused = tree?.foreignLink(path);
     if (refused) throw failure('FOREIGN_LINK', refused);
   };
-  if (tree && request.ca.length === 0) refuse(tree.layout.caCert);
+  if (tree && request.ca.length === 0) {
+    await tree.assertCa();
+    refuse(tree.layout.caCert);
+  }
   const roots = (await Promise.all(caFiles.map(certsOf))).flat();
   const pool = (await Promise.all(request.untrusted.map(certsOf))).flat();
-  // --all checks the tree as it is served: its own CRL counts unless --crl names others.
+  // The tree as it is served: its own CRL counts unless --crl names others, for --all and for files
+  // checked against <dir>/ca.crt (a revoked tenant must fail the per-tenant CI gate). It only applies
+  // to certificates its issuer signed: a foreign certificate is not affected by it.
   let crlFiles = request.crl;
-  if (request.all && tree && crlFiles.length === 0) {
+  if (tree && crlFiles.length === 0) {
     const treeCrl = tree.readTreeFile(tree.layout.crl);
     if (treeCrl.ok || !treeCrl.missing) {
       refuse(tree.layout.crl);
       crlFiles = [tree.layout.crl];
-      ctx.notify(`checking revocation against ${tree.layout.display(tree.layout.crl)}`);
     }
   }
-  const crls: Crl[] = (await Promise.all(crlFiles.map(async (p) => readCrls(await readUserFile(p), p)))).flat();
+  const crlSources = await Promise.all(crlFiles.map(async (p) => ({ file: p === tree?.layout.crl ? tree.layout.display(p) : p, lists: readCrls(await readUserFile(p), p) })));
+  const crls: Crl[] = crlSources.flatMap((s) => s.lists);
   const wantChain = request.chain !== false;
   const verifier = new Verifier(roots, pool, ctx.crypto);
+  /** Whether a CRL is signed by an issuer, checked once per pair (a tree's 10,000 leaves share one issuer). */
+  const crlSigned = new Map<Crl, Map<string, Promise<boolean>>>();
+  const signedBy = (crl: Crl, issuer: Certificate) => {
+    const byIssuer = crlSigned.get(crl) ?? crlSigned.set(crl, new Map()).get(crl)!;
+    return byIssuer.get(issuer.sha256) ?? byIssuer.set(issuer.sha256, verifier.signedBy(crl, issuer)).get(issuer.sha256)!;
+  };
+  /** The file of the CRL that covers `leaf`: its issuer's on the path, signed by that issuer (as core/verify/crl.ts picks it). */
+  const leafCrl = async (leaf: Certificate, path: Certificate[]): Promise<string | undefined> => {
+    const issuer = path[1];
+    if (!issuer || crls.length === 0) return undefined;
+    for (const { file, lists } of crlSources) {
+      for (const crl of lists) if (equalBytes(crl.issuerDer, leaf.issuerDer) && (await signedBy(crl, issuer))) return file;
+    }
+    return undefined;
+  };
   const at = request.at ?? ctx.now;
   const jobs: Job[] = request.all
     ? await treeJobs(tree!)
@@ -140,7 +166,7 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
   const pending: Pending[] = [];
   const validate = async ({ job, leaf, intermediates, signature, unreadable }: Pending) => {
     if (!leaf) {
-      files.push({ file: job.display, ok: false, purpose: job.purpose, chain: [], failures: [unreadable!] });
+      files.push({ file: job.display, ok: false, purpose: job.purpose, chain: [], failures: [unreadable!], revocationChecked: false });
       return;
     }
     if (signature) await signature;
@@ -149,6 +175,7 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
       { purpose: job.purpose, hostname: job.hostname, ip: job.ip, email: job.email, at, crls, maxDepth: request.maxDepth, expectCn: job.expectCn },
       intermediates,
     );
+    const crl = await leafCrl(leaf, result.path);
     files.push({
       file: job.display,
       ok: result.ok,
@@ -156,6 +183,8 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
       chain: result.ok && !wantChain ? [] : result.path.map((m) => ({ subject: m.subject, issuer: m.issuer, serial: m.serialHex })),
       // A tenant revoked but still in clients/: say how to take it out of the tree.
       failures: job.inTree && job.expectCn ? result.failures.map((f) => (f.code === 'REVOKED' ? { ...f, message: f.message + offboardHint(job.expectCn!) } : f)) : result.failures,
+      revocationChecked: crl !== undefined,
+      ...(crl !== undefined && { crl }),
     });
   };
   const background = jobs.length >= BACKGROUND_FROM;
@@ -171,5 +200,15 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
     if (pending.length >= WINDOW) await validate(pending.shift()!);
   }
   for (const item of pending) await validate(item);
+  if (request.all) {
+    // Tenants the index lists as valid whose directory is gone: no file to check, and a failure (issue 13).
+    const present = jobs.flatMap((j) => (j.expectCn !== undefined ? [j.expectCn] : []));
+    for (const m of await missingTenants(tree!, present)) {
+      files.push({ file: `${m.path}/client.crt`, ok: false, purpose: 'client', chain: [], failures: [{ code: m.code, message: m.message }], revocationChecked: false });
+    }
+  }
+  // Said once all is read: an input error stays the one line on stderr.
+  const treeCrl = tree && crlFiles[0] === tree.layout.crl ? tree.layout.display(tree.layout.crl) : undefined;
+  if (treeCrl && files.some((f) => f.crl === treeCrl)) ctx.notify(`revocation checked against ${treeCrl}`);
   return { ...(request.all && { dir: tree!.layout.display(tree!.layout.root) }), ok: files.every((f) => f.ok), at: at.toISOString(), files };
 }

@@ -129,8 +129,8 @@ export async function readLastHead(path: string): Promise<AuditHead | undefined>
 }
 
 export interface AuditProblem {
-  /** 1-based line number in the file. */
-  line: number;
+  /** 1-based line number in the file; absent when the log or index as a whole falls short of the tree. */
+  line?: number;
   message: string;
 }
 
@@ -146,7 +146,8 @@ export interface AuditVerifyResult {
 
 /** Checks every line's hash and link, then the end of the chain against the index's recorded head. */
 export async function verifyAuditLog(path: string, recorded: AuditHead | undefined, pending: string[] = []): Promise<AuditVerifyResult> {
-  const text = (await readJournal(path))?.toString('utf8') ?? '';
+  const journal = await readJournal(path);
+  const text = journal?.toString('utf8') ?? '';
   const notes: string[] = [];
   const raw = text === '' ? [] : text.split('\n');
   if (raw.length > 0 && raw.at(-1) === '') raw.pop();
@@ -185,7 +186,8 @@ export async function verifyAuditLog(path: string, recorded: AuditHead | undefin
       const missing = pending.map((t) => JSON.parse(t) as AuditLine).filter((l) => l.seq > raw.length);
       const interrupted = missing.length === recorded.seq - raw.length && missing[0]?.prev === (head?.hash ?? GENESIS) && missing.at(-1)?.hash === recorded.hash;
       if (!interrupted) {
-        return { ok: false, lines: raw.length, head, problem: { line: raw.length + 1, message: `the index records ${recorded.seq} lines but the log has ${raw.length}: it was truncated` }, notes };
+        const message = journal ? `the index records ${recorded.seq} lines but the log has ${raw.length}: it was truncated` : `the file is missing, but the index records ${recorded.seq} lines: it was deleted`;
+        return { ok: false, lines: raw.length, head, problem: { line: raw.length + 1, message }, notes };
       }
       notes.push(`${missing.length} line(s) committed in the index are not in the log yet (an interrupted run; the next pkictl command that changes the directory writes them)`);
     } else {

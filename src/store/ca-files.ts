@@ -19,6 +19,21 @@ export async function assertNoCa(layout: Layout): Promise<void> {
   }
 }
 
+/**
+ * The one wording of "there is no CA here" (exit 2), for every command that reads or writes a tree:
+ * the directory is missing, or holds no ca.crt.
+ */
+export function noCaError(layout: Layout, rootMissing: boolean): PkiError {
+  const root = layout.display(layout.root);
+  const why = rootMissing ? `${root}: no such directory` : `${layout.display(layout.caCert)} not found`;
+  return inputError('CA_MISSING', `no CA in ${root} (${why})`, `create one with: pkictl init --dir ${root} (or pass --dir with an existing certs/ tree)`);
+}
+
+/** Throws noCaError unless --dir holds a ca.crt. */
+export async function assertCa(layout: Layout): Promise<void> {
+  if (!(await exists(layout.caCert))) throw noCaError(layout, !(await exists(layout.root)));
+}
+
 /** What to do with a ca.key that group or others may read or replace. */
 export interface CaKeyPolicy {
   /** Refuse to load it (--strict). */
@@ -39,13 +54,6 @@ async function caKeyExposure(layout: Layout): Promise<Array<{ path: string; mode
     if (info && (info.mode & 0o066) !== 0) open.push({ path: layout.display(path), mode: info.mode & 0o777, dir: info.isDirectory() });
   }
   return open;
-}
-
-/** Exit 2 "no CA in …" where ca.crt is missing: a command that needs a tree was pointed elsewhere. */
-export async function assertCa(layout: Layout): Promise<void> {
-  if (!(await exists(layout.caCert))) {
-    throw inputError('CA_MISSING', `no CA in ${layout.display(layout.root)} (${layout.display(layout.caCert)} not found)`, 'create one with: pkictl init --dir ' + layout.display(layout.root));
-  }
 }
 
 /** Loads the CA and proves that ca.key is the key of ca.crt before anything is signed with it. */

@@ -115,6 +115,12 @@ export interface CertIndex {
    * load(): a database answers it with one query, the file index with a partial read (below).
    */
   revocations(): Promise<Map<string, Revocation> | undefined>;
+  /**
+   * Every tenant id the index has recorded a certificate for, whatever its status, read-only without
+   * the lock and without load() (a database: one query); undefined when there is no index. A report
+   * compares it with clients/ and loads the index only when a tenant is not there (ops/missing-tenants.ts).
+   */
+  tenantIds(): Promise<Set<string> | undefined>;
   entries(): IndexEntry[];
   get(serial: string): IndexEntry | undefined;
   /** Issues recorded as about to be installed and not settled yet (see PendingIssue). */
@@ -308,6 +314,26 @@ export class FileCertIndex implements CertIndex {
     const revoked = new Map<string, Revocation>();
     for (const [serial, r] of latest) if (r) revoked.set(serial, r);
     return revoked;
+  }
+
+  /**
+   * Speed, as revocations(): the ids are picked out of the raw journal by their key. An entry's
+   * `"tenantId":"` only occurs unescaped in its own JSON (the audit lines inside are strings, and say
+   * `tenant`); an id with characters JSON escapes comes out wrong, which only costs the caller a load().
+   */
+  async tenantIds(): Promise<Set<string> | undefined> {
+    const journal = await readJournal(this.path);
+    if (!journal) return undefined;
+    const ids = new Set<string>();
+    const key = Buffer.from('"tenantId":"');
+    for (let hit = journal.indexOf(key); hit !== -1; ) {
+      const start = hit + key.length;
+      const end = journal.indexOf(0x22, start);
+      if (end === -1) break;
+      ids.add(journal.toString('utf8', start, end));
+      hit = journal.indexOf(key, end);
+    }
+    return ids;
   }
 
   entries(): IndexEntry[] {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { rename, rm, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
-import { readCertificatePem } from '../core/cert-input.js';
+import { readCertificatePem, readCertificates } from '../core/cert-input.js';
 import { certFacts, type CertFacts } from '../core/cert.js';
 import { failure } from '../core/errors.js';
 import type { TenantIdPattern } from '../core/tenant-id.js';
@@ -17,7 +17,7 @@ import { Layout } from './layout.js';
 import { LOCK_FILE } from './lock.js';
 import { foreignLinkError, foreignLinkMessage } from './links.js';
 import { createSlot, destroyKeys, ensureVersioned, inspectSlot, installVersion, pruneVersions, versionName, type SlotSpec, type SlotState } from './pair-slot.js';
-import { recover } from './recovery.js';
+import { lostHistory, recover, type TreeEvidence } from './recovery.js';
 import { ReentrantLock } from './reentrant-lock.js';
 import { configText, type Role } from './templates.js';
 import { readTreeFile, scanTree, tenantNames, type ScanOptions, type TreeEntry, type TreeScan } from './scan.js';
@@ -116,13 +116,13 @@ export class CertStore {
     await this.withLock(() => this.journal.commit({}, [event]));
   }
 
-  assertNoCa(): Promise<void> {
-    return assertNoCa(this.layout);
-  }
-
-  /** Exit 2 "no CA in …" when --dir holds no CA: for commands that neither load the CA nor scan the tree. */
+  /** Refuses (exit 2, one wording for every command) when --dir holds no CA. */
   assertCa(): Promise<void> {
     return assertCa(this.layout);
+  }
+
+  assertNoCa(): Promise<void> {
+    return assertNoCa(this.layout);
   }
 
   /** The CA pair, and the tree's profiles (pkictl.json) when given: written first, so a tree with a CA has the profiles it was made with. */
@@ -503,6 +503,38 @@ export class CertStore {
   /** Checks certs/audit.log's chain and its end against the head the index records (load() the index first). */
   checkAuditLog(): Promise<AuditVerifyResult> {
     return verifyAuditLog(this.layout.auditLog, this.index.auditHead(), this.index.lastAuditLines());
+  }
+
+  /**
+   * What the tree shows was issued, for audit-log verify (recovery.ts lostHistory): the certificates
+   * at the contract paths with their serials, and how many certificates the tree holds in all. The
+   * versions/ of each pair are counted by name (time-serial prefix), not read.
+   */
+  async issuedInTree(): Promise<Omit<TreeEvidence, 'unknownRevocations'>> {
+    const scan = await this.scanTree();
+    const deployed: TreeEvidence['deployed'] = [];
+    const seen = new Set<string>();
+    for (const e of scan.entries) {
+      if (!e.cert.ok) continue;
+      let serial: string;
+      try {
+        serial = readCertificates(e.cert.bytes, e.certPath)[0]!.serialHex;
+      } catch {
+        continue; // audit reports it
+      }
+      seen.add(serial.slice(0, 16));
+      if (e.kind !== 'ca') deployed.push({ path: this.layout.display(e.certPath), serial });
+    }
+    const bases = [this.layout.serverPairDir, ...scan.entries.filter((e) => e.kind === 'client').map((e) => dirname(e.certPath))];
+    for (const base of bases) {
+      for (const name of await readdir(join(base, 'versions')).catch(() => [] as string[])) if (!name.startsWith('.')) seen.add(name.slice(name.indexOf('-') + 1));
+    }
+    return { deployed, certificates: seen.size };
+  }
+
+  /** Whether the index lost history the audit log, crl.pem or `tree` prove (recovery.ts); load() the index first. */
+  lostHistory(tree: TreeEvidence): Promise<string | undefined> {
+    return lostHistory(this.layout, this.index, tree);
   }
 
   /** Whether another command holds the directory's lock right now (read-only callers retry then). */

@@ -40,22 +40,56 @@ export async function recover(layout: Layout, index: CertIndex, settlePending: (
 }
 
 /**
- * Refuses to write on an index that lost its history: missing or emptied while the audit log or a
- * CRL shows the CA issued or revoked before, or older than the audit log (restored from a stale
- * copy). Carrying on would forget revocations: a new CRL without them, revoked tenants re-issued.
- * A tree with certificates but neither index nor log nor CRL is one made before pkictl kept an
- * index (or by openssl): its certificates are adopted as they are met.
+ * What the tree itself shows this CA issued, for audit-log verify (CertStore.issuedInTree and
+ * ops/crl.ts crlGaps gather it).
  */
-async function assertIndexHoldsHistory(layout: Layout, index: CertIndex): Promise<void> {
+export interface TreeEvidence {
+  /** Server and client certificates at their contract paths (path as shown). */
+  deployed: Array<{ path: string; serial: string }>;
+  /** How many certificates the tree holds: ca.crt, the pairs and their versions/. */
+  certificates: number;
+  /** Serials crl.pem revokes that the index does not have as revoked (crlGaps().unknown). */
+  unknownRevocations: string[];
+}
+
+/**
+ * Whether the index lost history: missing or emptied while the audit log, a CRL or (given `tree`) the
+ * tree's certificates show the CA issued or revoked before; older than the audit log (restored from
+ * a stale copy); or (given `tree`) without certificates the tree deploys or revocations crl.pem
+ * publishes. Returns the problem in one line, or undefined.
+ *
+ * Writers (recover) pass no tree: a tree with certificates but neither index nor log nor CRL is one
+ * made before pkictl kept an index (or by openssl), and its certificates are adopted as they are
+ * met. `audit-log verify` passes it: there, such a tree has no record of what it issued.
+ */
+export async function lostHistory(layout: Layout, index: CertIndex, tree?: TreeEvidence): Promise<string | undefined> {
   const logged = (await readLastHead(layout.auditLog))?.seq ?? 0;
   const recorded = index.auditHead()?.seq ?? 0;
   const empty = index.entries().length === 0 && index.pending().length === 0;
   const published = await exists(layout.crl);
-  if (!(empty && (logged > 0 || published)) && logged <= recorded) return;
-  const evidence = [...(logged > 0 ? [`audit.log records ${logged} event(s)`] : []), ...(published ? ['crl.pem exists'] : [])].join(', ');
-  const what = empty ? 'is missing or empty' : `records ${recorded} audit event(s) of the log's ${logged}`;
-  throw failure('INDEX_LOST', `${layout.display(layout.index)} ${what}, but this CA has a history (${evidence}); nothing was written`,
-    'restore index.jsonl from a backup, then check it with pkictl audit-log verify');
+  const evidence = [
+    ...(logged > 0 ? [`audit.log records ${logged} event(s)`] : []),
+    ...(published ? ['crl.pem exists'] : []),
+    ...(tree && tree.certificates > 0 ? [`the tree holds ${tree.certificates} certificate(s)`] : []),
+  ].join(', ');
+  const where = layout.display(layout.index);
+  if (empty && evidence !== '') return `${where} is missing or empty, but this CA has a history (${evidence})`;
+  if (logged > recorded) return `${where} records ${recorded} audit event(s) of the log's ${logged}, but this CA has a history (${evidence})`;
+  if (!tree) return undefined;
+  const pending = new Set(index.pending().map((p) => p.entry.serial));
+  const unknown = tree.deployed.filter((c) => !index.get(c.serial) && !pending.has(c.serial));
+  if (unknown.length > 0) return `${where} does not record ${unknown.length} certificate(s) the tree deploys (e.g. ${unknown[0]!.path}, serial ${unknown[0]!.serial}): it is older than the tree or was replaced`;
+  const unrevoked = tree.unknownRevocations;
+  if (unrevoked.length > 0) return `${where} does not record ${unrevoked.length} revocation(s) crl.pem publishes (e.g. serial ${unrevoked[0]}): it is older than crl.pem or was replaced`;
+  return undefined;
+}
+
+const RESTORE_INDEX = 'restore index.jsonl from a backup, then check it with pkictl audit-log verify';
+
+/** Refuses to write on an index that lost its history (lostHistory): carrying on would forget revocations, a new CRL without them, revoked tenants re-issued. */
+async function assertIndexHoldsHistory(layout: Layout, index: CertIndex): Promise<void> {
+  const lost = await lostHistory(layout, index);
+  if (lost) throw failure('INDEX_LOST', `${lost}; nothing was written`, RESTORE_INDEX);
 }
 
 /** Appends the audit lines of the last index transaction when a crash came between the two appends. */

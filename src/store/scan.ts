@@ -2,6 +2,7 @@ import { statSync, type Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inputError } from '../core/errors.js';
+import { noCaError } from './ca-files.js';
 import { readFile, reasonOf, type FileRead } from './files.js';
 import type { Layout } from './layout.js';
 import { foreignLinkError, foreignLinkMessage, linkAt, type ForeignLink } from './links.js';
@@ -102,11 +103,9 @@ export async function scanTree(layout: Layout, options?: ScanOptions): Promise<T
 export async function scanTree<T>(layout: Layout, options: ScanOptions, project: (entry: TreeEntry) => T): Promise<TreeScan<T>>;
 export async function scanTree<T>(layout: Layout, options: ScanOptions = {}, project?: (entry: TreeEntry) => T): Promise<TreeScan<T | TreeEntry>> {
   const rootEntries = await listDir(layout.root);
-  if (!rootEntries) throw inputError('DIR_MISSING', `${layout.display(layout.root)}: no such directory`, 'pass --dir with the certs/ tree');
+  if (!rootEntries) throw noCaError(layout, true);
   const names = new Set(rootEntries.map((e) => e.name));
-  if (!names.has('ca.crt')) {
-    throw inputError('CA_MISSING', `no CA in ${layout.display(layout.root)} (${layout.display(layout.caCert)} not found)`, 'pass --dir with the certs/ tree, or create one with: pkictl init');
-  }
+  if (!names.has('ca.crt')) throw noCaError(layout, false);
 
   const stray: string[] = [];
   if (options.strays) {

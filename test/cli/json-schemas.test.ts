@@ -85,7 +85,7 @@ const ROWS: Row[] = [
     },
   },
   { args: ['list', '--check', ...dir], schema: 'list', exit: 1, check: (d) => expect(d.check).toEqual({ ok: false }) },
-  { args: ['list', '--dir', 'nowhere'], schema: 'error', exit: 2, check: (d) => expect(d.error.code).toBe('DIR_MISSING') },
+  { args: ['list', '--dir', 'nowhere'], schema: 'error', exit: 2, check: (d) => expect(d.error).toMatchObject({ code: 'CA_MISSING', message: 'no CA in nowhere (nowhere: no such directory)' }) },
   {
     args: ['audit', ...dir],
     schema: 'audit',

@@ -103,7 +103,7 @@ describe('pkictl verify', () => {
     const all = await runCli(['verify', '--all', '--dir', tree]);
     expect(all.code).toBe(1);
     expect(all.stdout).toMatch(new RegExp(`clients/${A}/client.crt: FAILED: REVOKED`));
-    expect(all.stderr).toMatch(/checking revocation against .*crl\.pem/);
+    expect(all.stderr).toMatch(/revocation checked against .*crl\.pem/);
   });
 
   it('bad input is one line on stderr, exit 2: private key, missing file, empty file, junk, bad flags', async () => {

@@ -44,6 +44,11 @@ export class MemoryCertIndex implements CertIndex {
     return new Map(replay.view.filter((e) => e.status === 'revoked').map((e) => [e.serial, { reason: e.revocationReason ?? 'unspecified', at: e.revokedAt ?? 'unknown time' }]));
   }
 
+  async tenantIds(): Promise<Set<string> | undefined> {
+    if (this.committed.length === 0) return undefined;
+    return new Set(this.committed.flatMap((t) => [...(t.intend ?? []).map((i) => i.entry), ...(t.add ?? [])]).flatMap((e) => (e.tenantId === undefined ? [] : [e.tenantId])));
+  }
+
   entries(): IndexEntry[] {
     return this.view.map((e) => ({ ...e }));
   }

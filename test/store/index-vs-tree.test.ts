@@ -23,7 +23,7 @@ describe('audit: the index against the tree', () => {
     const r = await cli(['audit', '--dir', dir, '--json']);
     expect(r.code).toBe(1);
     const findings = (JSON.parse(r.stdout) as { findings: Array<{ code: string; path: string; message: string }> }).findings;
-    expect(findings.filter((f) => f.code === 'MISSING_TENANT')).toEqual([expect.objectContaining({ path: `clients/${gone}`, message: expect.stringMatching(/issue client --force.*revoke --tenant/) })]);
+    expect(findings.filter((f) => f.code === 'MISSING_TENANT')).toEqual([expect.objectContaining({ path: `clients/${gone}`, message: expect.stringMatching(/issue client \S+ --force.*pkictl offboard/) })]);
     const mismatch = findings.filter((f) => f.code === 'INDEX_MISMATCH').map((f) => [f.path, f.message]);
     const deployed = await serialOf(join(base, 'client.crt'));
     expect(mismatch).toEqual(expect.arrayContaining([

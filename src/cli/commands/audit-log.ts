@@ -11,7 +11,11 @@ export const auditLogVerifyCommand: CommandSpec<ReturnType<typeof schema>, Audit
   name: 'verify',
   summary: 'check the hash chain of certs/audit.log and its end against the index; report the first broken line',
   examples: ['pkictl audit-log verify', 'pkictl audit-log verify --dir /srv/pki/certs --json'],
-  exitCodes: ['0  intact', '1  tampered: a line edited, removed or inserted, or the log truncated', '2  bad flag'],
+  exitCodes: [
+    '0  intact',
+    '1  tampered: a line edited, removed or inserted, the log truncated, or the log or index missing or short of what the tree holds (certificates, crl.pem)',
+    '2  bad flag, or --dir holds no CA',
+  ],
   options(c) {
     dirOption(c);
     jsonOption(c);

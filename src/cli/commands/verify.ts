@@ -60,7 +60,7 @@ export const verifyCommand: CommandSpec<ReturnType<typeof schema>, VerifyReport>
     dirOption(c);
     c.option('--ca <file>', 'trust anchor(s), PEM bundle or DER; repeatable (default <dir>/ca.crt)', collect);
     c.option('--untrusted <file>', 'intermediate certificates to build the chain from; repeatable', collect);
-    c.option('--crl <file>', 'CRL(s) to check revocation against; repeatable', collect);
+    c.option('--crl <file>', 'CRL(s) to check revocation against; repeatable (default <dir>/crl.pem when present, unless --ca is given without --all)', collect);
     c.option('--purpose <purpose>', 'server | client | any: the EKU the leaf must carry (openssl\'s sslserver, sslclient also work)', 'any');
     c.option('--hostname <name>', 'DNS name the leaf must carry in its SANs (the CN is never used)');
     c.option('--ip <address>', 'IP address the leaf must carry in its SANs');

@@ -83,7 +83,7 @@ export function renderAuditVerify(r: AuditVerifyReport, color: boolean): string 
   const lines: string[] = [];
   const path = shown(r.dir, r.path);
   if (r.ok) lines.push(`${c.green('✓')} ${path}: ${plural(r.lines, 'line')}, hash chain intact${r.head ? `, ends at ${r.head.hash.slice(0, 16)}…` : ''}`);
-  else lines.push(`${c.red('✗')} ${path}: line ${r.problem!.line}: ${r.problem!.message}`);
+  else lines.push(`${c.red('✗')} ${path}: ${r.problem!.line === undefined ? '' : `line ${r.problem!.line}: `}${r.problem!.message}`);
   for (const n of r.notes) lines.push(`  note: ${n}`);
   return lines.join('\n') + '\n';
 }
