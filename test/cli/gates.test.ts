@@ -123,8 +123,8 @@ describe('MISSING_TENANT in audit, list --check, verify --all and rotate', () =>
 
     const list = await cli(['list', '--dir', pristine, '--check', '--json']);
     expect(list.code, list.stderr).toBe(1);
-    const rows = JSON.parse(list.stdout).certificates as Array<{ tenant: string; serial: string; status: string; problems: string[] }>;
-    expect(rows.find((r) => r.tenant === gone)).toMatchObject({ serial: goneSerial, status: 'invalid', problems: [expect.stringMatching(new RegExp(`^MISSING_TENANT: .*${hint().source}`))] });
+    const rows = JSON.parse(list.stdout).certificates as Array<{ tenantId: string; serial: string; status: string; problems: string[] }>;
+    expect(rows.find((r) => r.tenantId === gone)).toMatchObject({ serial: goneSerial, status: 'invalid', problems: [expect.stringMatching(new RegExp(`^MISSING_TENANT: .*${hint().source}`))] });
     const listText = await cli(['list', '--dir', pristine, '--check']);
     expect(listText.code).toBe(1);
     expect(listText.stdout).toMatch(new RegExp(`${gone} .*invalid: MISSING_TENANT: `));

@@ -100,7 +100,7 @@ describe('issue 13 item 8: audit-log show, history, list --all', () => {
     const current = await serialOf(clientPaths(dir, b).cert);
     const r = await cli(['list', '--all', '--check', '--dir', dir, '--json']);
     expect(r.code, r.stdout).toBe(0);
-    const rows = JSON.parse(r.stdout).certificates.filter((row: { tenant: string }) => row.tenant === b);
+    const rows = JSON.parse(r.stdout).certificates.filter((row: { tenantId: string }) => row.tenantId === b);
     expect(rows.map((row: { status: string }) => row.status)).toEqual(['valid', 'superseded']);
     expect(rows[1]).toMatchObject({ supersededBy: current, path: `clients/${b}/client.crt` });
     // Revoked (a's first two) are not listed as superseded: they no longer authenticate.
