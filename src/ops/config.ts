@@ -5,7 +5,8 @@ import type { Role, TreeProfiles } from '../store/templates.js';
 import type { OpContext } from './context.js';
 
 export interface ProfilesReport {
-  /** certs/pkictl.json, as shown. */
+  /** --dir as shown; config (pkictl.json) is relative to it. */
+  dir: string;
   config: string;
   /** false: the tree has no pkictl.json and issues with the shipped templates. */
   recorded: boolean;
@@ -16,7 +17,7 @@ export interface ProfilesReport {
 export async function showProfiles(dir: string, profiles: TreeProfiles, ctx: OpContext): Promise<ProfilesReport> {
   const store = await ctx.openStore(dir);
   await store.assertCa();
-  return { config: store.layout.display(store.layout.config), recorded: profiles.recorded, profiles };
+  return { dir: store.layout.display(store.layout.root), config: store.layout.inTree(store.layout.config), recorded: profiles.recorded, profiles };
 }
 
 export interface RecordProfilesRequest {
@@ -52,6 +53,6 @@ export async function recordProfiles(request: RecordProfilesRequest, ctx: OpCont
       throw inputError('CONFIG_STRANDS_TENANTS', `the new client profile does not recognise ${strangers.length} tenant${strangers.length === 1 ? '' : 's'} in ${store.layout.display(store.layout.clientsDir)} (${shown}); nothing was changed`, 'widen its tenantIdPattern, or pass --force and offboard those tenants');
     }
     const path = await store.saveConfig(profiles.documents, profiles.replaced);
-    return { config: store.layout.display(path), recorded: true, profiles, replaced: profiles.replaced, strangers };
+    return { dir: store.layout.display(store.layout.root), config: store.layout.inTree(path), recorded: true, profiles, replaced: profiles.replaced, strangers };
   });
 }

@@ -1,7 +1,7 @@
-import type { RevocationReason } from '../core/revocation.js';
 import type { IndexStatus } from '../store/cert-index.js';
 import { assertKnownTenant, eventView, type AuditEventView } from './audit-log.js';
 import type { OpContext } from './context.js';
+import { entryRevocation, type RevocationInfo } from './records.js';
 
 /** One certificate a tenant has had, from the index, with who issued and revoked it from the audit log. */
 export interface HistoryCertificate {
@@ -19,12 +19,15 @@ export interface HistoryCertificate {
   action: string | null;
   supersededAt: string | null;
   supersededBy: string | null;
-  revocation: { reason: RevocationReason; revokedAt: string; revokedBy: string | null } | null;
+  /** As every document reports a revocation, plus who revoked it (from the audit log). */
+  revocation: (RevocationInfo & { revokedBy: string | null }) | null;
   /** When the tenant was offboarded with this certificate, and where its files went (null: kept nowhere). */
   archive: { archivedAt: string; path: string | null } | null;
 }
 
 export interface HistoryResult {
+  /** --dir as shown; archive paths are relative to it. */
+  dir: string;
   tenantId: string;
   /** clients/<id>/ exists now. */
   deployed: boolean;
@@ -55,6 +58,7 @@ export async function tenantHistory(request: { dir: string; tenantId: string }, 
     .sort((a, b) => a.issuedAt.localeCompare(b.issuedAt))
     .map((e): HistoryCertificate => {
       const issued = actorOf(e.serial, (a) => ISSUING.has(a));
+      const revocation = entryRevocation(e);
       return {
         serial: e.serial,
         status: e.status,
@@ -67,9 +71,9 @@ export async function tenantHistory(request: { dir: string; tenantId: string }, 
         action: issued?.action ?? null,
         supersededAt: e.supersededAt ?? null,
         supersededBy: e.supersededBy ?? null,
-        revocation: e.status === 'revoked' ? { reason: e.revocationReason ?? 'unspecified', revokedAt: e.revokedAt ?? 'unknown time', revokedBy: actorOf(e.serial, (a) => a === 'revoke')?.actor ?? null } : null,
+        revocation: revocation ? { ...revocation, revokedBy: actorOf(e.serial, (a) => a === 'revoke')?.actor ?? null } : null,
         archive: e.archivedAt ? { archivedAt: e.archivedAt, path: e.archivedTo ?? null } : null,
       };
     });
-  return { tenantId: request.tenantId, deployed: await store.tenantDirExists(request.tenantId).catch(() => false), certificates, events };
+  return { dir: store.layout.display(store.layout.root), tenantId: request.tenantId, deployed: await store.tenantDirExists(request.tenantId).catch(() => false), certificates, events };
 }

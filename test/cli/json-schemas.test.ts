@@ -1,4 +1,4 @@
-import { appendFile, cp, readdir, readFile } from 'node:fs/promises';
+import { appendFile, cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
@@ -104,6 +104,25 @@ const ROWS: Row[] = [
     exit: 0,
     check: (d) => expect(d.rotation.skipped).toContainEqual(expect.objectContaining({ tenantId: B, revocation: expect.objectContaining({ reason: 'keyCompromise' }) })),
   },
+  { args: ['config', 'show', ...dir], schema: 'config-show', exit: 0, check: (d) => expect(d).toMatchObject({ dir: 'certs', config: 'pkictl.json', recorded: true, profiles: { client: { days: 90 } } }) },
+  {
+    args: ['config', 'set', '--template', 'client-30d.json', ...dir],
+    schema: 'config-set',
+    exit: 0,
+    setup: async (base) => writeFile(join(base, 'client-30d.json'), JSON.stringify({ profile: 'client', subject: { O: 'Luzzi' }, days: 30, key: 'ec-p256' })),
+    check: (d) => expect(d).toMatchObject({ replaced: ['client'], strangers: [], profiles: { client: { days: 30 } } }),
+  },
+  { args: ['config', 'set', ...dir], schema: 'error', exit: 2 },
+  { args: ['inspect', 'certs/crl.pem'], schema: 'inspect', exit: 0, check: (d) => expect(d.crls[0].revoked).toContainEqual(expect.objectContaining({ reason: 'keyCompromise' })) },
+  { args: ['audit-log', 'show', '--tenant', A, ...dir], schema: 'audit-log-show', exit: 0, check: (d) => expect(d.events.map((e: { action: string }) => e.action)).toEqual(['issue', 'rotate', 'rotate']) },
+  { args: ['offboard', C, ...dir], schema: 'offboard', exit: 0, check: (d) => expect(d.tenants[0]).toMatchObject({ tenantId: C, keys: 'kept', archive: expect.stringMatching(new RegExp(`^archive/clients/${C}/`)) }) },
+  {
+    args: ['history', C, ...dir],
+    schema: 'history',
+    exit: 0,
+    check: (d) => expect(d.certificates.at(-1)).toMatchObject({ status: 'revoked', revocation: { reason: 'cessationOfOperation', source: 'index' }, archive: { path: expect.stringMatching(/^archive\/clients\//) } }),
+  },
+  { args: ['history', '9a9a9a9a-0000-4000-8000-000000000000', ...dir], schema: 'error', exit: 2, check: (d) => expect(d.error.code).toBe('TENANT_UNKNOWN') },
   // A failure (exit 1), not an input error: the index has a line that is not a record.
   {
     args: ['crl', '--dir', 'broken'],

@@ -1,13 +1,14 @@
 import type { ProfilesReport, RecordProfilesResult } from '../../ops/config.js';
 import { formatSan } from '../../core/san.js';
 import { subjectText } from '../../core/subject.js';
-import { painter } from './text.js';
+import { painter, shown } from './text.js';
 
 /** One line per role: subject, lifetime, key type, and the server's SANs or the client's tenant id rule. */
 export function renderProfiles(r: ProfilesReport, color: boolean): string {
   const c = painter(color);
   const { root, server, client } = r.profiles;
-  const source = r.recorded ? r.config : `${r.config} is absent: the shipped templates apply (record them with pkictl config set)`;
+  const config = shown(r.dir, r.config);
+  const source = r.recorded ? config : `${config} is absent: the shipped templates apply (record them with pkictl config set)`;
   const line = (role: string, p: { subject: object; days: number; key: string }, extra: string) =>
     `${c.bold(role.padEnd(7))}${subjectText(p.subject) || '(empty subject)'} · ${p.days} days · ${p.key}${extra}`;
   return [
@@ -20,10 +21,10 @@ export function renderProfiles(r: ProfilesReport, color: boolean): string {
 
 export function renderRecorded(r: RecordProfilesResult, color: boolean): string {
   const c = painter(color);
-  const lines = [`${c.green('✓')} Recorded the ${r.replaced.join(' and ')} profile${r.replaced.length === 1 ? '' : 's'} in ${r.config}`];
+  const lines = [`${c.green('✓')} Recorded the ${r.replaced.join(' and ')} profile${r.replaced.length === 1 ? '' : 's'} in ${shown(r.dir, r.config)}`];
   if (r.strangers.length > 0) lines.push(`${c.yellow('!')} ${r.strangers.length} tenant director${r.strangers.length === 1 ? 'y no longer matches' : 'ies no longer match'} the client profile: offboard them`);
   return `${lines.join('\n')}\n${renderProfiles(r, color)}`;
 }
 
 /** --json: the profiles as recorded (the template documents), not their parsed form. */
-export const profilesJson = (r: ProfilesReport) => ({ config: r.config, recorded: r.recorded, profiles: r.profiles.documents });
+export const profilesJson = (r: ProfilesReport) => ({ dir: r.dir, config: r.config, recorded: r.recorded, profiles: r.profiles.documents });

@@ -27,7 +27,7 @@ export function renderHistory(r: HistoryResult, { json, color }: RenderOptions):
   const header = ['ISSUED', 'SERIAL', 'STATUS', 'NOT BEFORE', 'NOT AFTER', 'BY'];
   const status = (c: HistoryCertificate) =>
     c.revocation
-      ? `revoked (${c.revocation.reason}) ${c.revocation.revokedAt.slice(0, 10)}`
+      ? `revoked (${c.revocation.reason}) ${c.revocation.revokedAt?.slice(0, 10) ?? ''}`
       : c.status === 'superseded'
         ? `superseded ${c.supersededAt?.slice(0, 10) ?? ''}`.trim()
         : c.status;
