@@ -31,7 +31,7 @@ export const revokeCommand: CommandSpec<ReturnType<typeof schema>, RevokeResult>
   examples: [
     'pkictl revoke 4a1b2c3d --reason keyCompromise   # a unique prefix (8+ hex digits); an earlier, milder reason becomes keyCompromise',
     'pkictl revoke --tenant bf935f05-bf2e-4138-bfec-f4baaf99fecc --dry-run   # what would be revoked; writes nothing',
-    'pkictl revoke --tenant bf935f05-bf2e-4138-bfec-f4baaf99fecc --reason cessationOfOperation   # offboarding',
+    'pkictl revoke --tenant bf935f05-bf2e-4138-bfec-f4baaf99fecc --reason cessationOfOperation   # the files stay in clients/: pkictl offboard also archives them',
     'openssl verify -crl_check -CRLfile certs/crl.pem -CAfile certs/ca.crt certs/clients/<id>/client.crt   # now fails: certificate revoked',
   ],
   exitCodes: ['0  revoked and CRL written (or already revoked: nothing written)', '1  unexpected failure', '2  unknown or ambiguous serial, unknown tenant, bad flag, no CA (nothing written)'],
