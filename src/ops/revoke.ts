@@ -145,6 +145,7 @@ export async function revoke(request: RevokeRequest, ctx: OpContext): Promise<Re
   };
 
   if (dryRun) {
+    await store.assertCa(); // as the real run does (loadCa): no CA, nothing to plan
     await store.index.load();
     const { targets, alreadyRevoked, reasonChanged } = await select(false);
     const revoked = targets.map((e) => certificateRecord({ ...e, status: 'revoked', revocationReason: request.reason, revokedAt: e.revokedAt ?? ctx.now.toISOString() }));

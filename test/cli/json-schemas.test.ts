@@ -66,6 +66,7 @@ const ROWS: Row[] = [
     },
   },
   { args: ['revoke', 'ffff0000ffff', ...dir], schema: 'error', exit: 2, check: (d) => expect(d.error.code).toBe('SERIAL_UNKNOWN') },
+  { args: ['revoke', '--tenant', C, '--dry-run', '--dir', 'nowhere'], schema: 'error', exit: 2, check: (d) => expect(d.error.code).toBe('CA_MISSING') },
   { args: ['revoke', '--tenant', C, '--dry-run', ...dir], schema: 'revoke', exit: 0, check: (d) => expect(d).toMatchObject({ dryRun: true, revoked: [{ tenantId: C, status: 'revoked' }], reasonChanged: {} }) },
   { args: ['issue', 'client', C, '--force', ...dir, ...EC], schema: 'issue-client', exit: 0, check: (d) => expect(d.issued[0].replaced).toMatchObject({ serial: expect.stringMatching(/^[0-9a-f]+$/) }) },
   { args: ['crl', ...dir], schema: 'crl', exit: 0, check: (d) => expect(d).toMatchObject({ dir: 'certs', crl: { path: 'crl.pem' } }) },
