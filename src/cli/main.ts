@@ -81,11 +81,13 @@ function buildProgram(): Command {
   program.addHelpText('after', `
 Examples:
   $ pkictl init                              # root CA in ./certs
-  $ pkictl issue server                      # gateway certificate with the template's SANs
+  $ pkictl issue server                      # gateway certificate with the SANs of the tree's server profile
   $ pkictl issue client bf935f05-bf2e-4138-bfec-f4baaf99fecc
   $ pkictl verify --all                      # every certificate in ./certs, for its purpose
   $ pkictl rotate --dry-run                  # what is due for renewal
   $ pkictl list --check                      # exit 1 when anything is expiring, expired, revoked or invalid
+  $ pkictl offboard bf935f05-bf2e-4138-bfec-f4baaf99fecc   # revoke, publish the CRL, archive clients/<id>/
+  $ pkictl config show                       # the profiles this tree issues with (certs/pkictl.json)
 `);
   return program;
 }
