@@ -17,6 +17,7 @@ import { auditLogShowCommand } from './commands/audit-log-show.js';
 import { inspectCommand } from './commands/inspect.js';
 import { listCommand } from './commands/list.js';
 import { auditCommand } from './commands/audit.js';
+import { caStatusCommand } from './commands/ca-status.js';
 import { configSetCommand, configShowCommand } from './commands/config.js';
 import { flagProblem, renderError } from './render/error.js';
 import { toJson } from './render/json.js';
@@ -77,6 +78,8 @@ function buildProgram(): Command {
   const config = program.command('config').description("the profiles the tree issues with (certs/pkictl.json)");
   addCommand(config, configShowCommand, runCommand);
   addCommand(config, configSetCommand, runCommand);
+  const ca = program.command('ca').description('the CA certificates of the tree and their lifecycle');
+  addCommand(ca, caStatusCommand, runCommand);
   addHelpCommand(program);
   program.addHelpText('after', `
 Examples:

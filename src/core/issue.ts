@@ -62,6 +62,9 @@ function validity(days: number, now: Date, caNotAfter?: Date) {
   return { notBefore, notAfter };
 }
 
+/** What a leaf of `days` issued at `now` would be cut to by a CA ending at `caNotAfter` ("valid 29 days, not 90: …"); undefined when it fits. */
+export const cutShortBy = (days: number, now: Date, caNotAfter: Date): string | undefined => validity(days, now, caNotAfter).shortened;
+
 /**
  * The way out at a CA's end, until pkictl has CA lifecycle commands (renew/rollover, planned for the
  * next release): `pkictl init` refuses in a tree that has a CA, so the new CA goes in a new directory.

@@ -105,6 +105,8 @@ const ROWS: Row[] = [
     exit: 0,
     check: (d) => expect(d.rotation.skipped).toContainEqual(expect.objectContaining({ tenantId: B, revocation: expect.objectContaining({ reason: 'keyCompromise' }) })),
   },
+  { args: ['ca', 'status', ...dir], schema: 'ca-status', exit: 0, check: (d) => expect(d.cas).toEqual([expect.objectContaining({ role: 'root', file: 'ca.crt', signs: true, key: { file: 'ca.key', location: 'online', encrypted: false, mode: '0600' } })]) },
+  { args: ['ca', 'status', '--at', '2099-01-01', ...dir], schema: 'ca-status', exit: 1, check: (d) => expect(d.cas[0].status).toBe('expired') },
   { args: ['config', 'show', ...dir], schema: 'config-show', exit: 0, check: (d) => expect(d).toMatchObject({ dir: 'certs', config: 'pkictl.json', recorded: true, profiles: { client: { days: 90 } } }) },
   {
     args: ['config', 'set', '--template', 'client-30d.json', ...dir],
