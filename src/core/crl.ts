@@ -105,9 +105,9 @@ export class Crl implements Signed {
     }
   }
 
-  /** Revoked serials (lowercase hex, as serials are shown everywhere) → revocation date. */
-  revokedBySerial(): Map<string, Date> {
-    return new Map(this.revoked.map((r) => [serialText(r.serial), r.date]));
+  /** Revoked serials (lowercase hex, as serials are shown everywhere) → their entry (date, reason code). */
+  revokedBySerial(): Map<string, RevokedCertificate> {
+    return new Map(this.revoked.map((r) => [serialText(r.serial), r]));
   }
 }
 

@@ -21,10 +21,17 @@ export const reasonName = (code: number | undefined): string => (code === undefi
 
 /** Why and when a certificate was revoked, as every --json document reports it. */
 export interface RevocationInfo {
-  /** null when only a CRL lists the certificate (pkictl does not read CRL reason codes). */
+  /** null when only a CRL lists it with a reason pkictl does not issue (certificateHold, removeFromCRL, aACompromise). */
   reason: RevocationReason | null;
   /** ISO 8601; null when the index did not record the time. */
   revokedAt: string | null;
   /** Where the revocation is recorded: the issuance index, or only a CRL. */
   source: 'index' | 'crl';
+}
+
+/** A CRL entry's revocation (the CRL alone says so): its reason by name, null for one pkictl does not issue. */
+export function revocationOfCrlEntry(entry: { date: Date; reasonCode?: number }): RevocationInfo {
+  const name = reasonName(entry.reasonCode);
+  const reason = (REVOCATION_REASONS as readonly string[]).includes(name) ? (name as RevocationReason) : null;
+  return { reason, revokedAt: entry.date.toISOString(), source: 'crl' };
 }

@@ -7,6 +7,7 @@ import { needsRenewal, type RenewThreshold } from '../core/renewal.js';
 import { tenantIdProblem, type TenantIdPattern } from '../core/tenant-id.js';
 import type { Certificate } from '../core/cert.js';
 import { readCrls } from '../core/crl.js';
+import { revocationOfCrlEntry } from '../core/revocation.js';
 import { Verifier, type Purpose } from '../core/verify.js';
 import type { FileRead } from '../store/files.js';
 import { foreignLinkProblem } from '../store/links.js';
@@ -17,7 +18,7 @@ import { crlGaps } from './crl.js';
 import { missingTenants } from './missing-tenants.js';
 import type { CertStore } from '../store/cert-store.js';
 import type { OpContext } from './context.js';
-import { revocationFromCrl, revocationText, type RevocationInfo } from './records.js';
+import { revocationText, type RevocationInfo } from './records.js';
 
 /*
  * `pkictl audit`: every check of the certs/ contract over the whole tree, as a list of findings.
@@ -265,7 +266,7 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
       try {
         const list = readCrls(crlRead.bytes, 'crl.pem')[0]!;
         if (!(await verifier!.signedBy(list, ca.cert))) add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: 'its signature does not verify with ca.crt' });
-        else for (const [serial, date] of list.revokedBySerial()) revoked.set(serial, revoked.get(serial) ?? revocationFromCrl(date));
+        else for (const [serial, entry] of list.revokedBySerial()) revoked.set(serial, revoked.get(serial) ?? revocationOfCrlEntry(entry));
       } catch {
         add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: 'not a readable CRL' });
       }

@@ -1,5 +1,6 @@
 import { readCertificates } from '../core/cert-input.js';
 import { cutShortBy } from '../core/issue.js';
+import { isEncryptedKeyPem } from '../core/keys.js';
 import { daysLeft } from '../core/renewal.js';
 import type { OpContext } from './context.js';
 
@@ -59,7 +60,7 @@ export async function caStatus(request: CaStatusRequest, ctx: OpContext): Promis
   const status = at > cert.notAfter ? 'expired' : at < cert.notBefore ? 'not yet valid' : 'valid';
   const keyRead = store.readTreeFile(layout.caKey);
   const key: CaKeyState = keyRead.ok
-    ? { file: layout.inTree(layout.caKey), location: 'online', encrypted: Buffer.from(keyRead.bytes).includes('ENCRYPTED PRIVATE KEY'), mode: (keyRead.mode & 0o777).toString(8).padStart(4, '0') }
+    ? { file: layout.inTree(layout.caKey), location: 'online', encrypted: isEncryptedKeyPem(Buffer.from(keyRead.bytes).toString('latin1')), mode: (keyRead.mode & 0o777).toString(8).padStart(4, '0') }
     : keyRead.missing
       ? { file: layout.inTree(layout.caKey), location: 'offline', encrypted: null, mode: null }
       : { file: layout.inTree(layout.caKey), location: 'online', encrypted: null, mode: null, problem: keyRead.reason };

@@ -1,6 +1,7 @@
 import type { Certificate } from '../core/cert.js';
 import { readCertificates } from '../core/cert-input.js';
-import { readCrls } from '../core/crl.js';
+import { readCrls, type RevokedCertificate } from '../core/crl.js';
+import { revocationOfCrlEntry } from '../core/revocation.js';
 import { equalBytes } from '../core/der.js';
 import { PkiError } from '../core/errors.js';
 import { daysLeft, DEFAULT_RENEW_BEFORE, expiryStatus, needsRenewal, type RenewThreshold } from '../core/renewal.js';
@@ -9,7 +10,7 @@ import type { FileRead } from '../store/files.js';
 import { foreignLinkMessage } from '../store/links.js';
 import type { EntryKind, TreeEntry } from '../store/scan.js';
 import type { OpContext } from './context.js';
-import { revocationFromCrl, revocationFromIndex, type RevocationInfo } from './records.js';
+import { revocationFromIndex, type RevocationInfo } from './records.js';
 import { missingTenants } from './missing-tenants.js';
 
 /** superseded: replaced by a newer certificate but not expired, so it still authenticates (list --all). */
@@ -73,8 +74,8 @@ export interface CrlState {
   thisUpdate: string | null;
   nextUpdate: string | null;
   message: string;
-  /** Serial → revocation date, from the CRL (its signature is checked by `pkictl audit`, not here). */
-  revoked: Map<string, Date>;
+  /** Serial → its CRL entry (date, reason), from the CRL (its signature is checked by `pkictl audit`, not here). */
+  revoked: Map<string, RevokedCertificate>;
 }
 
 /**
@@ -82,7 +83,7 @@ export interface CrlState {
  * "Stale" reuses the certificates' default rule, one third of its validity left (2.3 days of a 7-day CRL).
  */
 export function crlState(read: FileRead, at: Date): CrlState | null {
-  const none = { thisUpdate: null, nextUpdate: null, revoked: new Map<string, Date>() };
+  const none = { thisUpdate: null, nextUpdate: null, revoked: new Map<string, RevokedCertificate>() };
   if (!read.ok) return read.missing ? null : { status: 'unreadable', ...none, message: `crl.pem: ${read.reason}` };
   let times;
   try {
@@ -206,7 +207,7 @@ export async function listCertificates(request: ListRequest, ctx: OpContext): Pr
     }
     const row: ListRow = { ...rowFor(entry, ca, request, rel, display), revocation: null };
     const inCrl = row.serial ? crl?.revoked.get(row.serial) : undefined;
-    row.revocation = (row.serial ? revoked?.get(row.serial) : undefined) ?? (inCrl ? revocationFromCrl(inCrl) : null);
+    row.revocation = (row.serial ? revoked?.get(row.serial) : undefined) ?? (inCrl ? revocationOfCrlEntry(inCrl) : null);
     if (row.revocation && row.status !== 'invalid') row.status = 'revoked';
     return row;
   });

@@ -11,7 +11,6 @@ export type { RevocationInfo };
 
 export const revocationFromIndex = (r: Revocation): RevocationInfo => ({ reason: r.reason, revokedAt: r.at === 'unknown time' ? null : r.at, source: 'index' });
 
-export const revocationFromCrl = (revokedAt: Date): RevocationInfo => ({ reason: null, revokedAt: revokedAt.toISOString(), source: 'crl' });
 
 /** The revocation an index entry records; undefined when it is not revoked. */
 export function entryRevocation(e: IndexEntry): RevocationInfo | undefined {

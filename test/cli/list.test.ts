@@ -147,7 +147,7 @@ describe('pkictl list', () => {
     expect(crlOnlyRun.code, crlOnlyRun.stderr).toBe(0); // without --check, problems are reported, not an exit code
     const crlOnly = JSON.parse(crlOnlyRun.stdout) as { certificates: Row[]; sources: string[] };
     expect(crlOnly.sources).toEqual(['tree', 'crl']);
-    expect(crlOnly.certificates.find((x) => x.tenantId === SHORT[0])).toMatchObject({ status: 'revoked', problems: [], revocation: { reason: null, revokedAt: row.revocation!.revokedAt!.replace(/\.\d+Z$/, '.000Z'), source: 'crl' } });
+    expect(crlOnly.certificates.find((x) => x.tenantId === SHORT[0])).toMatchObject({ status: 'revoked', problems: [], revocation: { reason: 'keyCompromise', revokedAt: row.revocation!.revokedAt!.replace(/\.\d+Z$/, '.000Z'), source: 'crl' } });
     // The CRL lives 7 days: stale in its last third, expired after nextUpdate (and then --check fails).
     const stale = await runCli(['list', '--dir', copy, '--at', at(5)]);
     expect(stale.code).toBe(0);

@@ -1,6 +1,6 @@
 // Revocation by CRL (RFC 5280 §5 and §6.3), for the CRLs the caller supplies: pkictl never fetches.
 import type { Certificate, Problem } from '../cert.js';
-import type { RevocationInfo } from '../revocation.js';
+import { revocationOfCrlEntry, type RevocationInfo } from '../revocation.js';
 import type { Crl } from '../crl.js';
 import { equalBytes } from '../der.js';
 import type { Signatures } from './signature.js';
@@ -17,8 +17,7 @@ export function revocationProblem(cert: Certificate, issuer: Certificate, crls: 
     if (crl.nextUpdate && crl.nextUpdate < at) return { code: 'CRL_EXPIRED', message: `the CRL expired at ${crl.nextUpdate.toISOString()}` };
     const entry = crl.revoked.find((r) => equalBytes(r.serial, cert.serial));
     if (entry) {
-      const revocation: RevocationInfo = { reason: null, revokedAt: entry.date.toISOString(), source: 'crl' };
-      return { code: 'REVOKED', message: 'the certificate is revoked by its issuer\'s CRL', revocation };
+      return { code: 'REVOKED', message: 'the certificate is revoked by its issuer\'s CRL', revocation: revocationOfCrlEntry(entry) };
     }
   }
   return undefined;
