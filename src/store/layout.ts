@@ -1,6 +1,9 @@
 import { join, relative, resolve, sep } from 'node:path';
 import { assertTenantId, type TenantIdPattern } from '../core/tenant-id.js';
 
+/** The tree's record of its profiles (templates.ts). */
+export const CONFIG_FILE = 'pkictl.json';
+
 /** The certs/ contract that the gateway and the connectors read. Every path is built here. */
 export class Layout {
   readonly root: string;
@@ -23,7 +26,7 @@ export class Layout {
   get auditLog() { return join(this.root, 'audit.log'); }
   get crl() { return join(this.root, 'crl.pem'); }
   /** The profiles the tree issues with (templates.ts). */
-  get config() { return join(this.root, 'pkictl.json'); }
+  get config() { return join(this.root, CONFIG_FILE); }
   /** Offboarded tenants (pkictl offboard): archive/clients/<id>/<stamp>/, each a former clients/<id>/. */
   get archiveDir() { return join(this.root, 'archive'); }
   get archivedClientsDir() { return join(this.archiveDir, 'clients'); }

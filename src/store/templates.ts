@@ -4,6 +4,7 @@ import * as z from 'zod/mini';
 import { inputError } from '../core/errors.js';
 import { ProfileSchema, type ClientProfile, type Profile, type RootProfile, type ServerProfile } from '../core/profile.js';
 import { readFile, readUserText, unreadable } from './files.js';
+import { CONFIG_FILE } from './layout.js';
 import { foreignLinkError, linkAt } from './links.js';
 
 /*
@@ -17,7 +18,7 @@ import { foreignLinkError, linkAt } from './links.js';
 export const ROLES = ['root', 'server', 'client'] as const;
 export type Role = (typeof ROLES)[number];
 
-export interface ProfileSet {
+interface ProfileSet {
   root: RootProfile;
   server: ServerProfile;
   client: ClientProfile;
@@ -33,13 +34,12 @@ export interface TreeProfiles extends ProfileSet {
 }
 
 /** A template as read: its JSON, kept to be recorded in a tree, and its validated profile. */
-export interface Template {
+interface Template {
   file: string;
   document: unknown;
   profile: Profile;
 }
 
-export const CONFIG_FILE = 'pkictl.json';
 const CONFIG_VERSION = 1;
 
 const ConfigSchema = z.strictObject({
@@ -71,7 +71,7 @@ async function parseProfile(document: unknown, where: string, code: string): Pro
 }
 
 /** Reads and validates a template file; errors name the file and the field. */
-export async function readTemplate(file: string): Promise<Template> {
+async function readTemplate(file: string): Promise<Template> {
   const where = `template ${file}`;
   const document = parseJson(await readUserText(file, where), where, 'TEMPLATE_INVALID');
   return { file, document, profile: await parseProfile(document, where, 'TEMPLATE_INVALID') };
@@ -118,7 +118,7 @@ const patternOf = (profile: ClientProfile) => profile.tenantIdPattern?.source;
  * client template may restate the tree's tenantIdPattern but not change it, or the tenants issued
  * with it would be strangers to every other command.
  */
-export function withTemplates(tree: TreeProfiles, templates: Template[], roles: readonly Role[], options: { recording: boolean; configPath: string }): TreeProfiles {
+function withTemplates(tree: TreeProfiles, templates: Template[], roles: readonly Role[], options: { recording: boolean; configPath: string }): TreeProfiles {
   const result: TreeProfiles = { ...tree, documents: { ...tree.documents }, replaced: [] };
   for (const { file, document, profile } of templates) {
     const where = `template ${file}`;
