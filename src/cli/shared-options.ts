@@ -69,6 +69,18 @@ export const sharedSchema = (zod: Zod) => ({
   actor: actorSchema(zod),
 });
 
+/** The issuing intermediate's own profile (init --intermediate, intermediate renew): defaults from the root. */
+export const intermediateOptions = (c: Command) => {
+  c.addOption(new Option('--intermediate-key <type>', 'the intermediate\'s key type (default: the root\'s)').choices(KEY_TYPES));
+  c.option('--intermediate-days <n>', 'the intermediate\'s validity in days (default 1825, 5 years; never past the root\'s end)');
+  c.option('--intermediate-subject <dn>', 'the intermediate\'s subject (default: the root\'s, CN "<root CN> Issuing CA")');
+};
+export const intermediateSchema = (zod: Zod) => ({
+  intermediateKey: zod.optional(choiceSchema(zod, KEY_TYPES)),
+  intermediateDays: zod.optional(daysSchema(zod, 36500)),
+  intermediateSubject: zod.optional(textSchema(zod)),
+});
+
 export const reasonSchema = (zod: Zod, fallback: RevocationReason = 'unspecified') => zod._default(choiceSchema(zod, REVOCATION_REASONS), fallback);
 
 /** A zod transform from a parser that says what is wrong instead of throwing. */

@@ -10,10 +10,15 @@ import { OID } from './oid.js';
 import { parseIp } from './verify/names.js';
 import type { CryptoProvider } from './x509.js';
 
-/** The signing side: the CA certificate (DER, as in ca.crt) and its private key. */
+/**
+ * The signing side: the CA certificate (DER) and its private key. `chain` is what a leaf carries
+ * after itself so that a peer trusting only the root can build its path: empty when the root signs,
+ * the issuing intermediate's DER when one does.
+ */
 export interface CertificateAuthority {
   der: Uint8Array;
   privateKey: CryptoKey;
+  chain?: Uint8Array[];
 }
 
 export type LeafRole = 'server' | 'client';
@@ -25,6 +30,8 @@ export interface IssuedCertificate {
   facts: CertFacts;
   /** Set when the CA's own end cut the leaf short: "valid 29 days, not 90: the CA expires on …". */
   shortened?: string;
+  /** Serial of the CA certificate that signed it (absent for a root): the index records it, each CA's CRL lists its own. */
+  issuer?: string;
 }
 
 /** Leaves start this far in the past so a peer whose clock runs a little behind accepts them. */
@@ -187,6 +194,42 @@ export async function issueRoot(request: RootRequest, crypto: CryptoProvider): P
   );
 }
 
+export interface IntermediateRequest {
+  subject: Subject;
+  /** SubjectPublicKeyInfo (DER) of the intermediate's key. */
+  spki: Uint8Array;
+  days: number;
+  now: Date;
+}
+
+/**
+ * An issuing CA signed by `root`: CA:TRUE with pathLen 0 (it signs leaves only), keyCertSign and
+ * cRLSign. Like a leaf, it may not outlive its root (`shortened` says so).
+ */
+export async function issueIntermediate(request: IntermediateRequest, root: CertificateAuthority, crypto: CryptoProvider): Promise<IssuedCertificate> {
+  const issuer = issuerOf(root, crypto);
+  refuseExpired(issuer.notAfter, request.now);
+  const { notBefore, notAfter, shortened } = validity(request.days, request.now, issuer.notAfter);
+  const cert = await signCertificate(
+    {
+      serial: newSerialNumber(crypto),
+      issuer: issuer.name,
+      subject: request.subject,
+      notBefore,
+      notAfter,
+      spki: request.spki,
+      extensions: [
+        extension(OID.basicConstraints, true, sequence(TRUE, smallInteger(0))),
+        extension(OID.keyUsage, true, namedBits([KU.keyCertSign, KU.cRLSign])),
+        extension(OID.subjectKeyId, false, octetString(keyIdentifier(request.spki))),
+        extension(OID.authorityKeyId, false, sequence(implicit(0, issuer.keyId))),
+      ],
+    },
+    issuer.signer,
+  );
+  return { ...cert, issuer: issuer.serial, ...(shortened && { shortened }) };
+}
+
 export interface LeafRequest {
   role: LeafRole;
   subject: Subject;
@@ -203,6 +246,7 @@ function issuerOf(ca: CertificateAuthority, crypto: CryptoProvider) {
   return {
     // The CA's subject byte for byte, as RFC 5280 name chaining compares it.
     name: cert.subjectDer,
+    serial: cert.serialHex,
     notAfter: cert.notAfter,
     keyId: cert.ski ?? keyIdentifier(cert.spki),
     signer: signerFor(ca.privateKey, crypto),
@@ -231,5 +275,7 @@ export async function issueLeaf(request: LeafRequest, ca: CertificateAuthority, 
     { serial: newSerialNumber(crypto), issuer: issuer.name, subject: request.subject, notBefore, notAfter, spki: request.spki, extensions },
     issuer.signer,
   );
-  return shortened ? { ...cert, shortened } : cert;
+  // The file a peer sends: the leaf, then its intermediate (the facts stay the leaf's).
+  const pem = ca.chain?.length ? cert.pem + ca.chain.map((der) => toPem(der, 'CERTIFICATE')).join('') : cert.pem;
+  return { ...cert, pem, issuer: issuer.serial, ...(shortened && { shortened }) };
 }

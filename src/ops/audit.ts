@@ -91,7 +91,7 @@ export interface AuditResult {
 
 /** Parsing keys and certificates is CPU work; a few in flight overlap it with the file reads. */
 const CONCURRENCY = 16;
-const PURPOSE: Record<TreeEntry['kind'], Purpose> = { ca: 'any', server: 'server', client: 'client' };
+const PURPOSE: Record<TreeEntry['kind'], Purpose> = { ca: 'any', intermediate: 'any', server: 'server', client: 'client' };
 const octal = (mode: number) => mode.toString(8).padStart(4, '0');
 
 interface Parsed {
@@ -223,6 +223,13 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
       // The anchor itself: its self-signature must hold (a tampered ca.crt would still be "trusted").
       const selfSigned = s.selfIssued && (await verifier!.signedBy(cert, cert));
       if (!selfSigned) add({ code: 'CA_INVALID', severity: 'error', path: p.certPath, message: 'ca.crt is not a self-signed root (its signature does not verify with its own key)' });
+    } else if (entry.kind === 'intermediate') {
+      // The issuing CA: a CA that may sign leaves only, signed by a root of ca.crt.
+      if (!s.basicConstraints?.ca || !s.keyUsage?.usages.includes('keyCertSign')) add({ code: 'CA_INVALID', severity: 'error', path: p.certPath, message: 'intermediate.crt is not a CA certificate that may sign certificates (basicConstraints cA, keyUsage keyCertSign)' });
+      const roots = ca.cert ? [ca.cert, ...(ca.chain ?? [])] : [];
+      const signed = await Promise.all(roots.map((root) => verifier!.signedBy(cert, root)));
+      if (roots.length > 0 && !signed.includes(true)) add({ code: 'CHAIN_INVALID', severity: 'error', path: p.certPath, message: 'intermediate.crt is not signed by a root in ca.crt' });
+      if (ca.cert && cert.notAfter > ca.cert.notAfter) add({ code: 'CHAIN_INVALID', severity: 'warning', path: p.certPath, message: `outlives the root (${ca.cert.notAfter.toISOString()})` });
     } else if (verifier) {
       const result = await verifier.verify(cert, { purpose: PURPOSE[entry.kind], at: request.at }, p.chain);
       for (const f of result.failures) {
@@ -232,13 +239,14 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
         add({ code: 'CHAIN_INVALID', severity: 'error', path: p.certPath, rule: f.code, message: `does not verify against ca.crt as ${PURPOSE[entry.kind]}: ${f.message}${where}` });
       }
     }
+    const caKey = entry.kind === 'ca' || entry.kind === 'intermediate';
     if (entry.key?.ok) {
       try {
-        const match = keyMatches(Buffer.from(entry.key.bytes).toString('utf8'), cert, entry.kind === 'ca' ? request.passphrase : undefined);
+        const match = keyMatches(Buffer.from(entry.key.bytes).toString('utf8'), cert, caKey ? request.passphrase : undefined);
         if (match === undefined) notes.push(`${p.keyPath} is encrypted: give --passphrase-file (or PKICTL_CA_PASSPHRASE) to check that it matches ${p.certPath}`);
         else if (!match) add({ code: 'KEY_MISMATCH', severity: 'error', path: p.keyPath, message: `not the key of ${p.certPath}` });
       } catch {
-        add({ code: 'KEY_INVALID', severity: 'error', path: p.keyPath, message: `not a readable private key${entry.kind === 'ca' && request.passphrase ? ' (or the passphrase is wrong)' : ''}` });
+        add({ code: 'KEY_INVALID', severity: 'error', path: p.keyPath, message: `not a readable private key${caKey && request.passphrase ? ' (or the passphrase is wrong)' : ''}` });
       }
     }
     if (entry.kind === 'server') {
@@ -265,7 +273,9 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
     if (crl.status !== 'unreadable' && ca.cert) {
       try {
         const list = readCrls(crlRead.bytes, 'crl.pem')[0]!;
-        if (!(await verifier!.signedBy(list, ca.cert))) add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: 'its signature does not verify with ca.crt' });
+        // crl.pem is signed by the CA that signs the leaves: the intermediate when there is one.
+        const signer = parsed.find((p) => p.entry.kind === 'intermediate')?.cert ?? ca.cert;
+        if (!(await verifier!.signedBy(list, signer))) add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: `its signature does not verify with ${signer === ca.cert ? 'ca.crt' : 'intermediate.crt'}` });
         else for (const [serial, entry] of list.revokedBySerial()) revoked.set(serial, revoked.get(serial) ?? revocationOfCrlEntry(entry));
       } catch {
         add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: 'not a readable CRL' });

@@ -26,7 +26,7 @@ export interface OpContext {
   runHook(command: string, env: Record<string, string>): Promise<HookResult>;
 }
 
-export type IssuedKind = 'ca' | 'server' | 'client';
+export type IssuedKind = 'ca' | 'intermediate' | 'server' | 'client';
 
 export interface IssuedPair {
   kind: IssuedKind;

@@ -1,3 +1,5 @@
+import { Certificate } from '../core/cert.js';
+import { readCertificates } from '../core/cert-input.js';
 import { readCrls, type Crl } from '../core/crl.js';
 import { buildCrl, crlToPem } from '../core/crl-build.js';
 import { failure } from '../core/errors.js';
@@ -29,9 +31,40 @@ export interface CrlGaps {
   unknown: string[];
 }
 
+/** Which CA signs crl.pem: the one that signs leaves, named by its serial; `root`: no intermediate, the root signs. */
+export interface LeafIssuer {
+  serial: string;
+  root: boolean;
+}
+
+export const leafIssuerOf = (ca: CertificateAuthority): LeafIssuer => ({ serial: new Certificate(ca.der).serialHex, root: !ca.chain?.length });
+
+/** The leaf issuer as the tree holds it (intermediate.crt, else ca.crt), for reports that load no key; undefined when unreadable. */
+export function treeLeafIssuer(store: CertStore): LeafIssuer | undefined {
+  const { layout } = store;
+  for (const [path, root] of [[layout.intermediateCert, false], [layout.caCert, true]] as const) {
+    const read = store.readTreeFile(path);
+    if (!read.ok) continue;
+    try {
+      return { serial: readCertificates(read.bytes, layout.inTree(path))[0]!.serialHex, root };
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The revoked leaves that `issuer`'s CRL lists: those it signed. A leaf recorded without its issuer
+ * predates intermediates: its root signed it.
+ */
+export function revokedLeaves(store: CertStore, issuer: LeafIssuer | undefined): IndexEntry[] {
+  return store.index.entries().filter((e) => e.status === 'revoked' && (e.kind === 'server' || e.kind === 'client') && (issuer === undefined || (e.issuer === undefined ? issuer.root : e.issuer === issuer.serial)));
+}
+
 /** Compares certs/crl.pem with the index's revocations (load or refresh the index first). */
-export function crlGaps(store: CertStore): CrlGaps {
-  const revoked = new Set(store.index.entries().filter((e) => e.status === 'revoked' && e.kind !== 'ca').map((e) => e.serial));
+export function crlGaps(store: CertStore, issuer = treeLeafIssuer(store)): CrlGaps {
+  const revoked = new Set(revokedLeaves(store, issuer).map((e) => e.serial));
   const read = store.readTreeFile(store.layout.crl);
   let published: Crl | undefined;
   try {
@@ -55,12 +88,12 @@ export function crlGaps(store: CertStore): CrlGaps {
  */
 export async function regenerateCrl(store: CertStore, ca: CertificateAuthority, days: number, ctx: OpContext): Promise<CrlResult> {
   return store.withLock(async () => {
-    const gaps = crlGaps(store);
+    const gaps = crlGaps(store, leafIssuerOf(ca));
     if (gaps.unknown.length > 0) {
       throw failure('CRL_WOULD_DROP', `${store.layout.display(store.layout.crl)} lists ${gaps.unknown.length} revoked serial(s) that the index does not (e.g. ${gaps.unknown[0]}): the index lost revocations; nothing was written`,
         'restore index.jsonl from a backup (pkictl audit-log verify checks it against audit.log)');
     }
-    const revoked = store.index.entries().filter((e: IndexEntry) => e.status === 'revoked' && e.kind !== 'ca');
+    const revoked = revokedLeaves(store, leafIssuerOf(ca));
     const number = Math.max(store.index.crlNumber(), gaps.published?.number ?? 0) + 1;
     const thisUpdate = ctx.now;
     const nextUpdate = new Date(ctx.now.getTime() + days * DAY_MS);
@@ -86,7 +119,7 @@ export async function regenerateCrl(store: CertStore, ca: CertificateAuthority, 
  */
 export async function republishIfStale(store: CertStore, ca: CertificateAuthority, ctx: OpContext): Promise<CrlResult | undefined> {
   return store.withLock(async () => {
-    const gaps = crlGaps(store);
+    const gaps = crlGaps(store, leafIssuerOf(ca));
     if (gaps.unpublished.length === 0) return undefined;
     const period = gaps.published?.nextUpdate ? Math.round((gaps.published.nextUpdate.getTime() - gaps.published.thisUpdate.getTime()) / DAY_MS) : 0;
     const result = await regenerateCrl(store, ca, period >= 1 ? period : DEFAULT_CRL_DAYS, ctx);

@@ -1,8 +1,22 @@
-import { issueRoot } from '../core/issue.js';
+import { issueIntermediate, issueRoot, type IssuedCertificate } from '../core/issue.js';
 import { newKey, type KeyType } from '../core/keys.js';
 import type { Subject } from '../core/subject.js';
 import type { Role } from '../store/templates.js';
-import type { IssueResult, OpContext } from './context.js';
+import type { IssuedPair, IssueResult, OpContext } from './context.js';
+import { warnShortened } from './signing-ca.js';
+
+/** An issuing intermediate's profile: pkictl init --intermediate, intermediate renew. */
+export interface IntermediateProfile {
+  subject: Subject;
+  days: number;
+  key: KeyType;
+}
+
+/** Five years: renewed well inside the root's ten, long enough that renewals are rare events. */
+export const INTERMEDIATE_DAYS = 1825;
+
+/** The intermediate's default subject: the root's, named as its issuing CA. */
+export const intermediateSubject = (root: Subject): Subject => ({ ...root, CN: `${root.CN ?? 'pkictl'} Issuing CA` });
 
 export interface InitCaRequest {
   dir: string;
@@ -14,17 +28,35 @@ export interface InitCaRequest {
   passphrase?: string;
   /** The profiles to record in the tree (certs/pkictl.json), as their JSON documents. */
   profiles?: Record<Role, unknown>;
+  /** Also an issuing intermediate, which then signs every leaf (the root key can go offline). */
+  intermediate?: IntermediateProfile;
 }
 
 export async function initCa(request: InitCaRequest, ctx: OpContext): Promise<IssueResult> {
   const store = await ctx.openStore(request.dir, { actor: request.actor });
   await store.assertNoCa(); // before the slow key generation
   const key = await newKey(request.key, ctx.crypto, request.passphrase);
-  const cert = await issueRoot({ subject: request.subject, spki: key.spki, privateKey: key.privateKey, days: request.days, now: ctx.now }, ctx.crypto);
-  if (request.passphrase === undefined) {
-    ctx.notify('ca.key is written unencrypted: pass --passphrase-file FILE or set PKICTL_CA_PASSPHRASE to encrypt it');
+  const root = await issueRoot({ subject: request.subject, spki: key.spki, privateKey: key.privateKey, days: request.days, now: ctx.now }, ctx.crypto);
+  let intermediate: { cert: IssuedCertificate; keyPem: string; key: KeyType } | undefined;
+  if (request.intermediate) {
+    const { subject, days, key: keyType } = request.intermediate;
+    const intermediateKey = await newKey(keyType, ctx.crypto, request.passphrase);
+    const cert = await issueIntermediate({ subject, spki: intermediateKey.spki, days, now: ctx.now }, { der: root.der, privateKey: key.privateKey }, ctx.crypto);
+    intermediate = { cert, keyPem: intermediateKey.keyPem, key: keyType };
   }
-  const paths = await store.saveCa({ certPem: cert.pem, keyPem: key.keyPem }, cert.facts, request.profiles);
+  if (request.passphrase === undefined) {
+    ctx.notify(`${intermediate ? 'ca.key and intermediate.key are' : 'ca.key is'} written unencrypted: pass --passphrase-file FILE or set PKICTL_CA_PASSPHRASE to encrypt ${intermediate ? 'them' : 'it'}`);
+  }
+  const paths = await store.saveCa(
+    { certPem: root.pem, keyPem: key.keyPem, facts: root.facts },
+    request.profiles,
+    intermediate && { certPem: intermediate.cert.pem, keyPem: intermediate.keyPem, facts: intermediate.cert.facts, issuer: intermediate.cert.issuer },
+  );
+  if (intermediate) warnShortened([{ who: 'the intermediate', shortened: intermediate.cert.shortened }], ctx);
   const { layout } = store;
-  return { dir: layout.display(layout.root), issued: [{ kind: 'ca', cert: layout.inTree(paths.cert), key: layout.inTree(paths.key), keyType: request.key, ...cert.facts }] };
+  const issued: IssuedPair[] = [{ kind: 'ca', cert: layout.inTree(paths.root.cert), key: layout.inTree(paths.root.key), keyType: request.key, ...root.facts }];
+  if (intermediate && paths.intermediate) {
+    issued.push({ kind: 'intermediate', cert: layout.inTree(paths.intermediate.cert), key: layout.inTree(paths.intermediate.key), keyType: intermediate.key, ...intermediate.cert.facts, ...(intermediate.cert.shortened && { warning: intermediate.cert.shortened }) });
+  }
+  return { dir: layout.display(layout.root), issued };
 }

@@ -145,7 +145,7 @@ export async function issueClients(request: IssueClientsRequest, ctx: OpContext)
         // interrupted job leaves either the whole pair or nothing.
         const { cert, pem } = await makePair('client', { ...request.subject, CN: tenantId }, undefined, request, ca, ctx);
         const replaced = replacedBy(store, 'client', tenantId);
-        const paths = await store.saveClient(tenantId, pem, request.tenantIdPattern, { facts: cert.facts });
+        const paths = await store.saveClient(tenantId, pem, request.tenantIdPattern, { facts: cert.facts, issuer: cert.issuer });
         return { kind: 'client', tenantId, cert: store.layout.inTree(paths.cert), key: store.layout.inTree(paths.key), keyType: request.key, ...cert.facts, ...(replaced && { replaced }), ...(cert.shortened && { warning: cert.shortened }) } satisfies IssuedPair;
       },
       { concurrency: request.concurrency ?? concurrencyFor(request.key), signal: request.signal, onProgress: request.onProgress },

@@ -59,7 +59,7 @@ export async function issueServer(request: IssueServerRequest, ctx: OpContext): 
     await refuseOverwrite(store, [{ cert: store.layout.serverCert, key: store.layout.serverKey }], request.force);
     const replaced = replacedBy(store, 'server');
     const { cert, pem } = await makePair('server', request.subject, request.sans, request, ca, ctx);
-    return { cert, paths: await store.saveServer(pem, { facts: cert.facts }), replaced };
+    return { cert, paths: await store.saveServer(pem, { facts: cert.facts, issuer: cert.issuer }), replaced };
   });
   warnShortened([{ who: 'server', shortened: cert.shortened }], ctx);
   const { layout } = store;

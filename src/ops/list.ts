@@ -114,7 +114,15 @@ export async function indexRevocations(store: CertStore): Promise<Map<string, Re
 export const offboardHint = (tenant: string) => `; if the tenant is gone, archive it: pkictl offboard ${tenant}`;
 
 /** A row as the tree alone shows it; revocation is added from the index and crl.pem. */
-function rowFor(entry: TreeEntry, ca: Certificate | undefined, request: ListRequest, rel: (p: string) => string, display: (p: string) => string): Omit<ListRow, 'revocation'> {
+/** Why `cert` was not issued by one of `issuers` (name, then key id), or undefined when one of them issued it. */
+function notIssuedBy(cert: Certificate, issuers: Certificate[], what: string): string | undefined {
+  const named = issuers.filter((i) => equalBytes(cert.issuerDer, i.subjectDer));
+  if (named.length === 0) return `not issued by ${what} (issuer name differs)`;
+  if (cert.aki?.keyId && !named.some((i) => !i.ski || equalBytes(cert.aki!.keyId!, i.ski))) return `not issued by ${what} (authority key id differs)`;
+  return undefined;
+}
+
+function rowFor(entry: TreeEntry, anchors: Certificate[], request: ListRequest, rel: (p: string) => string, display: (p: string) => string): Omit<ListRow, 'revocation'> {
   const base = { kind: entry.kind, tenantId: entry.tenant ?? null, path: rel(entry.certPath) };
   const empty = { commonName: null, serial: null, notBefore: null, notAfter: null, daysLeft: null };
   // Not read through: the same line a writer refuses with.
@@ -124,9 +132,10 @@ function rowFor(entry: TreeEntry, ca: Certificate | undefined, request: ListRequ
     return { ...base, ...empty, status: 'invalid', problems: [`${file} ${entry.cert.missing ? 'missing' : entry.cert.reason}`] };
   }
   let cert: Certificate;
+  let chain: Certificate[];
   try {
     // A file may hold a chain; the first certificate is the one the contract path names.
-    cert = readCertificates(entry.cert.bytes, base.path)[0]!;
+    [cert, ...chain] = readCertificates(entry.cert.bytes, base.path) as [Certificate, ...Certificate[]];
   } catch (error) {
     const message = error instanceof PkiError ? error.message.replace(`${base.path}: `, '') : String(error);
     return { ...base, ...empty, status: 'invalid', problems: [message] };
@@ -135,9 +144,10 @@ function rowFor(entry: TreeEntry, ca: Certificate | undefined, request: ListRequ
   if (entry.kind === 'client' && cert.commonName !== entry.tenant) problems.push(`CN ${JSON.stringify(cert.commonName ?? null)} is not the directory name`);
   // Name and key id only: a signature check per certificate would double the time of a 10,000-tenant
   // list; `pkictl audit` and `pkictl verify --all` verify signatures.
-  if (entry.kind !== 'ca' && ca) {
-    if (!equalBytes(cert.issuerDer, ca.subjectDer)) problems.push('not issued by ca.crt (issuer name differs)');
-    else if (cert.aki?.keyId && ca.ski && !equalBytes(cert.aki.keyId, ca.ski)) problems.push('not issued by ca.crt (authority key id differs)');
+  // A leaf that carries its intermediate: issued by it, and the intermediate by a root of ca.crt.
+  if (entry.kind !== 'ca' && anchors.length > 0) {
+    const problem = chain[0] ? (notIssuedBy(cert, [chain[0]], 'the intermediate after it') ?? notIssuedBy(chain[0], anchors, 'ca.crt')?.replace(/^not/, 'its intermediate is not')) : notIssuedBy(cert, anchors, 'ca.crt');
+    if (problem) problems.push(problem);
   }
   if (request.at < cert.notBefore) problems.push(`not valid before ${cert.notBefore.toISOString()}`);
   return {
@@ -195,17 +205,17 @@ export async function listCertificates(request: ListRequest, ctx: OpContext): Pr
   const crl = crlState(store.readTreeFile(layout.crl), request.at);
   const rel = (p: string) => p.slice(layout.root.length + 1);
   const display = (p: string) => layout.display(p);
-  // ca.crt is the first entry the scan reads; every leaf after it is checked against it.
-  let ca: Certificate | undefined;
+  // ca.crt is the first entry the scan reads; every leaf after it is checked against its roots (a bundle during a rollover).
+  let anchors: Certificate[] = [];
   const scan = await store.scanTree({}, (entry) => {
     if (entry.kind === 'ca' && entry.cert.ok) {
       try {
-        ca = readCertificates(entry.cert.bytes, 'ca.crt')[0]!;
+        anchors = readCertificates(entry.cert.bytes, 'ca.crt');
       } catch {
         // ca.crt's own row reports it as invalid; leaves are then not checked against it.
       }
     }
-    const row: ListRow = { ...rowFor(entry, ca, request, rel, display), revocation: null };
+    const row: ListRow = { ...rowFor(entry, anchors, request, rel, display), revocation: null };
     const inCrl = row.serial ? crl?.revoked.get(row.serial) : undefined;
     row.revocation = (row.serial ? revoked?.get(row.serial) : undefined) ?? (inCrl ? revocationOfCrlEntry(inCrl) : null);
     if (row.revocation && row.status !== 'invalid') row.status = 'revoked';

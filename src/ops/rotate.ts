@@ -205,7 +205,7 @@ async function rotateOne(store: CertStore, ca: CertificateAuthority, candidate: 
       ? await issueLeaf({ role: 'client', subject: { ...request.clientProfile.subject, CN: item.tenantId! }, spki, days: request.days ?? request.clientProfile.days, now }, ca, ctx.crypto)
       : await issueLeaf({ role: 'server', ...serverNamesOf(oldCert), spki, days: request.days ?? request.serverDays, now }, ca, ctx.crypto);
   const pem = { certPem: cert.pem, keyPem: newKeyPem };
-  const options = { action: 'rotate' as const, facts: cert.facts, detail: { why: item.why, ...(request.reuseKey && { key: 'reused' }) } };
+  const options = { action: 'rotate' as const, facts: cert.facts, issuer: cert.issuer, detail: { why: item.why, ...(request.reuseKey && { key: 'reused' }) } };
   const paths = item.kind === 'client' ? await store.saveClient(item.tenantId!, pem, request.clientProfile.tenantIdPattern, options) : await store.saveServer(pem, options);
   const facts = cert.facts;
   const rotated: RotatedItem = {

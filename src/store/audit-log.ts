@@ -20,7 +20,7 @@ export interface AuditHead {
 export interface AuditEvent {
   action: string;
   result: 'ok' | 'failed';
-  kind?: 'ca' | 'server' | 'client' | 'crl';
+  kind?: 'ca' | 'intermediate' | 'server' | 'client' | 'crl';
   serial?: string;
   tenant?: string;
   cn?: string;

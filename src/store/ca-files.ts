@@ -10,9 +10,9 @@ import { readUserText } from './files.js';
 import type { Layout } from './layout.js';
 import { foreignLinkError, linkAt } from './links.js';
 
-/** Refuses to make a CA where ca.crt or ca.key exists: pkictl never replaces a CA. */
+/** Refuses to make a CA where ca.crt, ca.key or an intermediate exists: pkictl never replaces a CA. */
 export async function assertNoCa(layout: Layout): Promise<void> {
-  for (const path of [layout.caCert, layout.caKey]) {
+  for (const path of [layout.caCert, layout.caKey, layout.intermediateCert, layout.intermediateKey]) {
     if (await exists(path)) {
       throw inputError('CA_EXISTS', `${layout.display(path)} already exists; pkictl never replaces a CA`, 'use another --dir, or move the old CA away yourself');
     }
@@ -47,43 +47,63 @@ export interface CaKeyPolicy {
  * copied; a writable directory lets ca.key be replaced. The execute bit alone (a directory others
  * may pass through) opens nothing.
  */
-async function caKeyExposure(layout: Layout): Promise<Array<{ path: string; mode: number; dir: boolean }>> {
+async function caKeyExposure(layout: Layout, keyPath: string): Promise<Array<{ path: string; mode: number; dir: boolean }>> {
   const open: Array<{ path: string; mode: number; dir: boolean }> = [];
-  for (const path of [layout.caKey, dirname(layout.caKey)]) {
+  for (const path of [keyPath, dirname(keyPath)]) {
     const info = await stat(path).catch(() => undefined); // a missing key is reported when it is read
     if (info && (info.mode & 0o066) !== 0) open.push({ path: layout.display(path), mode: info.mode & 0o777, dir: info.isDirectory() });
   }
   return open;
 }
 
-/** Loads the CA and proves that ca.key is the key of ca.crt before anything is signed with it. */
+/** A CA's certificate and key files: ca.crt/ca.key, intermediate.crt/intermediate.key, or a root key kept offline (--root-key). */
+export interface CaFiles {
+  cert: string;
+  key: string;
+}
+
+/**
+ * The CA that signs leaves and crl.pem: the intermediate when the tree has one (pkictl init
+ * --intermediate), else the root. Loaded with its chain (what every leaf carries after itself).
+ */
 export async function loadCa(layout: Layout, passphrase: string | undefined, crypto: CryptoProvider, policy: CaKeyPolicy = {}): Promise<CertificateAuthority> {
-  const { caCert, caKey } = layout;
   await assertCa(layout);
-  for (const path of [caCert, caKey]) {
+  if (!(await exists(layout.intermediateCert))) return loadCaFiles(layout, { cert: layout.caCert, key: layout.caKey }, passphrase, crypto, policy);
+  const ca = await loadCaFiles(layout, { cert: layout.intermediateCert, key: layout.intermediateKey }, passphrase, crypto, policy);
+  return { ...ca, chain: [ca.der] };
+}
+
+/**
+ * Loads a CA certificate and its key and proves that the key is the certificate's before anything
+ * is signed with it. A key file open to group or others is refused (strict) or told (policy).
+ */
+export async function loadCaFiles(layout: Layout, files: CaFiles, passphrase: string | undefined, crypto: CryptoProvider, policy: CaKeyPolicy = {}): Promise<CertificateAuthority> {
+  for (const path of [files.cert, files.key]) {
     const link = linkAt(path);
     if (link) throw foreignLinkError(link, (p) => layout.display(p));
   }
-  const exposed = await caKeyExposure(layout);
+  const exposed = await caKeyExposure(layout, files.key);
   if (exposed.length > 0) {
     const what = `${exposed.map((e) => `${e.dir ? 'its directory ' : ''}${e.path} (mode ${e.mode.toString(8).padStart(4, '0')})`).join(' and ')} ${exposed.length > 1 ? 'are' : 'is'} readable or writable by group or others`;
     const fix = `chmod go-rwx ${exposed.map((e) => e.path).join(' ')}`;
     if (policy.strict) throw failure('CA_KEY_EXPOSED', `${what}; refusing to use the CA key (--strict): ${fix}`);
     policy.onExposed?.(`warning: ${what}: ${fix}`);
   }
-  const cert = readCertificatePem(await readUserText(caCert, layout.display(caCert)), layout.display(caCert));
-  const keyPem = await readUserText(caKey, layout.display(caKey));
+  const certName = layout.display(files.cert);
+  const keyName = layout.display(files.key);
+  const cert = readCertificatePem(await readUserText(files.cert, certName), certName);
+  const keyPem = await readUserText(files.key, keyName);
   let privateKey: CryptoKey;
   try {
     privateKey = await importPrivateKeyPem(keyPem, crypto, passphrase);
   } catch (error) {
-    if (error instanceof PkiError) throw inputError(error.code, `${layout.display(caKey)}: ${error.message}`, error.hint);
+    if (error instanceof PkiError) throw inputError(error.code, `${keyName}: ${error.message}`, error.hint);
     throw error;
   }
   const publicKey = await publicKeyOf(privateKey, crypto);
   const spki = Buffer.from(await crypto.subtle.exportKey('spki', publicKey));
   if (!spki.equals(cert.spki)) {
-    throw inputError('CA_KEY_MISMATCH', `${layout.display(caKey)} is not the key of ${layout.display(caCert)}`);
+    throw inputError('CA_KEY_MISMATCH', `${keyName} is not the key of ${certName}`);
   }
   return { der: cert.der, privateKey };
 }

@@ -12,7 +12,7 @@ import { appendDurably, readJournal, truncateTo } from './group-commit.js';
  * read the snapshot, commit one transaction atomically).
  */
 
-export type IndexKind = 'ca' | 'server' | 'client';
+export type IndexKind = 'ca' | 'intermediate' | 'server' | 'client';
 /** archived: the tenant's current certificate when its directory was archived (pkictl offboard), expired by then. */
 export type IndexStatus = 'valid' | 'superseded' | 'revoked' | 'archived';
 
@@ -29,6 +29,11 @@ export interface IndexEntry {
   notAfter: string;
   /** SHA-256 of the DER certificate, lowercase hex. */
   sha256: string;
+  /**
+   * Serial of the CA certificate that signed it (whose CRL lists it once revoked). Absent for a
+   * root, and for a leaf of a tree made before intermediates existed: its root signed it.
+   */
+  issuer?: string;
   status: IndexStatus;
   issuedAt: string;
   /** Contract path relative to the CA directory, e.g. clients/<id>/client.crt. */

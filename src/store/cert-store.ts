@@ -55,6 +55,15 @@ export interface SaveOptions {
   detail?: Record<string, string | number>;
   /** The certificate's facts when the caller made it (saves parsing it again); else read from certPem. */
   facts?: CertFacts;
+  /** Serial of the CA certificate that signed it (IndexEntry.issuer); absent: the root. */
+  issuer?: string;
+}
+
+/** A CA certificate to save: its pair and facts; `issuer` is the serial of the root that signed an intermediate. */
+export interface CaPair extends PemPair {
+  /** Read from certPem when not given. */
+  facts?: CertFacts;
+  issuer?: string;
 }
 
 /** Old versions kept per pair besides the current one (for rollback). */
@@ -125,20 +134,32 @@ export class CertStore {
     return assertNoCa(this.layout);
   }
 
-  /** The CA pair, and the tree's profiles (pkictl.json) when given: written first, so a tree with a CA has the profiles it was made with. */
-  async saveCa(pair: PemPair, facts?: CertFacts, profiles?: Record<Role, unknown>): Promise<PairPaths> {
+  /**
+   * A new CA: the root pair, its issuing intermediate when given (pkictl init --intermediate), and the
+   * tree's profiles (pkictl.json) when given. Written together, the certificates last, so a tree with
+   * a CA has its keys and the profiles it was made with; each certificate recorded like a leaf.
+   */
+  async saveCa(root: CaPair, profiles?: Record<Role, unknown>, intermediate?: CaPair): Promise<{ root: PairPaths; intermediate?: PairPaths }> {
     return this.withLock(async () => {
       await this.assertNoCa();
-      const paths = { cert: this.layout.caCert, key: this.layout.caKey };
-      const entry = this.journal.entryFor('ca', facts ?? (factsOf(pair.certPem, paths.cert)), paths.cert);
-      await this.install({ entry, action: 'init' }, () =>
+      const { layout } = this;
+      const rootPaths = { cert: layout.caCert, key: layout.caKey };
+      const intermediatePaths = intermediate && { cert: layout.intermediateCert, key: layout.intermediateKey };
+      const issues: PendingIssue[] = [{ entry: this.journal.entryFor('ca', root.facts ?? factsOf(root.certPem, rootPaths.cert), rootPaths.cert), action: 'init' }];
+      if (intermediate) {
+        const facts = intermediate.facts ?? factsOf(intermediate.certPem, layout.intermediateCert);
+        issues.push({ entry: this.journal.entryFor('intermediate', facts, layout.intermediateCert, undefined, intermediate.issuer), action: 'init' });
+      }
+      await this.install(issues, () =>
         writeFilesAtomically([
-          ...(profiles === undefined ? [] : [{ path: this.layout.config, data: configText(profiles), mode: CERT_MODE }]),
-          { path: paths.key, data: pair.keyPem, mode: KEY_MODE },
-          { path: paths.cert, data: pair.certPem, mode: CERT_MODE },
+          ...(profiles === undefined ? [] : [{ path: layout.config, data: configText(profiles), mode: CERT_MODE }]),
+          { path: rootPaths.key, data: root.keyPem, mode: KEY_MODE },
+          ...(intermediatePaths ? [{ path: intermediatePaths.key, data: intermediate!.keyPem, mode: KEY_MODE }] : []),
+          ...(intermediatePaths ? [{ path: intermediatePaths.cert, data: intermediate!.certPem, mode: CERT_MODE }] : []),
+          { path: rootPaths.cert, data: root.certPem, mode: CERT_MODE },
         ]),
       );
-      return paths;
+      return { root: rootPaths, ...(intermediatePaths && { intermediate: intermediatePaths }) };
     });
   }
 
@@ -149,18 +170,19 @@ export class CertStore {
    * and the audit log describe what the contract paths hold: a kill in between leaves it pending,
    * and the next run settles it from the tree (settlePending).
    */
-  private async install(issue: PendingIssue, write: () => Promise<void>): Promise<void> {
-    await this.journal.commit({ intend: [issue] }, []);
+  private async install(issue: PendingIssue | PendingIssue[], write: () => Promise<void>): Promise<void> {
+    const issues = Array.isArray(issue) ? issue : [issue];
+    await this.journal.commit({ intend: issues }, []);
     try {
       await write();
     } catch (error) {
       // The switch may have happened before the failure (a failed fsync after rename): ask the tree.
       // Should recording the outcome fail too (the disk is full), the next run settles it.
       const failed = error instanceof Error ? error.message : String(error);
-      await this.settle(issue, this.deploys(issue.entry), failed).catch(() => undefined);
+      for (const i of issues) await this.settle(i, this.deploys(i.entry), failed).catch(() => undefined);
       throw error;
     }
-    await this.settle(issue, true);
+    for (const i of issues) await this.settle(i, true);
   }
 
   /**
@@ -351,7 +373,7 @@ export class CertStore {
       // Bring an existing slot to the versioned shape first (it keeps serving the old pair), so
       // that a slot that cannot take a new pair fails before anything is recorded.
       if (state !== 'absent') await ensureVersioned(slot, (pem) => this.versionOf(pem, slot.certLink));
-      const entry = this.journal.entryFor(kind, options.facts ?? (factsOf(pair.certPem, slot.certLink)), slot.certLink, tenantId);
+      const entry = this.journal.entryFor(kind, options.facts ?? (factsOf(pair.certPem, slot.certLink)), slot.certLink, tenantId, options.issuer);
       const action = options.action ?? (state === 'absent' ? 'issue' : 'reissue');
       const version = versionName(new Date(entry.notBefore), entry.serial);
       await this.install({ entry, action, ...(options.detail && { detail: options.detail }) }, () =>

@@ -64,11 +64,12 @@ export class Journal {
   }
 
   /** The index entry of a certificate saved at `path`. */
-  entryFor(kind: IndexKind, facts: CertFacts, path: string, tenantId?: string): IndexEntry {
+  entryFor(kind: IndexKind, facts: CertFacts, path: string, tenantId?: string, issuer?: string): IndexEntry {
     return {
       serial: facts.serial,
       kind,
       ...(tenantId !== undefined && { tenantId }),
+      ...(issuer !== undefined && { issuer }),
       cn: facts.commonName,
       subject: facts.subject,
       notBefore: facts.notBefore,

@@ -17,6 +17,13 @@ export class Layout {
 
   get caCert() { return join(this.root, 'ca.crt'); }
   get caKey() { return join(this.root, 'ca.key'); }
+  /** The issuing CA when the root stays offline (pkictl init --intermediate): it signs every leaf and crl.pem. */
+  get intermediateCert() { return join(this.root, 'intermediate.crt'); }
+  get intermediateKey() { return join(this.root, 'intermediate.key'); }
+  /** The root's CRL (revoked intermediates), signed by ca.key. */
+  get rootCrl() { return join(this.root, 'root-crl.pem'); }
+  /** CA certificates (and keys) no longer in use but still needed: a retired intermediate signs its leaves' CRL until they expire. */
+  get authoritiesDir() { return join(this.root, 'authorities'); }
   get serverCert() { return join(this.root, 'server.crt'); }
   get serverKey() { return join(this.root, 'server.key'); }
   get clientsDir() { return join(this.root, 'clients'); }

@@ -17,7 +17,7 @@ import { clientSlotAt, contractLink, serverSlot } from './slots.js';
  * (links.ts) is recorded, never read through.
  */
 
-export type EntryKind = 'ca' | 'server' | 'client';
+export type EntryKind = 'ca' | 'intermediate' | 'server' | 'client';
 
 export interface TreeEntry {
   kind: EntryKind;
@@ -37,7 +37,7 @@ export interface TreeEntry {
 export interface TreeScan<T = TreeEntry> {
   root: string;
   layout: Layout;
-  /** In contract order: ca, server, then tenants sorted by directory name. */
+  /** In contract order: ca, the intermediate (when there is one), server, then tenants sorted by directory name. */
   entries: T[];
   /** Paths in the tree that are not part of the certs/ contract (only when asked for). */
   stray: string[];
@@ -55,7 +55,7 @@ export interface ScanOptions {
  * audit log and the CRL (layout.ts), and the pair slots of store/pair-slot.ts (`current` symlink and
  * `versions/` per tenant, `server-pair/` for the gateway pair), and archive/ of offboarded tenants.
  */
-const KNOWN_ROOT_ENTRIES = new Set(['ca.crt', 'ca.key', 'server.crt', 'server.key', 'clients', 'server-pair', 'index.jsonl', 'audit.log', 'crl.pem', 'pkictl.json', '.lock', 'archive']);
+const KNOWN_ROOT_ENTRIES = new Set(['ca.crt', 'ca.key', 'intermediate.crt', 'intermediate.key', 'root-crl.pem', 'authorities', 'rollover', 'server.crt', 'server.key', 'clients', 'server-pair', 'index.jsonl', 'audit.log', 'crl.pem', 'pkictl.json', '.lock', 'archive']);
 const KNOWN_CLIENT_ENTRIES = new Set(['client.crt', 'client.key', 'current', 'versions']);
 
 async function listDir(path: string): Promise<Dirent[] | undefined> {
@@ -91,7 +91,7 @@ export function readTreeFile(layout: Layout, path: string): FileRead {
 }
 
 /** Contract paths checked on their own (the pairs are checked as slots); clients/ is listed only when real. */
-const ROOT_PATHS = ['crl.pem', 'index.jsonl', 'audit.log', '.lock', 'clients', 'server-pair', 'archive'];
+const ROOT_PATHS = ['crl.pem', 'root-crl.pem', 'authorities', 'rollover', 'index.jsonl', 'audit.log', '.lock', 'clients', 'server-pair', 'archive'];
 
 /**
  * Scans the tree: ca.crt, server.crt and every clients/<tenant>/client.crt (and the keys when asked).
@@ -115,6 +115,7 @@ export async function scanTree<T>(layout: Layout, options: ScanOptions = {}, pro
   }
 
   const wanted: Omit<TreeEntry, 'cert'>[] = [{ kind: 'ca', certPath: layout.caCert, keyPath: layout.caKey, link: linkAt(layout.caCert) ?? linkAt(layout.caKey) }];
+  if (names.has('intermediate.crt') || names.has('intermediate.key')) wanted.push({ kind: 'intermediate', certPath: layout.intermediateCert, keyPath: layout.intermediateKey, link: linkAt(layout.intermediateCert) ?? linkAt(layout.intermediateKey) });
   if (names.has('server.crt') || names.has('server.key') || options.strays) wanted.push({ kind: 'server', certPath: layout.serverCert, keyPath: layout.serverKey, link: foreignLinkInSlot(serverSlot(layout)) });
 
   const links: ForeignLink[] = [];

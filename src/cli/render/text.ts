@@ -15,7 +15,7 @@ export function firstLines(lines: string[], max = 20): string[] {
 /** A path of a --json document (relative to --dir) as people see it: relative to the working directory. */
 export const shown = (dir: string, path: string) => join(dir, path);
 
-const what: Record<IssuedPair['kind'], string> = { ca: 'root CA', server: 'server certificate', client: 'client certificate' };
+const what: Record<IssuedPair['kind'], string> = { ca: 'root CA', intermediate: 'issuing intermediate CA', server: 'server certificate', client: 'client certificate' };
 
 /** mkcert-style: what was made, where it is, when it expires. */
 export function renderIssued(dir: string, pairs: IssuedPair[], color: boolean): string {
