@@ -112,6 +112,33 @@ export async function regenerateCrl(store: CertStore, ca: CertificateAuthority, 
   });
 }
 
+/** Days until root-crl.pem's nextUpdate: the root is offline, so its CRL is signed rarely and lives long. */
+export const ROOT_CRL_DAYS = 365;
+
+/**
+ * Signs certs/root-crl.pem with the root: every revoked certificate the root signed (its
+ * intermediates, and leaves of a tree that had none), with a CRL number from the tree's counter.
+ * Relying parties load it beside crl.pem: a revoked intermediate takes all its leaves with it.
+ */
+export async function regenerateRootCrl(store: CertStore, root: CertificateAuthority, days: number, ctx: OpContext): Promise<CrlResult> {
+  return store.withLock(async () => {
+    const serial = new Certificate(root.der).serialHex;
+    const revoked = store.index.entries().filter((e) => e.status === 'revoked' && e.kind === 'intermediate' && (e.issuer ?? serial) === serial);
+    const leaves = revokedLeaves(store, { serial, root: true });
+    const entries = [...revoked, ...leaves];
+    const number = store.index.crlNumber() + 1;
+    const thisUpdate = ctx.now;
+    const nextUpdate = new Date(ctx.now.getTime() + days * DAY_MS);
+    const crl = await buildCrl(
+      { number, thisUpdate, nextUpdate, entries: entries.map((e) => ({ serial: e.serial, revokedAt: new Date(e.revokedAt ?? ctx.now), reason: e.revocationReason ?? 'unspecified' })) },
+      root,
+      ctx.crypto,
+    );
+    const path = await store.saveCrl(crlToPem(crl), number, { revoked: entries.length, nextUpdate: nextUpdate.toISOString() }, 'root');
+    return { path: store.layout.inTree(path), number, thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), revoked: entries.length };
+  });
+}
+
 /**
  * A revocation recorded but not published (a run killed between the two, or a full disk at the CRL
  * write): rewrites crl.pem, with the validity period of the one it replaces, and says so. Commands

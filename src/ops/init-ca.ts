@@ -1,4 +1,4 @@
-import { issueIntermediate, issueRoot, type IssuedCertificate } from '../core/issue.js';
+import { issueIntermediate, issueRoot, type CertificateAuthority, type IssuedCertificate } from '../core/issue.js';
 import { newKey, type KeyType } from '../core/keys.js';
 import type { Subject } from '../core/subject.js';
 import type { Role } from '../store/templates.js';
@@ -17,6 +17,13 @@ export const INTERMEDIATE_DAYS = 1825;
 
 /** The intermediate's default subject: the root's, named as its issuing CA. */
 export const intermediateSubject = (root: Subject): Subject => ({ ...root, CN: `${root.CN ?? 'pkictl'} Issuing CA` });
+
+/** A new intermediate (new key) signed by `root`, not yet saved: its certificate, key PEM (encrypted with `passphrase`) and key type. */
+export async function makeIntermediate(profile: IntermediateProfile, root: CertificateAuthority, passphrase: string | undefined, ctx: OpContext): Promise<{ cert: IssuedCertificate; keyPem: string; key: KeyType }> {
+  const key = await newKey(profile.key, ctx.crypto, passphrase);
+  const cert = await issueIntermediate({ subject: profile.subject, spki: key.spki, days: profile.days, now: ctx.now }, root, ctx.crypto);
+  return { cert, keyPem: key.keyPem, key: profile.key };
+}
 
 export interface InitCaRequest {
   dir: string;
@@ -37,13 +44,7 @@ export async function initCa(request: InitCaRequest, ctx: OpContext): Promise<Is
   await store.assertNoCa(); // before the slow key generation
   const key = await newKey(request.key, ctx.crypto, request.passphrase);
   const root = await issueRoot({ subject: request.subject, spki: key.spki, privateKey: key.privateKey, days: request.days, now: ctx.now }, ctx.crypto);
-  let intermediate: { cert: IssuedCertificate; keyPem: string; key: KeyType } | undefined;
-  if (request.intermediate) {
-    const { subject, days, key: keyType } = request.intermediate;
-    const intermediateKey = await newKey(keyType, ctx.crypto, request.passphrase);
-    const cert = await issueIntermediate({ subject, spki: intermediateKey.spki, days, now: ctx.now }, { der: root.der, privateKey: key.privateKey }, ctx.crypto);
-    intermediate = { cert, keyPem: intermediateKey.keyPem, key: keyType };
-  }
+  const intermediate = request.intermediate && (await makeIntermediate(request.intermediate, { der: root.der, privateKey: key.privateKey }, request.passphrase, ctx));
   if (request.passphrase === undefined) {
     ctx.notify(`${intermediate ? 'ca.key and intermediate.key are' : 'ca.key is'} written unencrypted: pass --passphrase-file FILE or set PKICTL_CA_PASSPHRASE to encrypt ${intermediate ? 'them' : 'it'}`);
   }

@@ -164,6 +164,41 @@ export class CertStore {
   }
 
   /**
+   * Puts a new issuing intermediate in place (intermediate renew, rollover switch, the compromise
+   * drill): the current intermediate.crt and intermediate.key are kept in authorities/<serial>.crt|key
+   * (a retired CA still signs the CRL of the leaves it issued until they expire), then the new pair
+   * replaces them, each file atomically; the old entry is marked superseded. `action` names it in the
+   * audit log. A tree without an intermediate gets its first one.
+   */
+  async replaceIntermediate(pair: CaPair, action: string, detail?: Record<string, string | number>): Promise<PairPaths> {
+    return this.withLock(async () => {
+      const { layout } = this;
+      const paths = { cert: layout.intermediateCert, key: layout.intermediateKey };
+      for (const path of [paths.cert, paths.key, layout.authoritiesDir]) this.refuseForeignLink(path);
+      const old = readFile(paths.cert);
+      if (old.ok) {
+        const oldPem = Buffer.from(old.bytes).toString('utf8');
+        const serial = factsOf(oldPem, paths.cert).serial;
+        const oldKey = readFile(paths.key);
+        await ensureDir(layout.authoritiesDir, KEY_DIR_MODE);
+        await writeFilesAtomically([
+          { path: join(layout.authoritiesDir, `${serial}.crt`), data: oldPem, mode: CERT_MODE },
+          ...(oldKey.ok ? [{ path: join(layout.authoritiesDir, `${serial}.key`), data: Buffer.from(oldKey.bytes).toString('utf8'), mode: KEY_MODE }] : []),
+        ]);
+      }
+      const facts = pair.facts ?? factsOf(pair.certPem, paths.cert);
+      const entry = this.journal.entryFor('intermediate', facts, paths.cert, undefined, pair.issuer);
+      await this.install({ entry, action, ...(detail && { detail }) }, () =>
+        writeFilesAtomically([
+          { path: paths.key, data: pair.keyPem, mode: KEY_MODE },
+          { path: paths.cert, data: pair.certPem, mode: CERT_MODE },
+        ]),
+      );
+      return paths;
+    });
+  }
+
+  /**
    * Records a certificate around the writing of its files: as pending first (durable), then the
    * files, then as issued, superseding the holder's other valid certificates, with its audit line;
    * or, when the files could not be put in place, as abandoned with a failed audit line. So the index
@@ -461,13 +496,18 @@ export class CertStore {
     });
   }
 
-  /** Writes certs/crl.pem atomically and records its number. */
-  async saveCrl(pem: string, crlNumber: number, detail: Record<string, string | number>): Promise<string> {
+  /**
+   * Writes a CRL atomically and records its number (one counter for both files, so each one's numbers
+   * only grow): certs/crl.pem (the leaves, signed by the CA that signs them) or, for `root`,
+   * certs/root-crl.pem (what the root signed: its intermediates).
+   */
+  async saveCrl(pem: string, crlNumber: number, detail: Record<string, string | number>, scope: 'leaves' | 'root' = 'leaves'): Promise<string> {
+    const path = scope === 'root' ? this.layout.rootCrl : this.layout.crl;
     return this.withLock(async () => {
-      this.refuseForeignLink(this.layout.crl); // before the number is recorded
-      await this.journal.commit({ crlNumber }, [{ action: 'crl', result: 'ok', kind: 'crl', detail: { number: crlNumber, ...detail } }]);
-      await writeFilesAtomically([{ path: this.layout.crl, data: pem, mode: CERT_MODE }]);
-      return this.layout.crl;
+      this.refuseForeignLink(path); // before the number is recorded
+      await this.journal.commit({ crlNumber }, [{ action: 'crl', result: 'ok', kind: 'crl', detail: { number: crlNumber, ...(scope === 'root' && { scope }), ...detail } }]);
+      await writeFilesAtomically([{ path, data: pem, mode: CERT_MODE }]);
+      return path;
     });
   }
 
