@@ -35,6 +35,12 @@ const dir = ['--dir', 'certs'];
 const ROWS: Row[] = [
   { args: ['init', ...dir, ...EC], schema: 'init', exit: 0, check: (d) => expect(d.issued[0]).toMatchObject({ cert: 'ca.crt', key: 'ca.key' }) },
   { args: ['init', ...dir, ...EC], schema: 'error', exit: 2 },
+  {
+    args: ['init', '--dir', 'with-intermediate', ...EC, '--intermediate'],
+    schema: 'init',
+    exit: 0,
+    check: (d) => expect(d.issued.map((p: { kind: string; cert: string }) => `${p.kind} ${p.cert}`)).toEqual(['ca ca.crt', 'intermediate intermediate.crt']),
+  },
   { args: ['issue', 'server', ...dir, ...EC], schema: 'issue-server', exit: 0, check: (d) => expect(d.issued[0]).toMatchObject({ cert: 'server.crt', commonName: 'gateway.luzzi.com' }) },
   {
     args: ['issue', 'client', A, B, C, ...dir, ...EC],
