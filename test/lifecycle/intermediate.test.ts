@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectInputError } from '../helpers/expect-cli.js';
 import { openssl } from '../helpers/openssl.js';
-import { runCli } from '../helpers/run-cli.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { BIN, runCli, runProcess } from '../helpers/run-cli.js';
+import { snapshot, tempDir } from '../helpers/temp-dir.js';
 
 const ec = ['--key', 'ec-p256'];
 const TENANT = '0d4f6a2e-9c1b-4e3a-8f5d-7b2c1a0e9f8d';
@@ -98,5 +98,28 @@ describe('pkictl init --intermediate', () => {
 
   it('init refuses a tree that already holds an intermediate', async () => {
     expectInputError(await runCli(['init', '--dir', dir, ...ec, '--intermediate']), /already exists/);
+  });
+});
+
+describe('near and after the intermediate\'s end', () => {
+  /** The CLI with the clock `offset` ahead (libfaketime). */
+  const later = (offset: string, args: string[]) => runProcess('faketime', ['-f', offset, process.execPath, BIN, ...args], { env: { ...process.env, NO_COLOR: '1', PKICTL_CA_PASSPHRASE: undefined } });
+
+  it('a leaf cut short by the intermediate\'s end warns; once it has expired, issue and crl refuse (exit 1) and write nothing', async () => {
+    const dir = join(await tempDir(), 'certs');
+    await ok(['init', '--dir', dir, ...ec, '--intermediate', '--intermediate-days', '30']);
+    const end = (await openssl(['x509', '-in', join(dir, 'intermediate.crt'), '-noout', '-enddate'])).stdout.trim().replace(/^notAfter=/, '');
+    const short = await runCli(['issue', 'client', '--dir', dir, ...ec, TENANT, '--json']);
+    expect(short.code, short.stderr).toBe(0);
+    expect(JSON.parse(short.stdout).issued[0]).toMatchObject({ notAfter: new Date(end).toISOString(), warning: expect.stringMatching(/^valid 30 days, not 90: the CA expires on /) });
+    expect(short.stderr).toMatch(new RegExp(`^warning: tenant ${TENANT}: valid 30 days, not 90`));
+
+    const before = await snapshot(dir);
+    for (const args of [['issue', 'client', '--dir', dir, ...ec, OTHER], ['crl', '--dir', dir], ['rotate', '--dir', dir, '--all']]) {
+      const r = await later('+31d', args);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/^error: the CA certificate expired on /);
+    }
+    expect(await snapshot(dir)).toEqual(before);
   });
 });
