@@ -18,6 +18,9 @@ import { inspectCommand } from './commands/inspect.js';
 import { listCommand } from './commands/list.js';
 import { auditCommand } from './commands/audit.js';
 import { caStatusCommand } from './commands/ca-status.js';
+import { caOfflineCommand } from './commands/ca-offline.js';
+import { intermediateRenewCommand } from './commands/intermediate-renew.js';
+import { intermediateRevokeCommand } from './commands/intermediate-revoke.js';
 import { configSetCommand, configShowCommand } from './commands/config.js';
 import { flagProblem, renderError } from './render/error.js';
 import { toJson } from './render/json.js';
@@ -80,6 +83,10 @@ function buildProgram(): Command {
   addCommand(config, configSetCommand, runCommand);
   const ca = program.command('ca').description('the CA certificates of the tree and their lifecycle');
   addCommand(ca, caStatusCommand, runCommand);
+  addCommand(ca, caOfflineCommand, runCommand);
+  const intermediate = program.command('intermediate').description('the issuing intermediate CA (pkictl init --intermediate)');
+  addCommand(intermediate, intermediateRenewCommand, runCommand);
+  addCommand(intermediate, intermediateRevokeCommand, runCommand);
   addHelpCommand(program);
   program.addHelpText('after', `
 Examples:

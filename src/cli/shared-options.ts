@@ -20,6 +20,8 @@ export const templateOption = (c: Command, roles: string) =>
   c.option('--template <file>', `a ${roles} profile (JSON, like templates/*.json) to use instead of the tree's (certs/pkictl.json); repeatable, one per role`, collect);
 export const passphraseOption = (c: Command) =>
   c.option('--passphrase-file <file>', 'file whose first line is the CA key passphrase (or set PKICTL_CA_PASSPHRASE)');
+/** --root-key: the root's key file when ca.key is kept offline (pkictl ca offline). */
+export const rootKeyOption = (c: Command) => c.option('--root-key <file>', 'the root key (ca.key) from its offline media, when it is not in the tree');
 export const strictOption = (c: Command) => c.option('--strict', 'refuse to use a CA key that group or others may read or write (default: warn)');
 export const actorOption = (c: Command) => c.option('--actor <name>', 'who is acting, for the audit log (default PKICTL_ACTOR, else user@host)');
 export const reasonOption = (c: Command, fallback: string = 'unspecified') => c.option('--reason <reason>', `RFC 5280 reason: ${REVOCATION_REASONS.join(', ')} (default ${fallback})`);
@@ -51,6 +53,8 @@ const daysSchema = (zod: Zod, max: number) => wholeNumberSchema(zod, 1, max, 'da
 
 /** Days until a CRL's nextUpdate; a week unless told otherwise. */
 export const crlDaysSchema = (zod: Zod) => zod._default(daysSchema(zod, 3650), 7);
+/** A CRL lifetime whose default depends on the CRL (crl --root, intermediate revoke: the root's 365 days). */
+export const crlDaysOrDefaultSchema = (zod: Zod) => zod.optional(daysSchema(zod, 3650));
 
 /** --concurrency of the bulk commands. */
 export const concurrencySchema = (zod: Zod) => zod.optional(wholeNumberSchema(zod, 1, 256));

@@ -6,6 +6,14 @@ import type { CryptoProvider } from './x509.js';
 export const KEY_TYPES = ['rsa-2048', 'rsa-3072', 'rsa-4096', 'ec-p256', 'ec-p384'] as const;
 export type KeyType = (typeof KEY_TYPES)[number];
 
+/** The type pkictl makes closest to a certified key (from its SubjectPublicKeyInfo): to renew like for like. */
+export function keyTypeOf(spki: Uint8Array): KeyType {
+  const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  if (key.asymmetricKeyType === 'ec') return key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'ec-p384' : 'ec-p256';
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 2048;
+  return bits >= 4096 ? 'rsa-4096' : bits >= 3072 ? 'rsa-3072' : 'rsa-2048';
+}
+
 const RSA_EXPONENT = new Uint8Array([1, 0, 1]);
 
 /** WebCrypto parameters used both to generate/import a key and to sign with it. */

@@ -1,8 +1,19 @@
+import type { Certificate } from './cert.js';
 import { directoryString, objectIdentifier, sequence, set, type Der } from './der-write.js';
 import { inputError } from './errors.js';
 import { escapeValue } from './name.js';
 import { OID } from './oid.js';
 import { printable, visibleTextProblem } from './visible-text.js';
+
+/** The attributes pkictl writes, as a certificate holds them: to issue again with the same subject. */
+export function subjectOf(cert: Certificate): Subject {
+  const subject: Subject = {};
+  for (const attr of SUBJECT_ATTRIBUTES) {
+    const value = cert.subjectAttribute(ATTRIBUTE_OIDS[attr]);
+    if (value !== undefined) subject[attr] = value;
+  }
+  return subject;
+}
 
 /** Attributes pkictl writes, in the order OpenSSL's recipe encodes them (most general first). */
 export const SUBJECT_ATTRIBUTES = ['C', 'ST', 'L', 'O', 'OU', 'CN'] as const;

@@ -3,7 +3,7 @@ import { printable } from '../core/visible-text.js';
 import type { AuditLine, AuditVerifyResult } from '../store/audit-log.js';
 import type { CertStore } from '../store/cert-store.js';
 import type { OpContext } from './context.js';
-import { crlGaps } from './crl.js';
+import { crlGaps, treeLeafIssuers } from './crl.js';
 
 export interface AuditVerifyReport extends AuditVerifyResult {
   /** --dir as shown; `path` (audit.log) is relative to it. */
@@ -32,7 +32,7 @@ export async function verifyAudit(dir: string, ctx: OpContext): Promise<AuditVer
 /** The chain's result, failed when the index lost history the tree proves (recovery.ts lostHistory). */
 async function withHistory(store: CertStore, result: AuditVerifyResult): Promise<AuditVerifyResult> {
   if (!result.ok) return result;
-  const lost = await store.lostHistory({ ...(await store.issuedInTree()), unknownRevocations: crlGaps(store).unknown });
+  const lost = await store.lostHistory({ ...(await store.issuedInTree()), unknownRevocations: crlGaps(store, await treeLeafIssuers(store)).unknown });
   return lost ? { ...result, ok: false, problem: { message: lost } } : result;
 }
 

@@ -7,6 +7,7 @@ import { needsRenewal, type RenewThreshold } from '../core/renewal.js';
 import { tenantIdProblem, type TenantIdPattern } from '../core/tenant-id.js';
 import type { Certificate } from '../core/cert.js';
 import { readCrls } from '../core/crl.js';
+import { equalBytes } from '../core/der.js';
 import { revocationOfCrlEntry } from '../core/revocation.js';
 import { Verifier, type Purpose } from '../core/verify.js';
 import type { FileRead } from '../store/files.js';
@@ -14,7 +15,7 @@ import { foreignLinkProblem } from '../store/links.js';
 import type { TreeEntry } from '../store/scan.js';
 import { mapConcurrent } from './bulk.js';
 import { crlState, indexRevocations, offboardHint } from './list.js';
-import { crlGaps } from './crl.js';
+import { crlGaps, treeLeafIssuers } from './crl.js';
 import { missingTenants } from './missing-tenants.js';
 import type { CertStore } from '../store/cert-store.js';
 import type { OpContext } from './context.js';
@@ -150,9 +151,23 @@ async function indexFindings(store: CertStore, parsed: Parsed[], add: (f: AuditF
   for (const { entry } of index.pending()) {
     add({ code: 'PENDING', severity: 'warning', path: entry.path, message: `serial ${entry.serial} was being installed by a run that did not finish; the next pkictl command that changes the directory settles it` });
   }
-  const gaps = crlGaps(store);
+  const gaps = crlGaps(store, await treeLeafIssuers(store));
   if (gaps.unpublished.length > 0) add({ code: 'CRL_UNPUBLISHED', severity: 'error', path: 'crl.pem', message: `lacks ${gaps.unpublished.length} revocation(s) recorded in the index (e.g. ${gaps.unpublished[0]}): relying parties still accept them; run pkictl crl` });
   if (gaps.unknown.length > 0) add({ code: 'INDEX_MISMATCH', severity: 'error', path: 'index.jsonl', message: `crl.pem lists ${gaps.unknown.length} revoked serial(s) the index does not (e.g. ${gaps.unknown[0]}): the index lost revocations; restore it from a backup` });
+}
+
+/** The retired intermediates of authorities/ (they sign their leaves' CRL in crl.pem). */
+async function retiredCertificates(store: CertStore): Promise<Certificate[]> {
+  return (await store.retiredAuthorities()).flatMap((a) => {
+    const read = store.readTreeFile(a.cert);
+    return read.ok ? [readCertificates(read.bytes, a.cert)[0]!] : [];
+  });
+}
+
+/** Where a CA key is, for the notes: offline, or online and whether encrypted. */
+function caKeyNote(path: string, key: FileRead | undefined): string {
+  if (!key?.ok) return `${path}: ${key?.missing ? 'offline (not in the tree)' : 'online, unreadable'}`;
+  return `${path}: online, ${isEncryptedKeyPem(Buffer.from(key.bytes).toString('latin1')) ? 'encrypted' : 'not encrypted'}`;
 }
 
 export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<AuditResult> {
@@ -185,7 +200,10 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
       }
       if (entry.cert.mode & 0o022) add({ code: 'CERT_MODE', severity: 'warning', path: p.certPath, message: `mode ${octal(entry.cert.mode)} lets others replace it; certificates should be 0644` });
     }
-    if (entry.key && !entry.key.ok) add(unreadable(p.keyPath, entry.key));
+    // With an intermediate, a root key kept offline is the recommended state, not a finding.
+    const offlineRoot = entry.kind === 'ca' && entry.key && !entry.key.ok && entry.key.missing && scan.entries.some((e) => e.kind === 'intermediate');
+    if (entry.key && !entry.key.ok && !offlineRoot) add(unreadable(p.keyPath, entry.key));
+    if (entry.kind === 'ca' || entry.kind === 'intermediate') notes.push(caKeyNote(p.keyPath, entry.key));
     if (entry.key?.ok && entry.key.mode & 0o077) add({ code: 'KEY_MODE', severity: 'error', path: p.keyPath, message: `mode ${octal(entry.key.mode)}; private keys must be 0600` });
     return p;
   });
@@ -272,11 +290,15 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
     if (code) add({ code, severity: code === 'CRL_STALE' ? 'warning' : 'error', path: 'crl.pem', message: crl.message });
     if (crl.status !== 'unreadable' && ca.cert) {
       try {
-        const list = readCrls(crlRead.bytes, 'crl.pem')[0]!;
-        // crl.pem is signed by the CA that signs the leaves: the intermediate when there is one.
-        const signer = parsed.find((p) => p.entry.kind === 'intermediate')?.cert ?? ca.cert;
-        if (!(await verifier!.signedBy(list, signer))) add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: `its signature does not verify with ${signer === ca.cert ? 'ca.crt' : 'intermediate.crt'}` });
-        else for (const [serial, entry] of list.revokedBySerial()) revoked.set(serial, revoked.get(serial) ?? revocationOfCrlEntry(entry));
+        // crl.pem holds one CRL per CA that signs leaves: the root, or the intermediate and the retired ones.
+        const signers = [...parsed.filter((p) => p.entry.kind === 'intermediate' && p.cert).map((p) => p.cert!), ca.cert, ...(await retiredCertificates(store))];
+        for (const list of readCrls(crlRead.bytes, 'crl.pem')) {
+          // A renewed intermediate keeps its name: every CA of that name is tried.
+          const named = signers.filter((s) => equalBytes(s.subjectDer, list.issuerDer));
+          const signed = (await Promise.all(named.map((s) => verifier!.signedBy(list, s)))).includes(true);
+          if (!signed) add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: `a CRL (number ${list.number ?? '?'}) whose signature does not verify with any CA of the tree` });
+          else for (const [serial, entry] of list.revokedBySerial()) revoked.set(serial, revoked.get(serial) ?? revocationOfCrlEntry(entry));
+        }
       } catch {
         add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: 'not a readable CRL' });
       }
@@ -285,6 +307,9 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
     add({ code: 'CRL_INVALID', severity: 'error', path: 'crl.pem', message: crl.message });
   }
   for (const p of parsed) {
+    // A leaf whose intermediate is revoked (root-crl.pem) verifies nowhere either.
+    const caRevocation = p.chain[0] && revoked.get(p.chain[0].serialHex);
+    if (caRevocation && p.entry.kind !== 'intermediate') add({ code: 'REVOKED', severity: 'error', path: p.certPath, message: `its intermediate ${p.chain[0]!.serialHex} is revoked: ${revocationText(caRevocation)}; re-issue it (pkictl rotate --all)`, revocation: caRevocation });
     const revocation = p.summary && revoked.get(p.summary.serial);
     if (revocation) {
       const where = revocation.source === 'index' ? ' in the issuance index' : '';

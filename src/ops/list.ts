@@ -10,7 +10,7 @@ import type { FileRead } from '../store/files.js';
 import { foreignLinkMessage } from '../store/links.js';
 import type { EntryKind, TreeEntry } from '../store/scan.js';
 import type { OpContext } from './context.js';
-import { revocationFromIndex, type RevocationInfo } from './records.js';
+import { revocationFromIndex, revocationText, type RevocationInfo } from './records.js';
 import { missingTenants } from './missing-tenants.js';
 
 /** superseded: replaced by a newer certificate but not expired, so it still authenticates (list --all). */
@@ -85,13 +85,15 @@ export interface CrlState {
 export function crlState(read: FileRead, at: Date): CrlState | null {
   const none = { thisUpdate: null, nextUpdate: null, revoked: new Map<string, RevokedCertificate>() };
   if (!read.ok) return read.missing ? null : { status: 'unreadable', ...none, message: `crl.pem: ${read.reason}` };
-  let times;
+  let lists;
   try {
-    times = readCrls(read.bytes, 'crl.pem')[0]!;
+    lists = readCrls(read.bytes, 'crl.pem');
   } catch {
     return { status: 'unreadable', ...none, message: 'crl.pem is not a readable CRL' };
   }
-  const base = { thisUpdate: times.thisUpdate.toISOString(), nextUpdate: times.nextUpdate?.toISOString() ?? null, revoked: times.revokedBySerial() };
+  // One CRL per issuing CA (the current intermediate and retired ones), published together: the first one's times.
+  const times = lists[0]!;
+  const base = { thisUpdate: times.thisUpdate.toISOString(), nextUpdate: times.nextUpdate?.toISOString() ?? null, revoked: new Map(lists.flatMap((l) => [...l.revokedBySerial()])) };
   if (!times.nextUpdate) return { status: 'fresh', ...base, message: 'crl.pem has no nextUpdate' };
   const decision = needsRenewal({ notBefore: times.thisUpdate, notAfter: times.nextUpdate }, DEFAULT_RENEW_BEFORE, at);
   if (decision.status === 'expired') return { status: 'expired', ...base, message: `crl.pem passed its nextUpdate (${base.nextUpdate}): relying parties reject it; run pkictl crl` };
@@ -122,7 +124,7 @@ function notIssuedBy(cert: Certificate, issuers: Certificate[], what: string): s
   return undefined;
 }
 
-function rowFor(entry: TreeEntry, anchors: Certificate[], request: ListRequest, rel: (p: string) => string, display: (p: string) => string): Omit<ListRow, 'revocation'> {
+function rowFor(entry: TreeEntry, anchors: Certificate[], revokedCa: (serial: string) => RevocationInfo | undefined, request: ListRequest, rel: (p: string) => string, display: (p: string) => string): Omit<ListRow, 'revocation'> {
   const base = { kind: entry.kind, tenantId: entry.tenant ?? null, path: rel(entry.certPath) };
   const empty = { commonName: null, serial: null, notBefore: null, notAfter: null, daysLeft: null };
   // Not read through: the same line a writer refuses with.
@@ -148,6 +150,8 @@ function rowFor(entry: TreeEntry, anchors: Certificate[], request: ListRequest, 
   if (entry.kind !== 'ca' && anchors.length > 0) {
     const problem = chain[0] ? (notIssuedBy(cert, [chain[0]], 'the intermediate after it') ?? notIssuedBy(chain[0], anchors, 'ca.crt')?.replace(/^not/, 'its intermediate is not')) : notIssuedBy(cert, anchors, 'ca.crt');
     if (problem) problems.push(problem);
+    const caRevoked = chain[0] && revokedCa(chain[0].serialHex);
+    if (caRevoked) problems.push(`its intermediate ${chain[0]!.serialHex} is revoked: ${revocationText(caRevoked)}`);
   }
   if (request.at < cert.notBefore) problems.push(`not valid before ${cert.notBefore.toISOString()}`);
   return {
@@ -215,7 +219,7 @@ export async function listCertificates(request: ListRequest, ctx: OpContext): Pr
         // ca.crt's own row reports it as invalid; leaves are then not checked against it.
       }
     }
-    const row: ListRow = { ...rowFor(entry, anchors, request, rel, display), revocation: null };
+    const row: ListRow = { ...rowFor(entry, anchors, (serial) => revoked?.get(serial), request, rel, display), revocation: null };
     const inCrl = row.serial ? crl?.revoked.get(row.serial) : undefined;
     row.revocation = (row.serial ? revoked?.get(row.serial) : undefined) ?? (inCrl ? revocationOfCrlEntry(inCrl) : null);
     if (row.revocation && row.status !== 'invalid') row.status = 'revoked';
@@ -235,7 +239,10 @@ export async function listCertificates(request: ListRequest, ctx: OpContext): Pr
   const foreignLinks = scan.links.map((link) => foreignLinkMessage(link, display));
   // A link at crl.pem is reported there, not again as an unreadable CRL.
   if (crl && crl.status !== 'fresh' && !scan.links.some((l) => l.path === layout.crl)) warnings.push(crl.message);
-  const unpublished = crl?.status === 'unreadable' ? [] : [...(revoked?.keys() ?? [])].filter((serial) => !crl?.revoked.has(serial));
+  // Revoked intermediates are published in root-crl.pem, the leaves in crl.pem.
+  const rootCrl = crlState(store.readTreeFile(layout.rootCrl), request.at);
+  const published = (serial: string) => crl?.revoked.has(serial) || rootCrl?.revoked.has(serial);
+  const unpublished = crl?.status === 'unreadable' ? [] : [...(revoked?.keys() ?? [])].filter((serial) => !published(serial));
   if (unpublished.length > 0) warnings.push(`crl.pem lacks ${unpublished.length} revocation(s) recorded in the index (e.g. ${unpublished[0]}): relying parties still accept them; run pkictl crl`);
   const counts: Record<ListStatus, number> = { valid: 0, expiring: 0, expired: 0, revoked: 0, invalid: 0, superseded: 0 };
   for (const row of all) counts[row.status]++;

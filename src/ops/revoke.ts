@@ -130,6 +130,7 @@ export async function revoke(request: RevokeRequest, ctx: OpContext): Promise<Re
     };
     for (const serial of serials) {
       const entry = entryOf(store, serial);
+      if (entry.kind === 'intermediate') throw inputError('SERIAL_IS_INTERMEDIATE', `serial ${entry.serial} is an intermediate CA: its revocation goes in root-crl.pem, signed by the root`, `pkictl intermediate revoke ${entry.serial} [--root-key FILE]`);
       if (entry.kind === 'ca') throw inputError('SERIAL_IS_CA', `serial ${entry.serial} is the CA certificate itself; a CA does not revoke itself`, `to retire the CA: ${CA_REPLACEMENT}`);
       consider(entry);
     }

@@ -1,12 +1,11 @@
-import { createPublicKey } from 'node:crypto';
 import type { Certificate } from '../core/cert.js';
 import { readCertificatePem, readCertificates } from '../core/cert-input.js';
 import { inputError } from '../core/errors.js';
 import { issueLeaf, type CertificateAuthority } from '../core/issue.js';
-import { importPrivateKeyPem, newKey, publicKeyOf, type KeyType } from '../core/keys.js';
+import { importPrivateKeyPem, keyTypeOf, newKey, publicKeyOf, type KeyType } from '../core/keys.js';
 import { needsRenewal, type RenewThreshold } from '../core/renewal.js';
 import type { San } from '../core/san.js';
-import { ATTRIBUTE_OIDS, SUBJECT_ATTRIBUTES, type Subject } from '../core/subject.js';
+import { subjectOf, type Subject } from '../core/subject.js';
 import { ipText } from '../core/verify/names.js';
 import { tenantIdProblem, type TenantIdPattern } from '../core/tenant-id.js';
 import { printable } from '../core/visible-text.js';
@@ -99,21 +98,9 @@ interface Candidate {
   slot: SlotSpec;
 }
 
-/** The type pkictl makes closest to the certified key (from its SubjectPublicKeyInfo): to renew like for like. */
-function keyTypeOf(spki: Uint8Array): KeyType {
-  const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
-  if (key.asymmetricKeyType === 'ec') return key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'ec-p384' : 'ec-p256';
-  const bits = key.asymmetricKeyDetails?.modulusLength ?? 2048;
-  return bits >= 4096 ? 'rsa-4096' : bits >= 3072 ? 'rsa-3072' : 'rsa-2048';
-}
-
 /** The gateway's subject and SANs, kept across a rotation. */
 function serverNamesOf(cert: Certificate): { subject: Subject; sans: San[] } {
-  const subject: Subject = {};
-  for (const attr of SUBJECT_ATTRIBUTES) {
-    const value = cert.subjectAttribute(ATTRIBUTE_OIDS[attr]);
-    if (value !== undefined) subject[attr] = value;
-  }
+  const subject = subjectOf(cert);
   const sans = (cert.san ?? []).flatMap((n): San[] => (n.type === 'dns' ? [{ type: 'dns', value: n.value }] : n.type === 'ip' ? [{ type: 'ip', value: ipText(n.bytes) }] : []));
   return { subject, sans };
 }

@@ -2,15 +2,27 @@ import { assertCaCanSign, CA_REPLACEMENT, type CertificateAuthority } from '../c
 import type { CertStore } from '../store/cert-store.js';
 import type { OpContext } from './context.js';
 
+/** The CA that signs leaves, and the retired intermediates that still sign the CRL of the leaves they issued. */
+export interface SigningCa extends CertificateAuthority {
+  retired?: CertificateAuthority[];
+}
+
 /**
  * The CA of every command that signs (issue, rotate, revoke, crl): loaded and proven to be the key of
  * ca.crt (store.loadCa), and refused once expired, before anything is written: a certificate or a
  * CRL signed by an expired CA verifies nowhere, and a revocation without its CRL would be half done.
  */
-export async function loadSigningCa(store: CertStore, passphrase: string | undefined, ctx: OpContext): Promise<CertificateAuthority> {
+export async function loadSigningCa(store: CertStore, passphrase: string | undefined, ctx: OpContext): Promise<SigningCa> {
   const ca = await store.loadCa(passphrase, ctx.crypto);
   assertCaCanSign(ca, ctx.now);
-  return ca;
+  const retired: CertificateAuthority[] = [];
+  for (const authority of await store.retiredAuthorities()) {
+    // An expired intermediate's leaves have expired too: its CRL is no longer needed.
+    if (authority.notAfter <= ctx.now) continue;
+    const loaded = await store.loadCaFiles(authority, passphrase, ctx.crypto);
+    retired.push({ ...loaded, chain: [loaded.der] });
+  }
+  return { ...ca, retired };
 }
 
 /**

@@ -126,15 +126,20 @@ export async function verifyFiles(request: VerifyFilesRequest, ctx: OpContext): 
   // The tree as it is served: its own CRL counts unless --crl names others, for --all and for files
   // checked against <dir>/ca.crt (a revoked tenant must fail the per-tenant CI gate). It only applies
   // to certificates its issuer signed: a foreign certificate is not affected by it.
+  // root-crl.pem (revoked intermediates) counts too: a revoked intermediate takes its leaves with it.
   let crlFiles = request.crl;
+  const treeCrls = tree ? [tree.layout.crl, tree.layout.rootCrl] : [];
   if (tree && crlFiles.length === 0) {
-    const treeCrl = tree.readTreeFile(tree.layout.crl);
-    if (treeCrl.ok || !treeCrl.missing) {
-      refuse(tree.layout.crl);
-      crlFiles = [tree.layout.crl];
+    crlFiles = [];
+    for (const path of treeCrls) {
+      const read = tree.readTreeFile(path);
+      if (read.ok || !read.missing) {
+        refuse(path);
+        crlFiles.push(path);
+      }
     }
   }
-  const crlSources = await Promise.all(crlFiles.map(async (p) => ({ file: p === tree?.layout.crl ? tree.layout.display(p) : p, lists: readCrls(await readUserFile(p), p) })));
+  const crlSources = await Promise.all(crlFiles.map(async (p) => ({ file: treeCrls.includes(p) ? tree!.layout.display(p) : p, lists: readCrls(await readUserFile(p), p) })));
   const crls: Crl[] = crlSources.flatMap((s) => s.lists);
   const wantChain = request.chain !== false;
   const verifier = new Verifier(roots, pool, ctx.crypto);

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { readCertificatePem } from '../core/cert-input.js';
+import { readCertificates } from '../core/cert-input.js';
 import { failure, inputError, PkiError } from '../core/errors.js';
 import type { CertificateAuthority } from '../core/issue.js';
 import { importPrivateKeyPem, publicKeyOf } from '../core/keys.js';
@@ -91,7 +91,8 @@ export async function loadCaFiles(layout: Layout, files: CaFiles, passphrase: st
   }
   const certName = layout.display(files.cert);
   const keyName = layout.display(files.key);
-  const cert = readCertificatePem(await readUserText(files.cert, certName), certName);
+  // ca.crt may be a bundle of roots (during a rollover): the CA is the one whose key this is.
+  const certs = readCertificates(Buffer.from(await readUserText(files.cert, certName)), certName);
   const keyPem = await readUserText(files.key, keyName);
   let privateKey: CryptoKey;
   try {
@@ -102,8 +103,7 @@ export async function loadCaFiles(layout: Layout, files: CaFiles, passphrase: st
   }
   const publicKey = await publicKeyOf(privateKey, crypto);
   const spki = Buffer.from(await crypto.subtle.exportKey('spki', publicKey));
-  if (!spki.equals(cert.spki)) {
-    throw inputError('CA_KEY_MISMATCH', `${keyName} is not the key of ${certName}`);
-  }
+  const cert = certs.find((c) => spki.equals(c.spki));
+  if (!cert) throw inputError('CA_KEY_MISMATCH', `${keyName} is not the key of ${certs.length > 1 ? 'any certificate in ' : ''}${certName}`);
   return { der: cert.der, privateKey };
 }

@@ -2,14 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { readCertificatePem, readCertificates } from '../core/cert-input.js';
-import { certFacts, type CertFacts } from '../core/cert.js';
+import { certFacts, type CertFacts, type Certificate } from '../core/cert.js';
 import { failure } from '../core/errors.js';
 import type { TenantIdPattern } from '../core/tenant-id.js';
 import type { CertificateAuthority } from '../core/issue.js';
 import type { CryptoProvider } from '../core/x509.js';
 import { CERT_MODE, ensureDir, exists, KEY_DIR_MODE, KEY_MODE, syncDir, writeFilesAtomically } from './atomic-write.js';
 import { readAuditLines, verifyAuditLog, type AuditEvent, type AuditVerifyResult, type ReadLine } from './audit-log.js';
-import { assertCa, assertNoCa, loadCa, type CaKeyPolicy } from './ca-files.js';
+import { assertCa, assertNoCa, loadCa, loadCaFiles, type CaFiles, type CaKeyPolicy } from './ca-files.js';
 import { FileCertIndex, type ArchiveRecord, type CertIndex, type IndexEntry, type PendingIssue, type RevocationReason } from './cert-index.js';
 import { readFile, reasonOf, unreadable, type FileRead } from './files.js';
 import { eventFor, Journal } from './journal.js';
@@ -199,6 +199,31 @@ export class CertStore {
   }
 
   /**
+   * Moves ca.key out of the tree to `dest` (pkictl ca offline): written there 0600 and fsynced, read
+   * back and compared, then removed from the tree, with an audit line naming where it went. Until the
+   * removal the tree keeps its key, so a failure anywhere loses nothing.
+   */
+  async moveCaKeyOut(dest: string): Promise<void> {
+    await this.withLock(async () => {
+      const { layout } = this;
+      this.refuseForeignLink(layout.caKey);
+      const read = readFile(layout.caKey);
+      if (!read.ok) throw unreadable(layout.display(layout.caKey), read);
+      if (await exists(dest)) throw failure('ALREADY_EXISTS', `${dest} already exists; nothing was moved`, 'choose another --to directory');
+      const pem = Buffer.from(read.bytes).toString('utf8');
+      await writeFilesAtomically([{ path: dest, data: pem, mode: KEY_MODE }]);
+      const copy = readFile(dest);
+      if (!copy.ok || !Buffer.from(copy.bytes).equals(Buffer.from(read.bytes))) {
+        await rm(dest, { force: true });
+        throw failure('WRITE_FAILED', `${dest} does not read back as written; ca.key stays in the tree`);
+      }
+      await this.journal.commit({}, [{ action: 'ca-offline', result: 'ok', kind: 'ca', detail: { to: dest } }]);
+      await rm(layout.caKey);
+      await syncDir(layout.root);
+    });
+  }
+
+  /**
    * Records a certificate around the writing of its files: as pending first (durable), then the
    * files, then as issued, superseding the holder's other valid certificates, with its audit line;
    * or, when the files could not be put in place, as abandoned with a failed audit line. So the index
@@ -343,6 +368,50 @@ export class CertStore {
     const policy = this.caKeyPolicy;
     this.caKeyPolicy = { strict: policy.strict }; // the warning once per store, however often the CA is loaded
     return loadCa(this.layout, passphrase, crypto, policy);
+  }
+
+  /** A CA's certificate and key from given files (a root key kept offline: --root-key), proven to match. */
+  loadCaFiles(files: CaFiles, passphrase: string | undefined, crypto: CryptoProvider): Promise<CertificateAuthority> {
+    return loadCaFiles(this.layout, files, passphrase, crypto, { strict: this.caKeyPolicy.strict });
+  }
+
+  /** Whether ca.key is in the tree (it is not once kept offline: pkictl ca offline). */
+  hasCaKey(): Promise<boolean> {
+    return exists(this.layout.caKey);
+  }
+
+  /**
+   * The retired intermediates kept in authorities/ with their keys (replaceIntermediate): each still
+   * signs the CRL of the leaves it issued. Retired roots (self-issued) are not among them.
+   */
+  async retiredAuthorities(): Promise<Array<CaFiles & { serial: string; notAfter: Date }>> {
+    const dir = this.layout.authoritiesDir;
+    this.refuseForeignLink(dir);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const found: Array<CaFiles & { serial: string; notAfter: Date }> = [];
+    for (const name of names.filter((n) => /^[0-9a-f]+\.crt$/.test(n)).sort()) {
+      const cert = join(dir, name);
+      const key = cert.replace(/\.crt$/, '.key');
+      if (!names.includes(basename(key))) continue;
+      const read = readFile(cert);
+      if (!read.ok) throw unreadable(this.layout.display(cert), read);
+      const parsed = readCertificates(read.bytes, this.layout.display(cert))[0]!;
+      if (parsed.selfIssued) continue;
+      found.push({ cert, key, serial: parsed.serialHex, notAfter: parsed.notAfter });
+    }
+    return found;
+  }
+
+  /** Whether the tree has an issuing intermediate (intermediate.crt). */
+  hasIntermediate(): Promise<boolean> {
+    return exists(this.layout.intermediateCert);
+  }
+
+  /** The issuing intermediate in use (intermediate.crt), or undefined in a tree whose root signs. */
+  async currentIntermediate(): Promise<Certificate | undefined> {
+    const path = this.layout.intermediateCert;
+    if (!(await exists(path))) return undefined;
+    return readCertificatePem(await this.readText(path), this.layout.display(path));
   }
 
   /** ensureDir for clients/ and the like, once per store rather than once per tenant of a bulk run. */

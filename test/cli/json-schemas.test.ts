@@ -1,4 +1,4 @@
-import { appendFile, cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
@@ -113,6 +113,22 @@ const ROWS: Row[] = [
   },
   { args: ['ca', 'status', ...dir], schema: 'ca-status', exit: 0, check: (d) => expect(d.cas).toEqual([expect.objectContaining({ role: 'root', file: 'ca.crt', signs: true, key: { file: 'ca.key', location: 'online', encrypted: false, mode: '0600' } })]) },
   { args: ['ca', 'status', '--at', '2099-01-01', ...dir], schema: 'ca-status', exit: 1, check: (d) => expect(d.cas[0].status).toBe('expired') },
+  // The lifecycle of a tree with an intermediate (made by the init row above): renew, offline, revoke the old one.
+  { args: ['intermediate', 'renew', '--dir', 'with-intermediate'], schema: 'intermediate-renew', exit: 0, check: (d) => expect(d.issued[0]).toMatchObject({ kind: 'intermediate', cert: 'intermediate.crt', replaced: { serial: expect.any(String) } }) },
+  { args: ['ca', 'offline', '--dir', 'with-intermediate', '--to', 'usb'], schema: 'ca-offline', exit: 0, setup: async (base) => void (await mkdir(join(base, 'usb'))), check: (d) => expect(d.key).toMatch(/\/usb\/ca\.key$/) },
+  { args: ['crl', '--root', '--dir', 'with-intermediate'], schema: 'error', exit: 1, check: (d) => expect(d.error.code).toBe('ROOT_KEY_OFFLINE') },
+  { args: ['crl', '--root', '--dir', 'with-intermediate', '--root-key', 'usb/ca.key'], schema: 'crl', exit: 0, check: (d) => expect(d.crl).toMatchObject({ path: 'root-crl.pem', revoked: 0 }) },
+  {
+    args: ['intermediate', 'revoke', '--dir', 'with-intermediate', '--root-key', 'usb/ca.key', 'SERIAL'],
+    schema: 'intermediate-revoke',
+    exit: 0,
+    setup: async (base) => {
+      // The retired intermediate: the one authorities/ keeps.
+      const [name] = (await readdir(join(base, 'with-intermediate', 'authorities'))).filter((n) => n.endsWith('.crt'));
+      ROWS.find((r) => r.args.includes('SERIAL'))!.args.splice(-1, 1, name!.replace('.crt', ''));
+    },
+    check: (d) => expect(d).toMatchObject({ revoked: [{ kind: 'intermediate', revocation: { reason: 'cACompromise' } }], crl: { path: 'root-crl.pem', revoked: 1 } }),
+  },
   { args: ['config', 'show', ...dir], schema: 'config-show', exit: 0, check: (d) => expect(d).toMatchObject({ dir: 'certs', config: 'pkictl.json', recorded: true, profiles: { client: { days: 90 } } }) },
   {
     args: ['config', 'set', '--template', 'client-30d.json', ...dir],

@@ -30,7 +30,8 @@ export function renderIssued(dir: string, pairs: IssuedPair[], color: boolean): 
       ];
       if (p.sans) lines.push(`  SANs: ${p.sans.join(', ')}`);
       // Replacing is not revoking: the old pair still authenticates until it expires.
-      if (p.replaced) lines.push(`  Replaced (old serial ${p.replaced.serial} still valid until ${p.replaced.notAfter}; pkictl revoke ${p.replaced.serial} ends it now)`);
+      if (p.replaced && p.kind === 'intermediate') lines.push(`  Replaces ${p.replaced.serial}, kept in authorities/: it stays in the chain of the leaves it signed and signs their CRL until they expire`);
+      else if (p.replaced) lines.push(`  Replaced (old serial ${p.replaced.serial} still valid until ${p.replaced.notAfter}; pkictl revoke ${p.replaced.serial} ends it now)`);
       return lines.join('\n');
     })
     .join('\n') + '\n';
