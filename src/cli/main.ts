@@ -19,6 +19,7 @@ import { listCommand } from './commands/list.js';
 import { auditCommand } from './commands/audit.js';
 import { caStatusCommand } from './commands/ca-status.js';
 import { caOfflineCommand } from './commands/ca-offline.js';
+import { rolloverBeginCommand, rolloverFinishCommand, rolloverSwitchCommand } from './commands/ca-rollover.js';
 import { intermediateRenewCommand } from './commands/intermediate-renew.js';
 import { intermediateRevokeCommand } from './commands/intermediate-revoke.js';
 import { configSetCommand, configShowCommand } from './commands/config.js';
@@ -84,6 +85,10 @@ function buildProgram(): Command {
   const ca = program.command('ca').description('the CA certificates of the tree and their lifecycle');
   addCommand(ca, caStatusCommand, runCommand);
   addCommand(ca, caOfflineCommand, runCommand);
+  const rollover = ca.command('rollover').description('replace the root in three phases: begin, switch, finish');
+  addCommand(rollover, rolloverBeginCommand, runCommand);
+  addCommand(rollover, rolloverSwitchCommand, runCommand);
+  addCommand(rollover, rolloverFinishCommand, runCommand);
   const intermediate = program.command('intermediate').description('the issuing intermediate CA (pkictl init --intermediate)');
   addCommand(intermediate, intermediateRenewCommand, runCommand);
   addCommand(intermediate, intermediateRevokeCommand, runCommand);

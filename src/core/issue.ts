@@ -72,12 +72,9 @@ function validity(days: number, now: Date, caNotAfter?: Date) {
 /** What a leaf of `days` issued at `now` would be cut to by a CA ending at `caNotAfter` ("valid 29 days, not 90: …"); undefined when it fits. */
 export const cutShortBy = (days: number, now: Date, caNotAfter: Date): string | undefined => validity(days, now, caNotAfter).shortened;
 
-/**
- * The way out at a CA's end, until pkictl has CA lifecycle commands (renew/rollover, planned for the
- * next release): `pkictl init` refuses in a tree that has a CA, so the new CA goes in a new directory.
- */
+/** The way out at a CA's end: the CA lifecycle commands (README: CA lifecycle). */
 export const CA_REPLACEMENT =
-  'pkictl cannot renew a CA yet (renew/rollover commands are planned); by hand: pkictl init --dir NEW in a new directory, issue the server and every client there, deploy NEW/ca.crt alongside the old ca.crt, then switch the gateway and the connectors to the new pairs';
+  'renew the issuing intermediate with pkictl intermediate renew (then pkictl rotate --old-ca --include-server), or replace the root in phases: pkictl ca rollover begin, then switch, then finish';
 
 /** Refuses (exit 1) to sign anything, a certificate or a CRL, with a CA past its notAfter: nothing it signed would verify. */
 function refuseExpired(caNotAfter: Date, now: Date): void {
@@ -239,6 +236,12 @@ export interface LeafRequest {
   days: number;
   now: Date;
 }
+
+/** The key identifier a CA writes into its certificates' AKI: its SKI. */
+export const keyIdOf = (ca: CertificateAuthority): Uint8Array => {
+  const cert = new Certificate(ca.der);
+  return cert.ski ?? keyIdentifier(cert.spki);
+};
 
 /** What a leaf needs from its CA (a parse of a few microseconds per leaf, against milliseconds of signing). */
 function issuerOf(ca: CertificateAuthority, crypto: CryptoProvider) {

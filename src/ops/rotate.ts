@@ -1,7 +1,8 @@
 import type { Certificate } from '../core/cert.js';
 import { readCertificatePem, readCertificates } from '../core/cert-input.js';
 import { inputError } from '../core/errors.js';
-import { issueLeaf, type CertificateAuthority } from '../core/issue.js';
+import { issueLeaf, keyIdOf, type CertificateAuthority } from '../core/issue.js';
+import { equalBytes } from '../core/der.js';
 import { importPrivateKeyPem, keyTypeOf, newKey, publicKeyOf, type KeyType } from '../core/keys.js';
 import { needsRenewal, type RenewThreshold } from '../core/renewal.js';
 import type { San } from '../core/san.js';
@@ -26,6 +27,11 @@ export interface RotateRequest {
   tenants: string[];
   /** Rotate whatever the remaining lifetime (revoked tenants are still skipped). */
   all: boolean;
+  /**
+   * Rotate the pairs that the CA signing now did not sign (after an intermediate renewal, a rollover
+   * switch, the compromise drill), whatever their remaining lifetime; a rerun picks up what is left.
+   */
+  oldCa?: boolean;
   renewBefore: RenewThreshold;
   /** Evaluate the renewal window as of this time (default: now). Issuance always uses now. */
   at?: Date;
@@ -113,7 +119,7 @@ type RevokedLookup = (serial: string) => RevocationInfo | undefined;
  * serial and validity only); the file must hold a PEM certificate, as readCertificatePem (used by
  * rotateOne) requires.
  */
-function decide(store: CertStore, revokedFor: RevokedLookup, slot: SlotSpec, kind: 'client' | 'server', tenantId: string | undefined, request: RotateRequest, at: Date): Candidate {
+function decide(store: CertStore, revokedFor: RevokedLookup, slot: SlotSpec, kind: 'client' | 'server', tenantId: string | undefined, request: RotateRequest, at: Date, signingKeyId?: Uint8Array): Candidate {
   const base: PlanItem = { kind, ...(tenantId !== undefined && { tenantId }), action: 'skip', why: '' };
   const { state, refused, cert: read } = store.readPair(slot);
   const refuse = (why: string): Candidate => ({ slot, item: { ...base, action: 'refused', why } });
@@ -134,6 +140,10 @@ function decide(store: CertStore, revokedFor: RevokedLookup, slot: SlotSpec, kin
   if (revocation !== undefined) {
     return { slot, item: { ...item, why: `revoked (${revocation.reason}); issue a new pair explicitly if the tenant returns`, revocation } };
   }
+  if (signingKeyId) {
+    const current = cert.aki?.keyId !== undefined && equalBytes(cert.aki.keyId, signingKeyId);
+    return { slot, item: { ...item, action: current ? 'skip' : 'rotate', why: current ? 'signed by the CA that signs now' : 'signed by a CA that no longer signs' } };
+  }
   if (request.all) return { slot, item: { ...item, action: 'rotate', why: 'forced by --all' } };
   const decision = needsRenewal(cert, request.renewBefore, at);
   return { slot, item: { ...item, action: decision.due ? 'rotate' : 'skip', why: decision.reason } };
@@ -144,7 +154,7 @@ function decide(store: CertStore, revokedFor: RevokedLookup, slot: SlotSpec, kin
  * lstat calls, one read and the certificate model's outer walk, all synchronous: for files
  * of a few hundred bytes the libuv thread hand-offs cost more than the I/O (see store/files.ts).
  */
-async function plan(store: CertStore, revokedFor: RevokedLookup, request: RotateRequest, at: Date): Promise<Candidate[]> {
+async function plan(store: CertStore, revokedFor: RevokedLookup, request: RotateRequest, at: Date, signingKeyId?: Uint8Array): Promise<Candidate[]> {
   const pattern = request.clientProfile.tenantIdPattern;
   const onDisk = await store.tenantDirs();
   let tenants = onDisk;
@@ -162,9 +172,9 @@ async function plan(store: CertStore, revokedFor: RevokedLookup, request: Rotate
       candidates.push({ slot: undefined as unknown as SlotSpec, item: { kind: 'client', tenantId, action: 'refused', why } });
       continue;
     }
-    candidates.push(decide(store, revokedFor, store.clientSlot(tenantId, pattern), 'client', tenantId, request, at));
+    candidates.push(decide(store, revokedFor, store.clientSlot(tenantId, pattern), 'client', tenantId, request, at, signingKeyId));
   }
-  if (request.includeServer) candidates.push(decide(store, revokedFor, store.serverSlot(), 'server', undefined, request, at));
+  if (request.includeServer) candidates.push(decide(store, revokedFor, store.serverSlot(), 'server', undefined, request, at, signingKeyId));
   return candidates;
 }
 
@@ -242,7 +252,7 @@ export async function rotate(request: RotateRequest, ctx: OpContext): Promise<Ro
     dir: store.layout.display(store.layout.root),
     dryRun: request.dryRun,
     at: at.toISOString(),
-    renewBefore: request.all ? 'all' : request.renewBefore.text,
+    renewBefore: request.oldCa ? 'old CA' : request.all ? 'all' : request.renewBefore.text,
     plan: candidates.map((c) => c.item),
     rotated: [],
     skipped: candidates.filter((c) => c.item.action === 'skip').map((c) => c.item),
@@ -262,7 +272,7 @@ export async function rotate(request: RotateRequest, ctx: OpContext): Promise<Ro
     const candidates = await plan(store, (serial) => {
       const r = revoked?.get(serial);
       return r && revocationFromIndex(r);
-    }, request, at);
+    }, request, at, request.oldCa ? await store.signingKeyId() : undefined);
     return result(candidates, await missing(candidates, false));
   }
   const ca = await loadSigningCa(store, request.passphrase, ctx);
@@ -271,7 +281,7 @@ export async function rotate(request: RotateRequest, ctx: OpContext): Promise<Ro
     const candidates = await plan(store, (serial) => {
       const entry = store.index.get(serial);
       return entry && entryRevocation(entry);
-    }, request, at);
+    }, request, at, request.oldCa ? keyIdOf(ca) : undefined);
     const out = result(candidates, await missing(candidates, true));
     for (const f of out.failed) await store.recordEvent({ action: 'rotate', result: 'failed', kind: f.kind, ...(f.tenantId && { tenant: f.tenantId }), detail: { error: f.error } });
     const due = candidates.filter((c) => c.item.action === 'rotate');

@@ -20,6 +20,7 @@ import { createSlot, destroyKeys, ensureVersioned, inspectSlot, installVersion, 
 import { lostHistory, recover, type TreeEvidence } from './recovery.js';
 import { ReentrantLock } from './reentrant-lock.js';
 import { configText, type Role } from './templates.js';
+import { parseRolloverState, type RolloverState } from './rollover-state.js';
 import { readTreeFile, scanTree, tenantNames, type ScanOptions, type TreeEntry, type TreeScan } from './scan.js';
 import { clientPaths, clientSlot, clientSlotAt, contractLink, serverSlot, type PairPaths } from './slots.js';
 
@@ -182,8 +183,8 @@ export class CertStore {
         const oldKey = readFile(paths.key);
         await ensureDir(layout.authoritiesDir, KEY_DIR_MODE);
         await writeFilesAtomically([
-          { path: join(layout.authoritiesDir, `${serial}.crt`), data: oldPem, mode: CERT_MODE },
-          ...(oldKey.ok ? [{ path: join(layout.authoritiesDir, `${serial}.key`), data: Buffer.from(oldKey.bytes).toString('utf8'), mode: KEY_MODE }] : []),
+          { path: layout.retiredCert(serial), data: oldPem, mode: CERT_MODE },
+          ...(oldKey.ok ? [{ path: layout.retiredKey(serial), data: Buffer.from(oldKey.bytes).toString('utf8'), mode: KEY_MODE }] : []),
         ]);
       }
       const facts = pair.facts ?? factsOf(pair.certPem, paths.cert);
@@ -195,6 +196,46 @@ export class CertStore {
         ]),
       );
       return paths;
+    });
+  }
+
+  /** The rollover's recorded phase (rollover/state.json), or undefined when none was ever begun. */
+  readRollover(): RolloverState | undefined {
+    const read = this.readTreeFile(this.layout.rolloverState);
+    if (!read.ok) {
+      if (read.missing) return undefined;
+      throw unreadable(this.layout.display(this.layout.rolloverState), read);
+    }
+    return parseRolloverState(read.bytes, this.layout.display(this.layout.rolloverState));
+  }
+
+  /**
+   * A step of a CA event (root rollover, compromise drill): files written (each atomically, in the
+   * given order) and removed, one audit line, and the new root recorded in the index when given.
+   * Only CA files of the layout are accepted. A kill between files leaves a state the command's rerun
+   * recognises and completes (ops/rollover.ts says how).
+   */
+  async changeCaFiles(change: { write: Array<{ path: string; data: string; key?: boolean }>; remove?: string[]; newRoot?: { facts: CertFacts; path: string }; event: AuditEvent }): Promise<void> {
+    await this.withLock(async () => {
+      const { layout } = this;
+      const allowed = (path: string) => [layout.caCert, layout.caKey, layout.rolloverState, layout.nextRootCert, layout.nextRootKey].includes(path) || dirname(path) === layout.authoritiesDir;
+      for (const path of [...change.write.map((w) => w.path), ...(change.remove ?? [])]) {
+        if (!allowed(path)) throw new Error(`not a CA file of the tree: ${path}`);
+        this.refuseForeignLink(path);
+      }
+      for (const dir of new Set(change.write.map((w) => dirname(w.path)))) if (dir !== layout.root) await ensureDir(dir, KEY_DIR_MODE);
+      const write = async () => {
+        for (const w of change.write) await writeFilesAtomically([{ path: w.path, data: w.data, mode: w.key ? KEY_MODE : CERT_MODE }]);
+        for (const path of change.remove ?? []) await rm(path, { force: true });
+        for (const dir of new Set((change.remove ?? []).map(dirname))) await syncDir(dir);
+      };
+      if (change.newRoot) {
+        const entry = this.journal.entryFor('ca', change.newRoot.facts, change.newRoot.path);
+        await this.install({ entry, action: change.event.action, ...(change.event.detail && { detail: change.event.detail }) }, write);
+      } else {
+        await write();
+        await this.journal.commit({}, [change.event]);
+      }
     });
   }
 
@@ -405,6 +446,15 @@ export class CertStore {
   /** Whether the tree has an issuing intermediate (intermediate.crt). */
   hasIntermediate(): Promise<boolean> {
     return exists(this.layout.intermediateCert);
+  }
+
+  /**
+   * The key id (SKI) of the CA that signs leaves now, as the tree holds it without loading a key: the
+   * intermediate, else the first root of ca.crt (during a rollover the signing root is put first).
+   */
+  async signingKeyId(): Promise<Uint8Array | undefined> {
+    const cert = (await this.currentIntermediate()) ?? readCertificatePem(await this.readText(this.layout.caCert), this.layout.display(this.layout.caCert));
+    return cert.ski;
   }
 
   /** The issuing intermediate in use (intermediate.crt), or undefined in a tree whose root signs. */

@@ -24,6 +24,14 @@ export class Layout {
   get rootCrl() { return join(this.root, 'root-crl.pem'); }
   /** CA certificates (and keys) no longer in use but still needed: a retired intermediate signs its leaves' CRL until they expire. */
   get authoritiesDir() { return join(this.root, 'authorities'); }
+  /** A root rollover in progress (pkictl ca rollover): the new root's pair until it signs, and the phase. */
+  get rolloverDir() { return join(this.root, 'rollover'); }
+  get nextRootCert() { return join(this.rolloverDir, 'ca.crt'); }
+  get nextRootKey() { return join(this.rolloverDir, 'ca.key'); }
+  get rolloverState() { return join(this.rolloverDir, 'state.json'); }
+  /** Where a retired CA's certificate and key are kept (authorities/<serial>.crt|key). */
+  retiredCert(serial: string) { return join(this.authoritiesDir, `${serial}.crt`); }
+  retiredKey(serial: string) { return join(this.authoritiesDir, `${serial}.key`); }
   get serverCert() { return join(this.root, 'server.crt'); }
   get serverKey() { return join(this.root, 'server.key'); }
   get clientsDir() { return join(this.root, 'clients'); }

@@ -176,7 +176,7 @@ describe('bad input: one-line error, exit 2, nothing written', () => {
     await writeFile(join(broken, 'ca.key'), caKey);
     await writeFile(join(broken, 'ca.crt'), '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n');
     before = await snapshot(broken);
-    expectInputError(await runCli(['issue', 'client', '--dir', broken, ...ec, TENANT]), /ca\.crt holds a malformed certificate/);
+    expectInputError(await runCli(['issue', 'client', '--dir', broken, ...ec, TENANT]), /ca\.crt: certificate 1 is not valid DER inside its PEM block/);
     expect(await snapshot(broken)).toEqual(before);
   });
 });

@@ -50,14 +50,14 @@ describe('pkictl ca status', () => {
     ]);
     const text = await runCli(['ca', 'status', '--dir', dir, '--at', new Date(notAfter.getTime() - 30 * DAY).toISOString()]);
     expect(text.stderr).toMatch(/^warning: a client certificate issued now would be valid 30 days, not 90/m);
-    expect(text.stderr).toMatch(/^hint: .*pkictl init --dir NEW/m);
+    expect(text.stderr).toMatch(/^hint: .*pkictl ca rollover begin/m);
   });
 
   it('exits 1 once the CA has expired', async () => {
     const r = await status(['--at', new Date(notAfter.getTime() + DAY).toISOString()]);
     expect(r.code).toBe(1);
     expect(r.document.cas[0]).toMatchObject({ status: 'expired', daysLeft: -1 });
-    expect(r.document.warnings).toEqual([expect.stringMatching(/^the CA expired on .*: it signs nothing more, CRLs included$/)]);
+    expect(r.document.warnings).toEqual([expect.stringMatching(/^the root CA [0-9a-f]+ expired on .*: it signs nothing more, CRLs included$/)]);
   });
 
   it('says when the key is encrypted, and when it is offline (not in the tree)', async () => {

@@ -234,7 +234,7 @@ describe('near and after the CA\'s end', () => {
   /** The CLI with the clock `offset` ahead (libfaketime). */
   const later = (offset: string, args: string[]) => runProcess('faketime', ['-f', offset, process.execPath, BIN, ...args], { env: { ...process.env, NO_COLOR: '1', PKICTL_CA_PASSPHRASE: undefined } });
   const caNotAfter = async (dir: string) => new Date((await openssl(['x509', '-in', join(dir, 'ca.crt'), '-noout', '-enddate'])).stdout.trim().replace(/^notAfter=/, ''));
-  const replacementHint = /\nhint: pkictl cannot renew a CA yet .*pkictl init --dir NEW in a new directory, issue the server and every client there, deploy NEW\/ca\.crt alongside the old ca\.crt/;
+  const replacementHint = /\nhint: renew the issuing intermediate with pkictl intermediate renew .*or replace the root in phases: pkictl ca rollover begin, then switch, then finish/;
 
   it('warns (stderr and a warning field) whenever a leaf is cut short by the CA: issue client, issue server, rotate', async () => {
     const dir = join(base, 'short');

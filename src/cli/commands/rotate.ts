@@ -10,6 +10,7 @@ const schema = (zod: Zod) =>
       ...sharedSchema(zod),
       tenant: listSchema(zod, zod.string()),
       all: switchSchema(zod),
+      oldCa: switchSchema(zod),
       at: atSchema(zod),
       dryRun: switchSchema(zod),
       verbose: switchSchema(zod),
@@ -34,6 +35,7 @@ export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult>
     'pkictl rotate                                 # renew pairs with less than a third of their lifetime left',
     "pkictl rotate --renew-before 30d --include-server --exec 'systemctl reload connector@$PKICTL_TENANT_ID'   # single quotes: the hook expands it",
     'pkictl rotate --tenant bf935f05-bf2e-4138-bfec-f4baaf99fecc --all --reuse-key',
+    'pkictl rotate --old-ca --include-server      # move every pair onto the intermediate that signs now',
     'pkictl rotate --at 2027-01-31T00:00:00Z --dry-run --json   # what would be due on that day',
     '# daily from cron: 15 3 * * * cd /srv/pki && pkictl rotate --json >> rotate.jsonl && pkictl crl',
   ],
@@ -47,6 +49,7 @@ export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult>
     dirOption(c);
     c.option('--tenant <id>', 'only this tenant; repeatable', collect);
     c.option('--all', 'rotate every selected pair whatever its remaining lifetime (revoked ones are still skipped)');
+    c.option('--old-ca', 'rotate the pairs the CA signing now did not sign (after intermediate renew or a rollover switch), whatever their lifetime');
     c.option('--renew-before <when>', 'renew when less than this is left: a share of the lifetime (33%) or a duration (30d, 12h, 2w, 3mo; m is minutes); default one third of the lifetime');
     c.option('--at <time>', 'evaluate the renewal window as of this ISO 8601 time instead of now (without --dry-run, needs --force)');
     c.option('--dry-run', 'print the plan of what is due and change nothing');
@@ -83,6 +86,7 @@ export const rotateCommand: CommandSpec<ReturnType<typeof schema>, RotateResult>
           actor: o.actor,
           tenants: o.tenant,
           all: o.all,
+          oldCa: o.oldCa,
           renewBefore: o.renewBefore ?? DEFAULT_RENEW_BEFORE,
           at: o.at,
           dryRun: o.dryRun,

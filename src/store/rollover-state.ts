@@ -1,0 +1,37 @@
+import * as z from 'zod/mini';
+import { inputError } from '../core/errors.js';
+
+/**
+ * rollover/state.json: where a root rollover stands. begun: the new root is in ca.crt beside the old
+ * one, the old one still signs; switched: the new root signs (directly or through a new
+ * intermediate); finished: ca.crt holds the new root alone.
+ */
+const RolloverStateSchema = z.strictObject({
+  schemaVersion: z.literal(1),
+  phase: z.enum(['begun', 'switched', 'finished']),
+  /** Serial of the root being replaced. */
+  oldRoot: z.string().check(z.regex(/^[0-9a-f]+$/)),
+  /** Serial of the new root. */
+  newRoot: z.string().check(z.regex(/^[0-9a-f]+$/)),
+  /** When each phase was done. */
+  begunAt: z.string(),
+  switchedAt: z.optional(z.string()),
+  finishedAt: z.optional(z.string()),
+});
+
+export type RolloverState = z.infer<typeof RolloverStateSchema>;
+export type RolloverPhase = RolloverState['phase'];
+
+export function parseRolloverState(bytes: Uint8Array, what: string): RolloverState {
+  let data: unknown;
+  try {
+    data = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    throw inputError('ROLLOVER_STATE_INVALID', `${what} is not JSON`, 'restore it from a backup, or read audit.log (rollover-* lines) for where the rollover stands');
+  }
+  const parsed = RolloverStateSchema.safeParse(data);
+  if (!parsed.success) throw inputError('ROLLOVER_STATE_INVALID', `${what} is not a rollover state (${parsed.error.issues[0]?.message ?? 'invalid'})`, 'restore it from a backup, or read audit.log (rollover-* lines) for where the rollover stands');
+  return parsed.data;
+}
+
+export const rolloverStateText = (state: RolloverState) => JSON.stringify(state, null, 2) + '\n';
