@@ -158,7 +158,8 @@ export async function rolloverSwitch(request: RolloverSwitchRequest, ctx: OpCont
   });
   // Every pair the CA signing now did not sign, re-issued one by one (each an atomic switch); a rerun
   // re-issues only what is left.
-  const rotation = await rotate({ ...request.rotation, dir: request.dir, actor: request.actor, tenants: [], all: false, oldCa: true, dryRun: false, reuseKey: false, includeServer: true, passphrase: request.passphrase }, ctx);
+  const includeServer = store.slotState(store.serverSlot()) !== 'absent';
+  const rotation = await rotate({ ...request.rotation, dir: request.dir, actor: request.actor, tenants: [], all: false, oldCa: true, dryRun: false, reuseKey: false, includeServer, passphrase: request.passphrase }, ctx);
   return { dir, phase: 'switched', changed: true, oldRoot: state.oldRoot, newRoot: state.newRoot, rotation, next: NEXT.switched };
 }
 

@@ -129,6 +129,11 @@ const ROWS: Row[] = [
     },
     check: (d) => expect(d).toMatchObject({ revoked: [{ kind: 'intermediate', revocation: { reason: 'cACompromise' } }], crl: { path: 'root-crl.pem', revoked: 1 } }),
   },
+  { args: ['ca', 'rollover', 'begin', '--dir', 'with-intermediate'], schema: 'ca-rollover', exit: 0, check: (d) => expect(d).toMatchObject({ phase: 'begun', changed: true }) },
+  { args: ['ca', 'rollover', 'finish', '--dir', 'with-intermediate'], schema: 'error', exit: 1, check: (d) => expect(d.error.code).toBe('ROLLOVER_NOT_SWITCHED') },
+  { args: ['ca', 'status', '--dir', 'with-intermediate'], schema: 'ca-status', exit: 0, check: (d) => expect(d.rollover).toMatchObject({ phase: 'begun' }) },
+  { args: ['ca', 'rollover', 'switch', '--dir', 'with-intermediate'], schema: 'ca-rollover', exit: 0, check: (d) => expect(d).toMatchObject({ phase: 'switched', rotation: { failed: [] } }) },
+  { args: ['ca', 'rollover', 'finish', '--dir', 'with-intermediate'], schema: 'ca-rollover', exit: 0, check: (d) => expect(d).toMatchObject({ phase: 'finished', changed: true }) },
   { args: ['config', 'show', ...dir], schema: 'config-show', exit: 0, check: (d) => expect(d).toMatchObject({ dir: 'certs', config: 'pkictl.json', recorded: true, profiles: { client: { days: 90 } } }) },
   {
     args: ['config', 'set', '--template', 'client-30d.json', ...dir],
