@@ -19,6 +19,7 @@ import { listCommand } from './commands/list.js';
 import { auditCommand } from './commands/audit.js';
 import { caStatusCommand } from './commands/ca-status.js';
 import { caOfflineCommand } from './commands/ca-offline.js';
+import { caCompromisedCommand } from './commands/ca-compromised.js';
 import { rolloverBeginCommand, rolloverFinishCommand, rolloverSwitchCommand } from './commands/ca-rollover.js';
 import { intermediateRenewCommand } from './commands/intermediate-renew.js';
 import { intermediateRevokeCommand } from './commands/intermediate-revoke.js';
@@ -85,6 +86,7 @@ function buildProgram(): Command {
   const ca = program.command('ca').description('the CA certificates of the tree and their lifecycle');
   addCommand(ca, caStatusCommand, runCommand);
   addCommand(ca, caOfflineCommand, runCommand);
+  addCommand(ca, caCompromisedCommand, runCommand);
   const rollover = ca.command('rollover').description('replace the root in three phases: begin, switch, finish');
   addCommand(rollover, rolloverBeginCommand, runCommand);
   addCommand(rollover, rolloverSwitchCommand, runCommand);

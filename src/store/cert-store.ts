@@ -20,7 +20,7 @@ import { createSlot, destroyKeys, ensureVersioned, inspectSlot, installVersion, 
 import { lostHistory, recover, type TreeEvidence } from './recovery.js';
 import { ReentrantLock } from './reentrant-lock.js';
 import { configText, type Role } from './templates.js';
-import { parseRolloverState, type RolloverState } from './rollover-state.js';
+import { parseDrillState, parseRolloverState, type DrillState, type RolloverState } from './rollover-state.js';
 import { readTreeFile, scanTree, tenantNames, type ScanOptions, type TreeEntry, type TreeScan } from './scan.js';
 import { clientPaths, clientSlot, clientSlotAt, contractLink, serverSlot, type PairPaths } from './slots.js';
 
@@ -209,6 +209,16 @@ export class CertStore {
     return parseRolloverState(read.bytes, this.layout.display(this.layout.rolloverState));
   }
 
+  /** The compromise drill's recorded progress (rollover/compromise.json), or undefined when none ran. */
+  readDrill(): DrillState | undefined {
+    const read = this.readTreeFile(this.layout.drillState);
+    if (!read.ok) {
+      if (read.missing) return undefined;
+      throw unreadable(this.layout.display(this.layout.drillState), read);
+    }
+    return parseDrillState(read.bytes, this.layout.display(this.layout.drillState));
+  }
+
   /**
    * A step of a CA event (root rollover, compromise drill): files written (each atomically, in the
    * given order) and removed, one audit line, and the new root recorded in the index when given.
@@ -218,7 +228,7 @@ export class CertStore {
   async changeCaFiles(change: { write: Array<{ path: string; data: string; key?: boolean }>; remove?: string[]; newRoot?: { facts: CertFacts; path: string }; event: AuditEvent }): Promise<void> {
     await this.withLock(async () => {
       const { layout } = this;
-      const allowed = (path: string) => [layout.caCert, layout.caKey, layout.rolloverState, layout.nextRootCert, layout.nextRootKey].includes(path) || dirname(path) === layout.authoritiesDir;
+      const allowed = (path: string) => [layout.caCert, layout.caKey, layout.rolloverState, layout.drillState, layout.nextRootCert, layout.nextRootKey].includes(path) || dirname(path) === layout.authoritiesDir;
       for (const path of [...change.write.map((w) => w.path), ...(change.remove ?? [])]) {
         if (!allowed(path)) throw new Error(`not a CA file of the tree: ${path}`);
         this.refuseForeignLink(path);

@@ -29,6 +29,8 @@ export class Layout {
   get nextRootCert() { return join(this.rolloverDir, 'ca.crt'); }
   get nextRootKey() { return join(this.rolloverDir, 'ca.key'); }
   get rolloverState() { return join(this.rolloverDir, 'state.json'); }
+  /** Where a compromise drill stands (pkictl ca compromised), so that a rerun resumes it. */
+  get drillState() { return join(this.rolloverDir, 'compromise.json'); }
   /** Where a retired CA's certificate and key are kept (authorities/<serial>.crt|key). */
   retiredCert(serial: string) { return join(this.authoritiesDir, `${serial}.crt`); }
   retiredKey(serial: string) { return join(this.authoritiesDir, `${serial}.key`); }

@@ -1,5 +1,6 @@
 import { CA_REPLACEMENT } from '../../core/issue.js';
 import type { CaStatusResult } from '../../ops/ca-status.js';
+import type { CompromiseResult } from '../../ops/compromise.js';
 import type { RolloverResult } from '../../ops/rollover.js';
 import { painter, shown } from './text.js';
 
@@ -35,6 +36,21 @@ export function renderRollover(r: RolloverResult, color: boolean): string {
     if (x.failed.length > 0 || x.notStarted.length > 0) lines.push('  run pkictl ca rollover switch again: it re-issues only what is left');
   }
   if (r.strandedByForce) lines.push(`  ${c.yellow('!')} --force: ${r.strandedByForce.length} pair(s) still under the old root stop working`);
+  lines.push(`next: ${r.next}`);
+  return lines.join('\n') + '\n';
+}
+
+/** The drill: its plan (dry run) or what was done, step by step, and what each side does next. */
+export function renderCompromise(r: CompromiseResult, color: boolean): string {
+  const c = painter(color);
+  const head = r.dryRun
+    ? `${c.bold('dry run')}: the ${r.scope} CA ${r.oldCa} is treated as compromised; ${r.reissued} pair(s) would be re-issued with new keys and ${r.revoked} certificate(s) revoked; nothing was changed`
+    : r.finished
+      ? `${c.green('✓')} compromise drill (${r.scope}) finished in ${(r.durationMs / 1000).toFixed(1)} s: ${r.oldCa} → ${r.newCa}; ${r.reissued} pair(s) re-issued with new keys, ${r.revoked} certificate(s) revoked`
+      : `${c.red('✗')} compromise drill (${r.scope}) stopped: ${r.failed.length} pair(s) could not be re-issued; run the same command again to resume`;
+  const lines = [head];
+  if (!r.dryRun) for (const s of r.steps) lines.push(`  ${s.status === 'done' ? c.green('✓') : '·'} ${s.step}${s.detail ? `: ${s.detail}` : ` (${s.status})`}`);
+  for (const f of r.failed.slice(0, 5)) lines.push(`  ${c.red('✗')} ${f.tenantId ?? f.kind}: ${f.error}`);
   lines.push(`next: ${r.next}`);
   return lines.join('\n') + '\n';
 }
