@@ -224,7 +224,8 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
   } else {
     notes.push('ca.crt could not be read: chains were not checked');
   }
-  const verifier = ca.cert && new Verifier([ca.cert], [], ctx.crypto);
+  // ca.crt may hold two roots (a rollover, the compromise drill): every one is an anchor.
+  const verifier = ca.cert && new Verifier([ca.cert, ...ca.chain], [], ctx.crypto);
 
   // 2. Per certificate: CN = directory, chain to ca.crt for its purpose, key match, server SANs/EKU, expiry.
   await mapConcurrent(parsed, CONCURRENCY, async (p) => {
@@ -239,7 +240,7 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
     }
     if (entry.kind === 'ca') {
       // The anchor itself: its self-signature must hold (a tampered ca.crt would still be "trusted").
-      const selfSigned = s.selfIssued && (await verifier!.signedBy(cert, cert));
+      const selfSigned = (await Promise.all([cert, ...p.chain].map((root) => root.selfIssued && verifier!.signedBy(root, root)))).every(Boolean);
       if (!selfSigned) add({ code: 'CA_INVALID', severity: 'error', path: p.certPath, message: 'ca.crt is not a self-signed root (its signature does not verify with its own key)' });
     } else if (entry.kind === 'intermediate') {
       // The issuing CA: a CA that may sign leaves only, signed by a root of ca.crt.

@@ -134,6 +134,10 @@ const ROWS: Row[] = [
   { args: ['ca', 'status', '--dir', 'with-intermediate'], schema: 'ca-status', exit: 0, check: (d) => expect(d.rollover).toMatchObject({ phase: 'begun' }) },
   { args: ['ca', 'rollover', 'switch', '--dir', 'with-intermediate'], schema: 'ca-rollover', exit: 0, check: (d) => expect(d).toMatchObject({ phase: 'switched', rotation: { failed: [] } }) },
   { args: ['ca', 'rollover', 'finish', '--dir', 'with-intermediate'], schema: 'ca-rollover', exit: 0, check: (d) => expect(d).toMatchObject({ phase: 'finished', changed: true }) },
+  { args: ['ca', 'compromised', '--scope', 'intermediate', '--dry-run', '--dir', 'with-intermediate'], schema: 'ca-compromised', exit: 0, check: (d) => expect(d).toMatchObject({ dryRun: true, finished: false }) },
+  { args: ['ca', 'compromised', '--scope', 'intermediate', '--dir', 'with-intermediate'], schema: 'ca-compromised', exit: 0, check: (d) => expect(d).toMatchObject({ finished: true, failed: [], newCa: expect.any(String) }) },
+  { args: ['ca', 'compromised', '--scope', 'root', '--dir', 'with-intermediate'], schema: 'ca-compromised', exit: 0, check: (d) => expect(d.steps.map((s: { step: string }) => s.step)).toEqual(['new-ca', 'reissue', 'revoke-leaves', 'cut-trust']) },
+  { args: ['ca', 'compromised', '--scope', 'root', '--dir', 'with-intermediate'], schema: 'error', exit: 1, check: (d) => expect(d.error.code).toBe('DRILL_DONE') },
   { args: ['config', 'show', ...dir], schema: 'config-show', exit: 0, check: (d) => expect(d).toMatchObject({ dir: 'certs', config: 'pkictl.json', recorded: true, profiles: { client: { days: 90 } } }) },
   {
     args: ['config', 'set', '--template', 'client-30d.json', ...dir],
