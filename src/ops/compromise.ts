@@ -10,7 +10,7 @@ import type { CertStore } from '../store/cert-store.js';
 import { drillStateText, type DrillState } from '../store/rollover-state.js';
 import type { OpContext } from './context.js';
 import { regenerateCrl, regenerateRootCrl, ROOT_CRL_DAYS } from './crl.js';
-import { INTERMEDIATE_DAYS, makeIntermediate } from './init-ca.js';
+import { installIntermediate, signedByRoot, successorProfile } from './init-ca.js';
 import { loadRootCa } from './root-ca.js';
 import { nextRootSubject } from './rollover.js';
 import { rotate, type RotateRequest, type RotateResult } from './rotate.js';
@@ -152,18 +152,13 @@ export async function compromised(request: CompromiseRequest, ctx: OpContext): P
       // A kill after the new intermediate was in place but before the step was recorded: it is the new one.
       if (current && current.serialHex !== oldCa) newCa = current.serialHex;
       else {
-        const made = await makeIntermediate({ subject: subjectOf(intermediate!), days: INTERMEDIATE_DAYS, key: keyTypeOf(intermediate!.spki) }, root!, request.passphrase, ctx);
-        await store.replaceIntermediate({ certPem: made.cert.pem, keyPem: made.keyPem, facts: made.cert.facts, issuer: made.cert.issuer }, 'compromise', { scope: 'intermediate', replaces: oldCa });
-        newCa = made.cert.facts.serial;
+        newCa = (await installIntermediate(store, successorProfile(intermediate!), root!, request.passphrase, ctx, 'compromise', { scope: 'intermediate', replaces: oldCa })).cert.facts.serial;
       }
     } else {
       newCa = await newRootFor(store, roots, oldCa, request.passphrase, ctx);
       const b = await store.loadCaFiles({ cert: layout.caCert, key: layout.caKey }, request.passphrase, ctx.crypto);
       const current = await store.currentIntermediate();
-      if (current && !(current.aki?.keyId && new Certificate(b.der).ski && Buffer.from(current.aki.keyId).equals(Buffer.from(new Certificate(b.der).ski!)))) {
-        const made = await makeIntermediate({ subject: subjectOf(current), days: INTERMEDIATE_DAYS, key: keyTypeOf(current.spki) }, b, request.passphrase, ctx);
-        await store.replaceIntermediate({ certPem: made.cert.pem, keyPem: made.keyPem, facts: made.cert.facts, issuer: made.cert.issuer }, 'compromise', { scope: 'root', newRoot: newCa });
-      }
+      if (current && !signedByRoot(current, b)) await installIntermediate(store, successorProfile(current), b, request.passphrase, ctx, 'compromise', { scope: 'root', newRoot: newCa });
     }
     await save({ ...state, newCa }, 'new-ca', `new ${request.scope} ${newCa}`);
   }

@@ -1,6 +1,8 @@
-import { issueIntermediate, issueRoot, type CertificateAuthority, type IssuedCertificate } from '../core/issue.js';
-import { newKey, type KeyType } from '../core/keys.js';
-import type { Subject } from '../core/subject.js';
+import type { Certificate } from '../core/cert.js';
+import { issueIntermediate, issueRoot, keyIdOf, type CertificateAuthority, type IssuedCertificate } from '../core/issue.js';
+import { keyTypeOf, newKey, type KeyType } from '../core/keys.js';
+import { subjectOf, type Subject } from '../core/subject.js';
+import type { CertStore } from '../store/cert-store.js';
 import type { Role } from '../store/templates.js';
 import type { IssuedPair, IssueResult, OpContext } from './context.js';
 import { warnShortened } from './signing-ca.js';
@@ -24,6 +26,22 @@ export async function makeIntermediate(profile: IntermediateProfile, root: Certi
   const cert = await issueIntermediate({ subject: profile.subject, spki: key.spki, days: profile.days, now: ctx.now }, root, ctx.crypto);
   return { cert, keyPem: key.keyPem, key: profile.key };
 }
+
+/** The profile of an intermediate that replaces `current`: its subject and key type, a fresh lifetime. */
+export const successorProfile = (current: Certificate): IntermediateProfile => ({ subject: subjectOf(current), days: INTERMEDIATE_DAYS, key: keyTypeOf(current.spki) });
+
+/**
+ * A new intermediate under `root` put in place of the current one (store.replaceIntermediate: the old
+ * one kept in authorities/), recorded as `action`. Returns what was made.
+ */
+export async function installIntermediate(store: CertStore, profile: IntermediateProfile, root: CertificateAuthority, passphrase: string | undefined, ctx: OpContext, action: string, detail?: Record<string, string>) {
+  const made = await makeIntermediate(profile, root, passphrase, ctx);
+  const paths = await store.replaceIntermediate({ certPem: made.cert.pem, keyPem: made.keyPem, facts: made.cert.facts, issuer: made.cert.issuer }, action, detail);
+  return { ...made, paths };
+}
+
+/** Whether `intermediate` was signed by `root` (its AKI is the root's key id). */
+export const signedByRoot = (intermediate: Certificate, root: CertificateAuthority) => intermediate.aki?.keyId !== undefined && Buffer.from(intermediate.aki.keyId).equals(Buffer.from(keyIdOf(root)));
 
 export interface InitCaRequest {
   dir: string;

@@ -2,7 +2,7 @@ import { Certificate } from '../core/cert.js';
 import { keyTypeOf, type KeyType } from '../core/keys.js';
 import { subjectOf, type Subject } from '../core/subject.js';
 import type { IssuedPair, IssueResult, OpContext } from './context.js';
-import { INTERMEDIATE_DAYS, intermediateSubject, makeIntermediate } from './init-ca.js';
+import { INTERMEDIATE_DAYS, installIntermediate, intermediateSubject } from './init-ca.js';
 import { loadRootCa } from './root-ca.js';
 import { warnShortened } from './signing-ca.js';
 
@@ -35,9 +35,9 @@ export async function renewIntermediate(request: IntermediateRenewRequest, ctx: 
     days: request.days ?? INTERMEDIATE_DAYS,
     key: request.key ?? keyTypeOf((current ?? rootCert).spki),
   };
-  const made = await makeIntermediate(profile, root, request.passphrase, ctx);
   const detail: Record<string, string> = current ? { replaces: current.serialHex } : { note: 'the first intermediate of this tree' };
-  const paths = await store.replaceIntermediate({ certPem: made.cert.pem, keyPem: made.keyPem, facts: made.cert.facts, issuer: made.cert.issuer }, 'renew', detail);
+  const made = await installIntermediate(store, profile, root, request.passphrase, ctx, 'renew', detail);
+  const paths = made.paths;
   warnShortened([{ who: 'the intermediate', shortened: made.cert.shortened }], ctx);
   if (!current) ctx.notify('this tree had no intermediate: from now on it signs every leaf and crl.pem, and ca.key can go offline (pkictl ca offline --to DIR)');
   const pair: IssuedPair = {

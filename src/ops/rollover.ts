@@ -9,7 +9,7 @@ import type { IndexEntry } from '../store/cert-index.js';
 import type { CertStore } from '../store/cert-store.js';
 import { rolloverStateText, type RolloverPhase, type RolloverState } from '../store/rollover-state.js';
 import type { OpContext } from './context.js';
-import { INTERMEDIATE_DAYS, makeIntermediate } from './init-ca.js';
+import { installIntermediate, signedByRoot, successorProfile } from './init-ca.js';
 import { rotate, type RotateRequest, type RotateResult } from './rotate.js';
 
 /*
@@ -134,10 +134,7 @@ export async function rolloverSwitch(request: RolloverSwitchRequest, ctx: OpCont
     const b: CertificateAuthority = await store.loadCaFiles({ cert: layout.caCert, key: keyFile }, request.passphrase, ctx.crypto);
     if (new Certificate(b.der).serialHex !== newRoot.serialHex) throw failure('ROLLOVER_STATE_INVALID', `${layout.display(keyFile)} is not the new root's key`);
     const intermediate = await store.currentIntermediate();
-    if (intermediate && !(intermediate.aki?.keyId && newRoot.ski && Buffer.from(intermediate.aki.keyId).equals(Buffer.from(newRoot.ski)))) {
-      const made = await makeIntermediate({ subject: subjectOf(intermediate), days: INTERMEDIATE_DAYS, key: keyTypeOf(intermediate.spki) }, b, request.passphrase, ctx);
-      await store.replaceIntermediate({ certPem: made.cert.pem, keyPem: made.keyPem, facts: made.cert.facts, issuer: made.cert.issuer }, 'rollover-switch', { newRoot: newRoot.serialHex });
-    }
+    if (intermediate && !signedByRoot(intermediate, b)) await installIntermediate(store, successorProfile(intermediate), b, request.passphrase, ctx, 'rollover-switch', { newRoot: newRoot.serialHex });
     const oldKey = store.readTreeFile(layout.caKey);
     const keyPem = await store.readText(keyFile);
     // ca.key is A's unless a killed switch already put B's there (or A's key is offline).

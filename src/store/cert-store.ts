@@ -275,6 +275,22 @@ export class CertStore {
   }
 
   /**
+   * A replaceIntermediate killed between its two renames can leave the new intermediate.key beside the
+   * old intermediate.crt. The old key was kept in authorities/ first: put it back, so the pair matches.
+   */
+  private async restoreIntermediateKey(): Promise<void> {
+    const { layout } = this;
+    const cert = readFile(layout.intermediateCert);
+    if (!cert.ok) return;
+    const serial = factsOf(Buffer.from(cert.bytes).toString('utf8'), layout.intermediateCert).serial;
+    const kept = readFile(layout.retiredKey(serial));
+    const key = readFile(layout.intermediateKey);
+    if (kept.ok && !(key.ok && Buffer.from(key.bytes).equals(Buffer.from(kept.bytes)))) {
+      await writeFilesAtomically([{ path: layout.intermediateKey, data: Buffer.from(kept.bytes).toString('utf8'), mode: KEY_MODE }]);
+    }
+  }
+
+  /**
    * Records a certificate around the writing of its files: as pending first (durable), then the
    * files, then as issued, superseding the holder's other valid certificates, with its audit line;
    * or, when the files could not be put in place, as abandoned with a failed audit line. So the index
@@ -337,6 +353,7 @@ export class CertStore {
    */
   async settlePending(): Promise<void> {
     for (const issue of this.index.pending()) {
+      if (issue.entry.kind === 'intermediate' && !this.deploys(issue.entry)) await this.restoreIntermediateKey();
       await this.settle({ ...issue, detail: { ...issue.detail, reconciled: 'by the next run after an interruption' } }, this.deploys(issue.entry));
     }
     for (const record of this.index.archives().filter((r) => r.state === 'pending')) {

@@ -22,17 +22,21 @@ const RolloverStateSchema = z.strictObject({
 export type RolloverState = z.infer<typeof RolloverStateSchema>;
 export type RolloverPhase = RolloverState['phase'];
 
-export function parseRolloverState(bytes: Uint8Array, what: string): RolloverState {
+/** A state file read back: JSON matching `schema`, else one line naming the file and where to look instead. */
+function parseState<T>(schema: z.ZodMiniType<T>, bytes: Uint8Array, what: string, code: string, hint: string): T {
   let data: unknown;
   try {
     data = JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch {
-    throw inputError('ROLLOVER_STATE_INVALID', `${what} is not JSON`, 'restore it from a backup, or read audit.log (rollover-* lines) for where the rollover stands');
+    throw inputError(code, `${what} is not JSON`, hint);
   }
-  const parsed = RolloverStateSchema.safeParse(data);
-  if (!parsed.success) throw inputError('ROLLOVER_STATE_INVALID', `${what} is not a rollover state (${parsed.error.issues[0]?.message ?? 'invalid'})`, 'restore it from a backup, or read audit.log (rollover-* lines) for where the rollover stands');
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) throw inputError(code, `${what} is not a valid state file (${parsed.error.issues[0]?.message ?? 'invalid'})`, hint);
   return parsed.data;
 }
+
+export const parseRolloverState = (bytes: Uint8Array, what: string): RolloverState =>
+  parseState(RolloverStateSchema, bytes, what, 'ROLLOVER_STATE_INVALID', 'restore it from a backup, or read audit.log (rollover-* lines) for where the rollover stands');
 
 export const rolloverStateText = (state: RolloverState) => JSON.stringify(state, null, 2) + '\n';
 
@@ -55,16 +59,7 @@ const DrillStateSchema = z.strictObject({
 
 export type DrillState = z.infer<typeof DrillStateSchema>;
 
-export function parseDrillState(bytes: Uint8Array, what: string): DrillState {
-  let data: unknown;
-  try {
-    data = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    throw inputError('DRILL_STATE_INVALID', `${what} is not JSON`, 'read audit.log (compromise lines) for where the drill stands');
-  }
-  const parsed = DrillStateSchema.safeParse(data);
-  if (!parsed.success) throw inputError('DRILL_STATE_INVALID', `${what} is not a drill state (${parsed.error.issues[0]?.message ?? 'invalid'})`, 'read audit.log (compromise lines) for where the drill stands');
-  return parsed.data;
-}
+export const parseDrillState = (bytes: Uint8Array, what: string): DrillState =>
+  parseState(DrillStateSchema, bytes, what, 'DRILL_STATE_INVALID', 'read audit.log (compromise lines) for where the drill stands');
 
 export const drillStateText = (state: DrillState) => JSON.stringify(state, null, 2) + '\n';

@@ -29,10 +29,15 @@ async function tree(tenants: string[], flags: string[] = ['--intermediate']) {
   return { base, dir };
 }
 
-/** What must hold at every instant: every pair on disk is complete, matching, and chains to ca.crt (audit, no CRL involved). */
+/**
+ * What must hold at every instant: every tenant's pair and the server's on disk is complete, matching,
+ * and chains to a root of the ca.crt on disk (audit's chain and key checks, no CRL involved). The CA's
+ * own files are settled by the next command that takes the lock (checked after the rerun).
+ */
 async function pairsHold(dir: string) {
   const r = await runCli(['audit', '--dir', dir, '--json']);
-  const broken = JSON.parse(r.stdout).findings.filter((f: { code: string }) => !['REVOKED', 'PENDING', 'INDEX_MISMATCH', 'CRL_UNPUBLISHED', 'STRAY_FILE'].includes(f.code));
+  const pairs = JSON.parse(r.stdout).findings.filter((f: { path: string }) => f.path.startsWith('clients/') || f.path.startsWith('server.'));
+  const broken = pairs.filter((f: { code: string }) => !['REVOKED', 'PENDING', 'INDEX_MISMATCH'].includes(f.code));
   expect(broken).toEqual([]);
 }
 
@@ -113,7 +118,7 @@ describe('the drill killed at random moments', () => {
       expect(done).toMatchObject({ finished: true, oldCa: drill.oldCa });
       if (drill.newCa) expect(done.newCa).toBe(drill.newCa);
     } else expect(result.stderr).toMatch(/compromise drill of .* replaced/);
-    await pairsHold(dir);
+    expect((await json(['audit', '--dir', dir])).findings).toEqual([]);
     expect((await json(['verify', '--all', '--dir', dir])).ok).toBe(true);
     expect((await json(['audit-log', 'verify', '--dir', dir])).auditLog.ok).toBe(true);
     const events = (await json(['audit-log', 'show', '--dir', dir])).events.filter((e: { action: string }) => e.action === 'compromise');

@@ -100,6 +100,10 @@ describe.skipIf(!hasPeers)('an offline root with an issuing intermediate, renewe
       expect(strict.code, strict.stderr).toBe(0);
     }
     expect((await json(['verify', '--all', '--dir', dir])).ok).toBe(true);
+    // rotate --old-ca selects exactly the pairs the current intermediate did not sign.
+    const plan = (await json(['rotate', '--old-ca', '--dry-run', '--include-server', '--dir', dir])).rotation.plan;
+    const action = (id: string) => plan.find((p: { tenantId?: string }) => p.tenantId === id).action;
+    expect([action(A), action(B), action(C), action(D)]).toEqual(['rotate', 'rotate', 'rotate', 'skip']);
     await gateway.reload();
     expect(await connect(B)).toEqual({ code: 0, out: `ok ${B}` });
     expect(await connect(D)).toEqual({ code: 0, out: `ok ${D}` });
