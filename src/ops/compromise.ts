@@ -104,7 +104,7 @@ export async function compromised(request: CompromiseRequest, ctx: OpContext): P
   await store.index.load();
   let state = await readState(store, request.scope, request.again === true);
   const roots = readCertificates(Buffer.from(await store.readText(layout.caCert)), layout.display(layout.caCert));
-  const oldCa = state?.oldCa ?? (request.scope === 'intermediate' ? intermediate!.serialHex : roots[0]!.serialHex);
+  let oldCa = state?.oldCa ?? (request.scope === 'intermediate' ? intermediate!.serialHex : roots[0]!.serialHex);
   const underOld = () => {
     if (request.scope === 'intermediate') return new Set([oldCa]);
     return new Set([oldCa, ...store.index.entries().filter((e) => e.kind === 'intermediate' && (e.issuer ?? oldCa) === oldCa).map((e) => e.serial)]);
@@ -139,9 +139,16 @@ export async function compromised(request: CompromiseRequest, ctx: OpContext): P
     steps.push({ step, status: 'done', detail });
   };
   if (!state) {
-    // Recorded before anything changes: a rerun must know which CA was compromised.
-    state = { schemaVersion: 1, scope: request.scope, oldCa, startedAt: ctx.now.toISOString(), done: [] };
-    await store.changeCaFiles({ write: [{ path: layout.drillState, data: drillStateText(state) }], event: { action: 'compromise', result: 'ok', kind: request.scope === 'root' ? 'ca' : 'intermediate', serial: oldCa, detail: { scope: request.scope, step: 'started' } } });
+    // Recorded before anything changes (a rerun must know which CA was compromised), under the lock
+    // with a second look: of two drills started at once, the second resumes the first's.
+    state = await store.withLock(async () => {
+      const started = await readState(store, request.scope, request.again === true);
+      if (started) return started;
+      const fresh: DrillState = { schemaVersion: 1, scope: request.scope, oldCa, startedAt: ctx.now.toISOString(), done: [] };
+      await store.changeCaFiles({ write: [{ path: layout.drillState, data: drillStateText(fresh) }], event: { action: 'compromise', result: 'ok', kind: request.scope === 'root' ? 'ca' : 'intermediate', serial: oldCa, detail: { scope: request.scope, step: 'started' } } });
+      return fresh;
+    });
+    oldCa = state.oldCa;
   }
   for (const step of STEPS[request.scope]) if (state.done.includes(step)) steps.push({ step, status: 'done before', detail: '' });
 
