@@ -43,7 +43,7 @@ const switchSchemaOf = (zod: Zod) =>
 export const rolloverSwitchCommand: CommandSpec<ReturnType<typeof switchSchemaOf>, RolloverResult> = {
   name: 'switch',
   summary: 'phase 2: the new root signs (through a new intermediate where the tree has one); every pair is re-issued under it',
-  examples: ['pkictl ca rollover switch', "pkictl ca rollover switch --exec 'deploy-pair \"$PKICTL_TENANT\"'   # ship each new pair as it is made", 'pkictl ca rollover switch --json   # rerun after a kill: re-issues only what is left'],
+  examples: ['pkictl ca rollover switch', "pkictl ca rollover switch --exec 'deploy-pair \"$PKICTL_TENANT_ID\"'   # ship each new pair as it is made", 'pkictl ca rollover switch --json   # rerun after a kill: re-issues only what is left'],
   exitCodes: ['0  switched and every pair re-issued', '1  refused (no rollover begun), or some pairs could not be re-issued (run it again)', '2  bad flag, no CA'],
   options(c) {
     dirOption(c);
