@@ -98,12 +98,12 @@ function keyIdentifier(spki: Uint8Array): Uint8Array {
 const isRsaKey = (spki: Uint8Array) => readOid(children(children(parseDer(spki))[0]!)[0]!) === OID.rsaEncryption;
 
 /** How a CA key signs: the AlgorithmIdentifier it writes and the signature in X.509's form. */
-interface Signer {
+export interface Signer {
   algorithm: Der;
   sign(tbs: Der): Promise<Uint8Array>;
 }
 
-function signerFor(privateKey: CryptoKey, crypto: CryptoProvider): Signer {
+export function signerFor(privateKey: CryptoKey, crypto: CryptoProvider): Signer {
   const alg = privateKey.algorithm as EcKeyAlgorithm;
   if (alg.name === 'ECDSA') {
     // SHA-384 matches P-384's (and P-521's) security level.

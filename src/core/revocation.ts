@@ -16,6 +16,9 @@ export type RevocationReason = (typeof REVOCATION_REASONS)[number];
 /** RFC 5280 §5.3.1 CRLReason codes, all of them: a CRL read may come from another CA (7 is unused). */
 const REASON_CODES = ['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'certificateHold', undefined, 'removeFromCRL', 'privilegeWithdrawn', 'aACompromise'];
 
+/** The CRLReason code of a reason pkictl writes. */
+export const reasonCode = (reason: RevocationReason): number => REASON_CODES.indexOf(reason);
+
 /** The name of a CRL entry's reason code; no code means unspecified (§5.3.1: the code is then omitted). */
 export const reasonName = (code: number | undefined): string => (code === undefined ? 'unspecified' : (REASON_CODES[code] ?? `unknown reason code ${code}`));
 
