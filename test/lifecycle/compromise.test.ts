@@ -110,13 +110,15 @@ describe('the drill killed at random moments', () => {
       await exited;
       await pairsHold(dir);
     }
-    const drill = JSON.parse(await readFile(join(dir, 'rollover', 'compromise.json'), 'utf8'));
+    // Where the killed runs left the drill (nothing yet if every kill came before its first record).
+    const drill = await readFile(join(dir, 'rollover', 'compromise.json'), 'utf8').then(JSON.parse, () => undefined);
     const result = await runCli(['ca', 'compromised', '--scope', scope, '--dir', dir, '--json']);
     const done = result.code === 0 ? JSON.parse(result.stdout) : undefined;
     // Finished by the rerun, or by a run the kill came too late for (then the rerun says so).
     if (done) {
-      expect(done).toMatchObject({ finished: true, oldCa: drill.oldCa });
-      if (drill.newCa) expect(done.newCa).toBe(drill.newCa);
+      expect(done).toMatchObject({ finished: true });
+      if (drill) expect(done.oldCa).toBe(drill.oldCa);
+      if (drill?.newCa) expect(done.newCa).toBe(drill.newCa);
     } else expect(result.stderr).toMatch(/compromise drill of .* replaced/);
     expect((await json(['audit', '--dir', dir])).findings).toEqual([]);
     expect((await json(['verify', '--all', '--dir', dir])).ok).toBe(true);
