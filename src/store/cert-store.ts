@@ -201,22 +201,20 @@ export class CertStore {
 
   /** The rollover's recorded phase (rollover/state.json), or undefined when none was ever begun. */
   readRollover(): RolloverState | undefined {
-    const read = this.readTreeFile(this.layout.rolloverState);
-    if (!read.ok) {
-      if (read.missing) return undefined;
-      throw unreadable(this.layout.display(this.layout.rolloverState), read);
-    }
-    return parseRolloverState(read.bytes, this.layout.display(this.layout.rolloverState));
+    return this.readStateFile(this.layout.rolloverState, parseRolloverState);
   }
 
   /** The compromise drill's recorded progress (rollover/compromise.json), or undefined when none ran. */
   readDrill(): DrillState | undefined {
-    const read = this.readTreeFile(this.layout.drillState);
-    if (!read.ok) {
-      if (read.missing) return undefined;
-      throw unreadable(this.layout.display(this.layout.drillState), read);
-    }
-    return parseDrillState(read.bytes, this.layout.display(this.layout.drillState));
+    return this.readStateFile(this.layout.drillState, parseDrillState);
+  }
+
+  /** A state file of a CA event, parsed; undefined when it does not exist. */
+  private readStateFile<T>(path: string, parse: (bytes: Uint8Array, what: string) => T): T | undefined {
+    const read = this.readTreeFile(path);
+    if (read.ok) return parse(read.bytes, this.layout.display(path));
+    if (read.missing) return undefined;
+    throw unreadable(this.layout.display(path), read);
   }
 
   /**
