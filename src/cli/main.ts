@@ -24,6 +24,7 @@ import { rolloverBeginCommand, rolloverFinishCommand, rolloverSwitchCommand } fr
 import { intermediateRenewCommand } from './commands/intermediate-renew.js';
 import { intermediateRevokeCommand } from './commands/intermediate-revoke.js';
 import { configSetCommand, configShowCommand } from './commands/config.js';
+import { signCommand } from './commands/sign.js';
 import { flagProblem, renderError } from './render/error.js';
 import { toJson } from './render/json.js';
 import { colorFor } from './render/text.js';
@@ -68,6 +69,7 @@ function buildProgram(): Command {
   const issue = program.command('issue').description('issue the gateway server certificate or tenant client certificates');
   addCommand(issue, issueServerCommand, runCommand);
   addCommand(issue, issueClientCommand, runCommand);
+  addCommand(program, signCommand, runCommand);
   addCommand(program, verifyCommand, runCommand);
   addCommand(program, rotateCommand, runCommand);
   addCommand(program, revokeCommand, runCommand);

@@ -173,7 +173,7 @@ type Decoded = { ok: true; value: unknown } | { ok: false; error: string };
  * JWK: OpenSSL 3's SPKI decoder costs ~0.30 ms a key, the JWK import ~0.16 ms (P-256, measured), with the
  * same checks (the point must lie on the curve, coordinates below p); verify reads one key per leaf.
  */
-function publicKeyOf(spki: Uint8Array, curveOid: string | undefined): KeyObject {
+export function publicKeyOf(spki: Uint8Array, curveOid: string | undefined): KeyObject {
   const curve = curveOid === undefined ? undefined : EC_CURVES[curveOid];
   const prefix = curve && Buffer.from(curve.spkiPrefix, 'hex');
   if (curve && prefix && spki.length === prefix.length + 2 * curve.size && prefix.equals(spki.subarray(0, prefix.length))) {

@@ -34,6 +34,7 @@ export type FindingCode =
   | 'KEY_INVALID'
   | 'KEY_MISMATCH'
   | 'KEY_MODE'
+  | 'KEY_IN_TREE'
   | 'KEY_DIR_MODE'
   | 'CERT_MODE'
   | 'CN_MISMATCH'
@@ -156,6 +157,24 @@ async function indexFindings(store: CertStore, parsed: Parsed[], add: (f: AuditF
   if (gaps.unknown.length > 0) add({ code: 'INDEX_MISMATCH', severity: 'error', path: 'index.jsonl', message: `crl.pem lists ${gaps.unknown.length} revoked serial(s) the index does not (e.g. ${gaps.unknown[0]}): the index lost revocations; restore it from a backup` });
 }
 
+/**
+ * Tenants without client.key: fine when the index records the deployed certificate's key as living
+ * on the connector (pkictl sign, serve), a missing file otherwise; and a key in the tree beside such a
+ * certificate is not its key. Returns how many tenants keep their key on their connector.
+ */
+function connectorKeys(store: CertStore, parsed: Parsed[], keyless: Parsed[], add: (f: AuditFinding) => void): number {
+  const atConnector = (p: Parsed) => p.summary !== undefined && store.index.get(p.summary.serial)?.keyAt === 'connector';
+  let count = 0;
+  for (const p of keyless) {
+    if (atConnector(p)) count++;
+    else add(unreadable(p.keyPath, p.entry.key as Extract<FileRead, { ok: false }>));
+  }
+  for (const p of parsed) {
+    if (p.entry.kind === 'client' && p.entry.key?.ok && atConnector(p)) add({ code: 'KEY_IN_TREE', severity: 'warning', path: p.keyPath, message: `the index records this tenant's key as living on its connector; this file is not the key of ${p.certPath}: remove it` });
+  }
+  return count;
+}
+
 /** The retired intermediates of authorities/ (they sign their leaves' CRL in crl.pem). */
 async function retiredCertificates(store: CertStore): Promise<Certificate[]> {
   return (await store.retiredAuthorities()).flatMap((a) => {
@@ -177,6 +196,7 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
   const findings: AuditFinding[] = [];
   const notes: string[] = [];
   const add = (f: AuditFinding) => findings.push(f);
+  const keyless: Parsed[] = [];
 
   // 0. Links pkictl did not make: reported where they are, and nothing behind them is read.
   for (const link of [...scan.links, ...scan.entries.flatMap((e) => (e.link ? [e.link] : []))]) {
@@ -202,7 +222,10 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
     }
     // With an intermediate, a root key kept offline is the recommended state, not a finding.
     const offlineRoot = entry.kind === 'ca' && entry.key && !entry.key.ok && entry.key.missing && scan.entries.some((e) => e.kind === 'intermediate');
-    if (entry.key && !entry.key.ok && !offlineRoot) add(unreadable(p.keyPath, entry.key));
+    // A tenant's missing key is judged against the index (3b): its key may live on its connector.
+    const connectorKey = entry.kind === 'client' && entry.key && !entry.key.ok && entry.key.missing;
+    if (connectorKey) keyless.push(p);
+    else if (entry.key && !entry.key.ok && !offlineRoot) add(unreadable(p.keyPath, entry.key));
     if (entry.kind === 'ca' || entry.kind === 'intermediate') notes.push(caKeyNote(p.keyPath, entry.key));
     if (entry.key?.ok && entry.key.mode & 0o077) add({ code: 'KEY_MODE', severity: 'error', path: p.keyPath, message: `mode ${octal(entry.key.mode)}; private keys must be 0600` });
     return p;
@@ -325,6 +348,8 @@ export async function auditTree(request: AuditRequest, ctx: OpContext): Promise<
   } catch (error) {
     notes.push(`the issuance index could not be read (${error instanceof Error ? error.message : String(error)}): it was not compared with the tree`);
   }
+  const onConnector = connectorKeys(store, parsed, keyless, add);
+  if (onConnector > 0) notes.push(`${onConnector} tenant(s) keep their key on their connector (no client.key in the tree, as the index records)`);
 
   // 4. Across certificates: a serial or a key used twice.
   const groups = (key: (s: CertSummary) => string) => {

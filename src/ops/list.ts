@@ -36,6 +36,8 @@ export interface ListRow {
   /** For status 'superseded': the serial that replaced it, and when. */
   supersededBy?: string;
   supersededAt?: string;
+  /** A tenant whose key lives on its connector (no client.key in the tree). */
+  keyAt?: 'connector';
 }
 
 export interface ListRequest {
@@ -219,7 +221,7 @@ export async function listCertificates(request: ListRequest, ctx: OpContext): Pr
         // ca.crt's own row reports it as invalid; leaves are then not checked against it.
       }
     }
-    const row: ListRow = { ...rowFor(entry, anchors, (serial) => revoked?.get(serial), request, rel, display), revocation: null };
+    const row: ListRow = { ...rowFor(entry, anchors, (serial) => revoked?.get(serial), request, rel, display), revocation: null, ...(entry.noKey && { keyAt: 'connector' as const }) };
     const inCrl = row.serial ? crl?.revoked.get(row.serial) : undefined;
     row.revocation = (row.serial ? revoked?.get(row.serial) : undefined) ?? (inCrl ? revocationOfCrlEntry(inCrl) : null);
     if (row.revocation && row.status !== 'invalid') row.status = 'revoked';

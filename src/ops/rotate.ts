@@ -111,6 +111,9 @@ function serverNamesOf(cert: Certificate): { subject: Subject; sans: San[] } {
   return { subject, sans };
 }
 
+/** Why rotate leaves a tenant whose key lives on its connector (pkictl sign, serve) alone: it cannot make that key. */
+export const CONNECTOR_RENEWS = 'key on its connector: the connector renews itself (pkictl renew against pkictl serve)';
+
 /** Serial → its revocation, when the issuance index says the certificate is revoked. */
 type RevokedLookup = (serial: string) => RevocationInfo | undefined;
 
@@ -125,6 +128,7 @@ function decide(store: CertStore, revokedFor: RevokedLookup, slot: SlotSpec, kin
   const refuse = (why: string): Candidate => ({ slot, item: { ...base, action: 'refused', why } });
   if (refused) return refuse(refused);
   if (state === 'absent') return refuse('no certificate on disk: issue one with pkictl issue client, or remove the directory');
+  if (state === 'cert-only') return { slot, item: { ...base, why: CONNECTOR_RENEWS } };
   if (state === 'partial' || !read) return refuse('incomplete pair on disk (one file missing): reissue it with --force');
   const unreadable = (problem: string) => refuse(`unreadable certificate: ${store.layout.display(slot.certLink)} ${problem}: reissue it with --force`);
   if (!read.ok) return unreadable(read.missing ? 'missing' : read.reason);

@@ -45,6 +45,29 @@ export interface IndexEntry {
   /** When its tenant was offboarded (pkictl offboard), and the archive directory now holding its files, if any. */
   archivedAt?: string;
   archivedTo?: string;
+  /**
+   * Where the private key lives: absent, made by pkictl and kept in the tree beside the certificate;
+   * 'connector', made on the tenant's connector, which sent a CSR (pkictl sign, pkictl serve).
+   */
+  keyAt?: 'connector';
+  /** SHA-256 of the certified SubjectPublicKeyInfo (lowercase hex): one key is never certified for two holders. */
+  keySha256?: string;
+}
+
+/**
+ * A one-time enrollment token (pkictl token create): only its SHA-256 is kept. `id` (the first 16 hex
+ * of the hash) names it in listings and the audit log; the token itself is printed once and never stored.
+ */
+export interface TokenRecord {
+  id: string;
+  sha256: string;
+  tenantId: string;
+  createdAt: string;
+  expiresAt: string;
+  /** When it was presented and accepted, and the certificate it gave. */
+  usedAt?: string;
+  serial?: string;
+  revokedAt?: string;
 }
 
 /**
@@ -100,6 +123,8 @@ export interface IndexTransaction {
   crlNumber?: number;
   /** Tenant archives started, done or abandoned (ArchiveRecord). */
   archive?: ArchiveRecord[];
+  /** Enrollment tokens created, used or revoked (latest state of each). */
+  tokens?: TokenRecord[];
 }
 
 /** Why and when a certificate was revoked, as the index records it. */
@@ -139,6 +164,8 @@ export interface CertIndex {
   crlNumber(): number;
   /** Every archive record (latest state of each), oldest first; of one tenant when given. */
   archives(tenantId?: string): ArchiveRecord[];
+  /** Every enrollment token record (latest state of each), oldest first. */
+  tokens(): TokenRecord[];
   /** Applies a transaction to this process's view at once: the next one builds on it. */
   stage(txn: IndexTransaction): void;
   /**
@@ -159,9 +186,10 @@ interface State {
   crlNumber: number;
   /** Archive records by start time + tenant (one per offboarding), latest state. */
   archives: Map<string, ArchiveRecord>;
+  tokens: Map<string, TokenRecord>;
 }
 
-const emptyState = (): State => ({ entries: new Map(), pending: new Map(), byOwner: new Map(), lastAudit: [], crlNumber: 0, archives: new Map() });
+const emptyState = (): State => ({ entries: new Map(), pending: new Map(), byOwner: new Map(), lastAudit: [], crlNumber: 0, archives: new Map(), tokens: new Map() });
 const archiveKey = (r: ArchiveRecord) => `${r.at}\u0000${r.tenantId}`;
 
 /** A finished archive: every certificate the tenant had gets its archive; the current one is no longer 'valid'. */
@@ -203,6 +231,7 @@ function apply(state: State, txn: IndexTransaction): void {
     state.archives.set(archiveKey(record), { ...record });
     applyArchive((state.byOwner.get(ownerKey('client', record.tenantId)) ?? []).map((serial) => state.entries.get(serial)!), record);
   }
+  for (const token of txn.tokens ?? []) state.tokens.set(token.id, { ...token });
   if (txn.auditHead) state.auditHead = txn.auditHead;
   if (txn.audit.length > 0) state.lastAudit = txn.audit;
   if (txn.crlNumber !== undefined) state.crlNumber = Math.max(state.crlNumber, txn.crlNumber);
@@ -213,7 +242,7 @@ function merge(txns: IndexTransaction[]): IndexTransaction {
   if (txns.length === 1) return txns[0]!;
   const heads = txns.flatMap((t) => (t.auditHead ? [t.auditHead] : []));
   const crlNumbers = txns.flatMap((t) => (t.crlNumber !== undefined ? [t.crlNumber] : []));
-  const list = <K extends 'intend' | 'abandon' | 'add' | 'set' | 'archive'>(key: K) => {
+  const list = <K extends 'intend' | 'abandon' | 'add' | 'set' | 'archive' | 'tokens'>(key: K) => {
     const all = txns.flatMap((t) => (t[key] ?? []) as NonNullable<IndexTransaction[K]>[number][]);
     return all.length > 0 ? { [key]: all } : {};
   };
@@ -223,6 +252,7 @@ function merge(txns: IndexTransaction[]): IndexTransaction {
     ...list('add'),
     ...list('set'),
     ...list('archive'),
+    ...list('tokens'),
     audit: txns.flatMap((t) => t.audit),
     ...(heads.length > 0 && { auditHead: heads.at(-1) }),
     ...(crlNumbers.length > 0 && { crlNumber: Math.max(...crlNumbers) }),
@@ -243,7 +273,7 @@ function parseLine(line: string, path: string, n: number): IndexTransaction {
   if (typeof txn !== 'object' || txn === null || Array.isArray(txn)) throw corrupt(path, n, 'is not a JSON object');
   const t = txn as Record<string, unknown>;
   if (!Array.isArray(t.audit)) throw corrupt(path, n, 'is not an index record (no audit lines)');
-  for (const list of ['intend', 'abandon', 'add', 'set', 'archive'] as const) {
+  for (const list of ['intend', 'abandon', 'add', 'set', 'archive', 'tokens'] as const) {
     if (t[list] !== undefined && !Array.isArray(t[list])) throw corrupt(path, n, `has '${list}' that is not a list`);
   }
   for (const entry of [...((t.add as unknown[]) ?? []), ...((t.set as unknown[]) ?? [])]) {
@@ -371,6 +401,10 @@ export class FileCertIndex implements CertIndex {
 
   archives(tenantId?: string): ArchiveRecord[] {
     return [...this.state.archives.values()].filter((r) => tenantId === undefined || r.tenantId === tenantId);
+  }
+
+  tokens(): TokenRecord[] {
+    return [...this.state.tokens.values()];
   }
 
   stage(txn: IndexTransaction): void {

@@ -3,20 +3,20 @@ import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { readCertificatePem, readCertificates } from '../core/cert-input.js';
 import { certFacts, type CertFacts, type Certificate } from '../core/cert.js';
-import { failure } from '../core/errors.js';
+import { failure, inputError } from '../core/errors.js';
 import type { TenantIdPattern } from '../core/tenant-id.js';
 import type { CertificateAuthority } from '../core/issue.js';
 import type { CryptoProvider } from '../core/x509.js';
 import { CERT_MODE, ensureDir, exists, KEY_DIR_MODE, KEY_MODE, syncDir, writeFilesAtomically } from './atomic-write.js';
 import { readAuditLines, verifyAuditLog, type AuditEvent, type AuditVerifyResult, type ReadLine } from './audit-log.js';
 import { assertCa, assertNoCa, loadCa, loadCaFiles, type CaFiles, type CaKeyPolicy } from './ca-files.js';
-import { FileCertIndex, type ArchiveRecord, type CertIndex, type IndexEntry, type PendingIssue, type RevocationReason } from './cert-index.js';
+import { FileCertIndex, type ArchiveRecord, type CertIndex, type IndexEntry, type PendingIssue, type RevocationReason, type TokenRecord } from './cert-index.js';
 import { readFile, reasonOf, unreadable, type FileRead } from './files.js';
 import { eventFor, Journal } from './journal.js';
 import { Layout } from './layout.js';
 import { LOCK_FILE } from './lock.js';
 import { foreignLinkError, foreignLinkMessage } from './links.js';
-import { createSlot, destroyKeys, ensureVersioned, inspectSlot, installVersion, pruneVersions, versionName, type SlotSpec, type SlotState } from './pair-slot.js';
+import { createSlot, destroyKeys, ensureVersioned, inspectSlot, installCertOnly, installVersion, pruneVersions, versionName, type SlotSpec, type SlotState } from './pair-slot.js';
 import { lostHistory, recover, type TreeEvidence } from './recovery.js';
 import { ReentrantLock } from './reentrant-lock.js';
 import { configText, type Role } from './templates.js';
@@ -58,6 +58,8 @@ export interface SaveOptions {
   facts?: CertFacts;
   /** Serial of the CA certificate that signed it (IndexEntry.issuer); absent: the root. */
   issuer?: string;
+  /** SHA-256 of the certified public key (IndexEntry.keySha256). */
+  keySha256?: string;
 }
 
 /** A CA certificate to save: its pair and facts; `issuer` is the serial of the root that signed an intermediate. */
@@ -69,6 +71,14 @@ export interface CaPair extends PemPair {
 
 /** Old versions kept per pair besides the current one (for rollback). */
 const HISTORY_KEEP = 5;
+
+/** The audit line of a token event: its id and tenant, never the token. */
+const tokenEvent = (action: string, record: TokenRecord, detail?: Record<string, string>): AuditEvent => ({
+  action,
+  result: 'ok',
+  tenant: record.tenantId,
+  detail: { token: record.id, ...detail },
+});
 
 /** Facts of a certificate the caller did not describe (adopted from disk). */
 function factsOf(certPem: string, what: string): CertFacts {
@@ -352,7 +362,12 @@ export class CertStore {
   async settlePending(): Promise<void> {
     for (const issue of this.index.pending()) {
       if (issue.entry.kind === 'intermediate' && !this.deploys(issue.entry)) await this.restoreIntermediateKey();
-      await this.settle({ ...issue, detail: { ...issue.detail, reconciled: 'by the next run after an interruption' } }, this.deploys(issue.entry));
+      const deployed = this.deploys(issue.entry);
+      await this.settle({ ...issue, detail: { ...issue.detail, reconciled: 'by the next run after an interruption' } }, deployed);
+      if (deployed && issue.entry.keyAt === 'connector' && issue.entry.tenantId !== undefined) {
+        const slot = clientSlotAt(join(this.layout.clientsDir, basename(issue.entry.tenantId)));
+        if (inspectSlot(slot).state !== 'cert-only') await this.dropTreeKeys(slot);
+      }
     }
     for (const record of this.index.archives().filter((r) => r.state === 'pending')) {
       // rename(2) moved the whole directory or nothing: the tree says which.
@@ -552,7 +567,7 @@ export class CertStore {
       // Bring an existing slot to the versioned shape first (it keeps serving the old pair), so
       // that a slot that cannot take a new pair fails before anything is recorded.
       if (state !== 'absent') await ensureVersioned(slot, (pem) => this.versionOf(pem, slot.certLink));
-      const entry = this.journal.entryFor(kind, options.facts ?? (factsOf(pair.certPem, slot.certLink)), slot.certLink, tenantId, options.issuer);
+      const entry = { ...this.journal.entryFor(kind, options.facts ?? (factsOf(pair.certPem, slot.certLink)), slot.certLink, tenantId, options.issuer), ...(options.keySha256 && { keySha256: options.keySha256 }) };
       const action = options.action ?? (state === 'absent' ? 'issue' : 'reissue');
       const version = versionName(new Date(entry.notBefore), entry.serial);
       await this.install({ entry, action, ...(options.detail && { detail: options.detail }) }, () =>
@@ -580,6 +595,72 @@ export class CertStore {
   async saveClient(tenantId: string, pair: PemPair, pattern?: TenantIdPattern, options: SaveOptions = {}): Promise<PairPaths> {
     await this.saveLeaf('client', this.clientSlot(tenantId, pattern), pair, tenantId, options);
     return this.clientPaths(tenantId, pattern);
+  }
+
+  /**
+   * Installs a tenant certificate whose key lives on the tenant's connector (pkictl sign, serve):
+   * clients/<id>/client.crt alone, recorded like a pair (install()), its entry saying keyAt
+   * 'connector'. A new tenant's directory appears whole; a connector tenant's certificate is replaced
+   * with one rename. A tenant holding a pair pkictl made is refused unless `replaceKey`: then the new
+   * certificate replaces the pair's, and the tree's keys of that tenant are destroyed (its connector
+   * holds the key now; a kill before that is finished by the next run, settlePending).
+   */
+  async saveConnectorCert(tenantId: string, certPem: string, pattern: TenantIdPattern | undefined, options: SaveOptions & { replaceKey?: boolean }): Promise<PairPaths> {
+    const slot = this.clientSlot(tenantId, pattern);
+    await this.withLock(async () => {
+      const state = this.slotState(slot);
+      const shown = this.layout.display(slot.base);
+      if (state === 'partial') throw failure('PAIR_INCOMPLETE', `${shown} holds only part of a pair; nothing was written`, 'remove the stray file, or reissue the tenant with pkictl issue client --force');
+      if ((state === 'plain' || state === 'versioned') && !options.replaceKey) {
+        throw inputError('KEY_IN_TREE', `${shown} holds a key pkictl made for this tenant; nothing was written`, 'pass --force to move the tenant to the key on its connector (the key in the tree is then destroyed)');
+      }
+      await this.ensureDirOnce(dirname(slot.base));
+      const facts = options.facts ?? factsOf(certPem, slot.certLink);
+      const entry: IndexEntry = { ...this.journal.entryFor('client', facts, slot.certLink, tenantId, options.issuer), keyAt: 'connector', ...(options.keySha256 && { keySha256: options.keySha256 }) };
+      const action = options.action ?? (state === 'absent' ? 'issue' : 'reissue');
+      await this.install({ entry, action, ...(options.detail && { detail: options.detail }) }, () => installCertOnly(slot, certPem, state !== 'absent'));
+      if (state === 'plain' || state === 'versioned') await this.dropTreeKeys(slot);
+    });
+    return this.clientPaths(tenantId, pattern);
+  }
+
+  /** The keys a connector tenant no longer has in the tree: destroyed (pair-slot destroyKeys), with its versions. */
+  private async dropTreeKeys(slot: SlotSpec): Promise<void> {
+    await destroyKeys(slot);
+    await rm(join(slot.base, 'current'), { force: true });
+    await rm(join(slot.base, 'versions'), { recursive: true, force: true });
+    await syncDir(slot.base);
+  }
+
+  /** Records a new enrollment token (its hash, tenant and expiry; never the token) with its audit line. */
+  async addToken(record: TokenRecord): Promise<void> {
+    await this.withLock(() => this.journal.commit({ tokens: [record] }, [tokenEvent('token-create', record, { expires: record.expiresAt })]));
+  }
+
+  /**
+   * Marks a token used, once: `check` sees the token with this hash (or undefined) as the lock holder
+   * sees it and throws to refuse; between the look and the record nothing else of this process runs
+   * (Journal.commit stages synchronously), and other processes wait for the lock, so one token gives
+   * one enrollment however many present it at once.
+   */
+  async useToken(sha256: string, check: (record: TokenRecord | undefined) => TokenRecord, at: Date): Promise<TokenRecord> {
+    return this.withLock(async () => {
+      const record = check(this.index.tokens().find((t) => t.sha256 === sha256));
+      const used = { ...record, usedAt: at.toISOString() };
+      await this.journal.commit({ tokens: [used] }, [tokenEvent('token-use', used)], at);
+      return used;
+    });
+  }
+
+  /** Marks tokens revoked (not yet used ones; others are left as they are), with an audit line each. */
+  async revokeTokens(ids: string[], at: Date): Promise<TokenRecord[]> {
+    return this.withLock(async () => {
+      const open = this.index.tokens().filter((t) => ids.includes(t.id) && t.usedAt === undefined && t.revokedAt === undefined);
+      if (open.length === 0) return [];
+      const revoked = open.map((t) => ({ ...t, revokedAt: at.toISOString() }));
+      await this.journal.commit({ tokens: revoked }, revoked.map((t) => tokenEvent('token-revoke', t)), at);
+      return revoked;
+    });
   }
 
   /**

@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import { failure, PkiError } from '../core/errors.js';
 import type { CertFacts } from '../core/cert.js';
 import { appendLines, chainLines, type AuditContext, type AuditEvent } from './audit-log.js';
-import type { ArchiveRecord, CertIndex, IndexEntry, IndexKind, IndexTransaction, PendingIssue, StatusChange } from './cert-index.js';
+import type { ArchiveRecord, CertIndex, IndexEntry, IndexKind, IndexTransaction, PendingIssue, StatusChange, TokenRecord } from './cert-index.js';
 import { reasonOf } from './files.js';
 import { GroupCommit } from './group-commit.js';
 import type { Layout } from './layout.js';
@@ -14,6 +14,7 @@ export interface IndexChange {
   set?: StatusChange[];
   crlNumber?: number;
   archive?: ArchiveRecord[];
+  tokens?: TokenRecord[];
 }
 
 /**

@@ -141,7 +141,7 @@ export async function createSlot(spec: SlotSpec, version: string, pair: PairPem)
   await syncDirShared(dirname(spec.base));
 }
 
-export type SlotState = 'absent' | 'plain' | 'versioned' | 'partial';
+export type SlotState = 'absent' | 'plain' | 'versioned' | 'partial' | 'cert-only';
 
 /**
  * What the slot holds, and the first link in it that is not its own shape (links.ts says why):
@@ -150,7 +150,9 @@ export type SlotState = 'absent' | 'plain' | 'versioned' | 'partial';
  * versions/, that version and its two files real. With a link, `state` means nothing.
  *
  * absent: nothing; plain: client.crt/key as regular files (a new tenant, or an openssl-made one);
- * versioned: links + current (links missing after a crash are repaired by ensureVersioned).
+ * versioned: links + current (links missing after a crash are repaired by ensureVersioned);
+ * cert-only: client.crt as a regular file and nothing else: a tenant whose key lives on its
+ * connector (pkictl sign, serve), or a pair that lost its key (audit tells them apart by the index).
  * Synchronous, each path lstat'ed once (six for a plain pair): `rotate --dry-run` asks it for each
  * of 10,000 tenants, and for calls this small the libuv thread hand-offs cost more than the calls.
  */
@@ -176,6 +178,7 @@ export function inspectSlot(spec: SlotSpec): { state: SlotState; link?: ForeignL
       if (lstatQuiet(path)?.isSymbolicLink()) return foreign(path);
     }
   }
+  if (cert?.isFile() && !key && !current) return { state: 'cert-only' };
   if (cert?.isFile() || key?.isFile()) return { state: cert && key ? 'plain' : 'partial' };
   if (!cert && !key && !current) return { state: 'absent' };
   return { state: current?.isSymbolicLink() ? 'versioned' : 'partial' };
@@ -253,6 +256,41 @@ export async function pruneVersions(spec: SlotSpec, keep: number): Promise<strin
     if (name.startsWith('.') && name.endsWith('.tmp')) await rm(join(spec.base, name), { force: true });
   }
   return removed;
+}
+
+/**
+ * A slot holding a certificate alone (its key lives elsewhere: SlotState 'cert-only'): a new one
+ * appears whole (temp directory renamed into place, as createSlot), an existing one gets the new
+ * certificate with one rename. A slot holding a pair that pkictl made is left to the caller.
+ */
+export async function installCertOnly(spec: SlotSpec, certPem: string, exists: boolean): Promise<void> {
+  if (exists) {
+    // Renamed over the contract path whatever it is (a plain file, or the link of a pair being
+    // moved to its connector's key): readers see the old certificate or the new one.
+    const dir = dirname(spec.certLink);
+    const name = basename(tmp(dir, spec.certName));
+    await writeFilesSynced(dir, [{ name, data: certPem, mode: CERT_MODE }]);
+    try {
+      await rename(join(dir, name), spec.certLink);
+    } catch (error) {
+      await rm(join(dir, name), { force: true });
+      throw error;
+    }
+    await syncDir(dir);
+    return;
+  }
+  const temp = tmp(dirname(spec.base), basename(spec.base));
+  await mkdir(temp, { mode: spec.dirMode });
+  try {
+    await writeFilesSynced(temp, [{ name: spec.certName, data: certPem, mode: CERT_MODE }]);
+    await rename(temp, spec.base);
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTEMPTY') throw failure('ALREADY_EXISTS', `${spec.base} appeared while this certificate was being written; nothing was replaced`);
+    throw error;
+  }
+  await syncDirShared(dirname(spec.base));
 }
 
 /**

@@ -5,7 +5,7 @@ import { inputError } from '../core/errors.js';
 import { noCaError } from './ca-files.js';
 import { readFile, reasonOf, type FileRead } from './files.js';
 import type { Layout } from './layout.js';
-import { foreignLinkError, foreignLinkMessage, linkAt, type ForeignLink } from './links.js';
+import { foreignLinkError, foreignLinkMessage, linkAt, lstatQuiet, type ForeignLink } from './links.js';
 import { foreignLinkInSlot } from './pair-slot.js';
 import { clientSlotAt, contractLink, serverSlot } from './slots.js';
 
@@ -32,6 +32,8 @@ export interface TreeEntry {
   dirMode?: number;
   /** A link in this entry's files or directories that pkictl does not follow: cert and key were not read. */
   link?: ForeignLink;
+  /** A tenant without client.key in the tree: its key lives on its connector (or was lost: audit tells). */
+  noKey?: true;
 }
 
 export interface TreeScan<T = TreeEntry> {
@@ -149,6 +151,7 @@ export async function scanTree<T>(layout: Layout, options: ScanOptions = {}, pro
     }
     const entry: TreeEntry = { ...w, cert: readFile(w.certPath) };
     if (options.keys) entry.key = readFile(w.keyPath);
+    if (w.kind === 'client' && (options.keys ? entry.key?.ok === false && entry.key.missing : !lstatQuiet(w.keyPath))) entry.noKey = true;
     if (options.keys && w.kind !== 'client') entry.dirMode = rootMode;
     if (options.keys && w.kind === 'client') {
       const mode = statSync(join(clientsDir, w.tenant!), { throwIfNoEntry: false })?.mode;

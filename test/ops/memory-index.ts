@@ -1,5 +1,5 @@
 import type { AuditHead } from '../../src/store/audit-log.js';
-import { applyArchive, type ArchiveRecord, type CertIndex, type IndexEntry, type IndexKind, type IndexTransaction, type PendingIssue, type Revocation } from '../../src/store/cert-index.js';
+import { applyArchive, type ArchiveRecord, type CertIndex, type IndexEntry, type IndexKind, type IndexTransaction, type PendingIssue, type Revocation, type TokenRecord } from '../../src/store/cert-index.js';
 
 /**
  * A second CertIndex, written apart from FileCertIndex, the way a database would hold the index:
@@ -17,6 +17,7 @@ export class MemoryCertIndex implements CertIndex {
   private lastAudit: string[] = [];
   private crl = 0;
   private archived: ArchiveRecord[] = [];
+  private tokenRecords = new Map<string, TokenRecord>();
 
   constructor(table: IndexTransaction[]) {
     this.committed = table;
@@ -33,6 +34,7 @@ export class MemoryCertIndex implements CertIndex {
     this.lastAudit = [];
     this.crl = 0;
     this.archived = [];
+    this.tokenRecords = new Map();
     for (const txn of this.committed) this.stage(txn);
     return this;
   }
@@ -82,6 +84,10 @@ export class MemoryCertIndex implements CertIndex {
     return this.archived.filter((r) => tenantId === undefined || r.tenantId === tenantId).map((r) => ({ ...r }));
   }
 
+  tokens(): TokenRecord[] {
+    return [...this.tokenRecords.values()].map((t) => ({ ...t }));
+  }
+
   stage(txn: IndexTransaction): void {
     for (const issue of txn.intend ?? []) this.waiting.set(issue.entry.serial, structuredClone(issue));
     for (const serial of [...(txn.abandon ?? []), ...(txn.add ?? []).map((e) => e.serial)]) this.waiting.delete(serial);
@@ -101,6 +107,7 @@ export class MemoryCertIndex implements CertIndex {
       this.archived = [...this.archived.filter((r) => r.at !== record.at || r.tenantId !== record.tenantId), { ...record }];
       applyArchive(this.view.filter((e) => e.kind === 'client' && e.tenantId === record.tenantId), record);
     }
+    for (const token of txn.tokens ?? []) this.tokenRecords.set(token.id, { ...token });
     if (txn.auditHead) this.head = txn.auditHead;
     if (txn.audit.length > 0) this.lastAudit = txn.audit;
     if (txn.crlNumber !== undefined) this.crl = Math.max(this.crl, txn.crlNumber);

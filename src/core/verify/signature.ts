@@ -6,9 +6,12 @@
 // WebCrypto calls (importKey per check, ECDSA signatures converted to r || s): the same answers, slower.
 import { constants, verify, webcrypto, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
 import type { Certificate, Problem, Signed } from '../cert.js';
-import { children, content, expect, oid, parseDer, smallInt } from '../der.js';
+import { children, content, expect, oid, parseDer, smallInt, type Tlv } from '../der.js';
 import { curveByNodeName, EC_CURVES } from '../oid.js';
 import type { CryptoProvider } from '../x509.js';
+
+/** What a signature check needs of the signer: its public key (a certificate, or a CSR's own key). */
+export type KeyHolder = Pick<Certificate, 'publicKey' | 'spki'>;
 
 const HASH: Record<string, string> = {
   '2.16.840.1.101.3.4.2.1': 'sha256',
@@ -42,7 +45,7 @@ const WEAK: Record<string, string> = {
 };
 
 /** Is the algorithm that signed `m` acceptable? (Checked for every certificate whose signature we verify.) */
-export function signatureAlgorithmProblem(m: Certificate): Problem | undefined {
+export function signatureAlgorithmProblem(m: Pick<Signed, 'sigAlgOid' | 'sigAlgParams'>): Problem | undefined {
   if (WEAK[m.sigAlgOid]) return { code: 'WEAK_SIGNATURE', message: `signed with ${WEAK[m.sigAlgOid]}, a broken digest` };
   if (!SIG_ALGS[m.sigAlgOid]) return { code: 'UNSUPPORTED_SIGNATURE', message: `unsupported signature algorithm ${m.sigAlgOid}` };
   try {
@@ -82,7 +85,7 @@ function pssParams(m: Pick<Signed, 'sigAlgOid' | 'sigAlgParams'>): { hash: strin
  * P-256/384/521 curve, Ed25519/Ed448 (CA/B Forum BR §6.1.5 and §7.1.3.1; explicit curve parameters are
  * refused because they let a certificate define its own, possibly weak, curve).
  */
-export function keyProblem(m: Certificate): Problem | undefined {
+export function keyProblem(m: KeyHolder & { keyAlgOid: string; keyParams?: Tlv }): Problem | undefined {
   switch (m.keyAlgOid) {
     case '1.2.840.113549.1.1.1':
     case '1.2.840.113549.1.1.10': {
@@ -198,7 +201,7 @@ function ecdsaRaw(signature: Uint8Array, size: number): Uint8Array {
 }
 
 /** The check of verifyArgs/checkSignature, through a WebCrypto provider. Never rejects. */
-async function checkWithProvider(crypto: CryptoProvider, signed: Signed, issuer: Certificate): Promise<boolean> {
+async function checkWithProvider(crypto: CryptoProvider, signed: Signed, issuer: KeyHolder): Promise<boolean> {
   const scheme = SIG_ALGS[signed.sigAlgOid];
   const key = issuer.publicKey;
   if (!scheme || key instanceof Error) return false;
@@ -236,7 +239,7 @@ async function checkWithProvider(crypto: CryptoProvider, signed: Signed, issuer:
 type VerifyArgs = [algorithm: string | null, data: Uint8Array, key: KeyObject | VerifyKeyObjectInput, signature: Uint8Array];
 
 /** The node:crypto verify() arguments for `signed` under `issuer`'s key; undefined when it cannot verify. */
-function verifyArgs(signed: Signed, issuer: Certificate): VerifyArgs | undefined {
+function verifyArgs(signed: Signed, issuer: KeyHolder): VerifyArgs | undefined {
   const data = signed.tbs;
   const scheme = SIG_ALGS[signed.sigAlgOid];
   const key = issuer.publicKey;
@@ -264,8 +267,8 @@ function verifyArgs(signed: Signed, issuer: Certificate): VerifyArgs | undefined
   }
 }
 
-/** Verifies the signature of `signed` (a certificate or a CRL) with `issuer`'s key. */
-function checkSignature(signed: Signed, issuer: Certificate): boolean {
+/** Verifies the signature of `signed` (a certificate, a CRL or a CSR) with `issuer`'s key. */
+export function checkSignature(signed: Signed, issuer: KeyHolder): boolean {
   const args = verifyArgs(signed, issuer);
   if (!args) return false;
   try {
