@@ -25,6 +25,7 @@ import { intermediateRenewCommand } from './commands/intermediate-renew.js';
 import { intermediateRevokeCommand } from './commands/intermediate-revoke.js';
 import { configSetCommand, configShowCommand } from './commands/config.js';
 import { signCommand } from './commands/sign.js';
+import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './commands/token.js';
 import { flagProblem, renderError } from './render/error.js';
 import { toJson } from './render/json.js';
 import { colorFor } from './render/text.js';
@@ -96,6 +97,10 @@ function buildProgram(): Command {
   const intermediate = program.command('intermediate').description('the issuing intermediate CA (pkictl init --intermediate)');
   addCommand(intermediate, intermediateRenewCommand, runCommand);
   addCommand(intermediate, intermediateRevokeCommand, runCommand);
+  const token = program.command('token').description('one-time enrollment tokens for connectors that keep their own keys (pkictl serve)');
+  addCommand(token, tokenCreateCommand, runCommand);
+  addCommand(token, tokenListCommand, runCommand);
+  addCommand(token, tokenRevokeCommand, runCommand);
   addHelpCommand(program);
   program.addHelpText('after', `
 Examples:

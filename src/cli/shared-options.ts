@@ -99,6 +99,9 @@ const parsedBy = <T>(zod: Zod, parse: (text: string) => { ok: true; value: T } |
     }),
   );
 
+/** A duration flag ("24h", "30d"): milliseconds. */
+export const durationSchema = (zod: Zod) => parsedBy(zod, tryParseDuration);
+
 /** --renew-before: a share of the lifetime left ("33%") or a duration before notAfter ("30d"). */
 export const renewBeforeSchema = (zod: Zod) => zod.optional(parsedBy(zod, tryParseRenewBefore));
 

@@ -1,4 +1,5 @@
 import type { SignCsrResult } from '../../ops/sign-csr.js';
+import type { CreatedToken, ListedToken } from '../../ops/tokens.js';
 import { painter, shown } from './text.js';
 
 /** What `sign` made: the certificate's place and expiry; its PEM goes to stdout. */
@@ -15,4 +16,16 @@ export function renderSigned(result: SignCsrResult, color: boolean): string {
       return lines.join('\n');
     })
     .join('\n') + '\n';
+}
+
+/** The token goes to stdout alone; this says what it is for, on stderr. */
+export function renderTokenCreated(t: CreatedToken): string {
+  return `token ${t.id} for tenant ${t.tenantId}, valid until ${t.expiresAt}, one use; it is shown only now\n` +
+    `hint: the connector enrolls with pkictl enroll --server URL --token TOKEN --tenant ${t.tenantId} --dir DIR --fingerprint SHA256\n`;
+}
+
+export function renderTokens(tokens: ListedToken[]): string {
+  if (tokens.length === 0) return 'no tokens\n';
+  const rows = tokens.map((t) => [t.id, t.tenantId, t.state, t.expiresAt, t.usedAt ?? t.revokedAt ?? '-']);
+  return ['ID\tTENANT\tSTATE\tEXPIRES\tUSED/REVOKED', ...rows.map((r) => r.join('\t'))].join('\n') + '\n';
 }
