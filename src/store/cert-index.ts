@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { failure } from '../core/errors.js';
 import type { RevocationReason } from '../core/revocation.js';
 import { cutTornTail, type AuditHead } from './audit-log.js';
-import { appendDurably, readJournal, truncateTo } from './group-commit.js';
+import { appendDurably, readJournal, readJournalSince, truncateTo, type JournalMark } from './group-commit.js';
 
 /**
  * The issuance index: every certificate pkictl issued in this directory, with its status.
@@ -300,22 +300,44 @@ export class FileCertIndex implements CertIndex {
 
   /** Loads without the lock (read-only commands): a torn last line is skipped, not repaired. */
   async load(): Promise<this> {
-    const text = (await readJournal(this.path))?.toString('utf8') ?? '';
-    const state = emptyState();
-    const lines = text.split('\n');
-    // The part after the last newline is empty, or a torn write: skipped.
-    for (let i = 0; i < lines.length - 1; i++) {
-      const line = lines[i]!;
-      if (line.trim() === '') continue;
-      apply(state, parseLine(line, this.path, i + 1));
-    }
-    this.state = state;
+    this.mark = undefined;
+    await this.readOn();
     return this;
   }
 
+  /**
+   * Reloads under the lock. Only what was appended since the last read is folded in (a `serve` that
+   * takes the lock for each request would otherwise re-read a 12 MB journal every time); a journal
+   * replaced or cut since (a restore) is read whole.
+   */
   async refresh(): Promise<void> {
     await cutTornTail(this.path);
-    await this.load();
+    await this.readOn();
+  }
+
+  /** What load() and refresh() have read: index.jsonl's inode and the length up to its last whole line. */
+  private mark: JournalMark | undefined;
+
+  private async readOn(): Promise<void> {
+    const read = await readJournalSince(this.path, this.mark);
+    if (!read) {
+      this.state = emptyState();
+      this.mark = undefined;
+      return;
+    }
+    const state = read.whole ? emptyState() : this.state;
+    const text = read.bytes.toString('utf8');
+    // The part after the last newline is empty, or a torn write: skipped (and read again next time).
+    const end = text.lastIndexOf('\n') + 1;
+    const lines = text.slice(0, end).split('\n');
+    let line = read.whole ? 0 : Number.NaN; // line numbers for errors only when read from the start
+    for (const raw of lines) {
+      line++;
+      if (raw.trim() === '') continue;
+      apply(state, parseLine(raw, this.path, Number.isNaN(line) ? 0 : line));
+    }
+    this.state = state;
+    this.mark = { ino: read.ino, size: read.from + Buffer.byteLength(text.slice(0, end), 'utf8') };
   }
 
   /**
@@ -416,11 +438,20 @@ export class FileCertIndex implements CertIndex {
 
   /** One line for the group, all or nothing (appendDurably): the atomic step. */
   async persist(txns: IndexTransaction[]): Promise<void> {
-    this.lengthBefore = await appendDurably(this.path, JSON.stringify({ time: new Date().toISOString(), ...merge(txns) }) + '\n');
+    const line = JSON.stringify({ time: new Date().toISOString(), ...merge(txns) }) + '\n';
+    try {
+      this.lengthBefore = await appendDurably(this.path, line);
+    } catch (error) {
+      this.mark = undefined; // the staged view holds what the file does not: the next refresh reads it whole
+      throw error;
+    }
+    // Staged already: the next refresh() need not read this line back (nobody else appends under the lock).
+    if (this.mark?.size === this.lengthBefore) this.mark = { ...this.mark, size: this.lengthBefore + Buffer.byteLength(line, 'utf8') };
   }
 
   async unpersist(): Promise<void> {
     if (this.lengthBefore === undefined) return;
+    this.mark = undefined; // as in persist(): the staged view is ahead of the file
     await truncateTo(this.path, this.lengthBefore);
     this.lengthBefore = undefined;
   }

@@ -25,6 +25,36 @@ export async function openJournal(path: string, flags: number): Promise<FileHand
   return handle;
 }
 
+/** Where a reader of a journal stopped: the file (inode) and the length it had read. */
+export interface JournalMark {
+  ino: number;
+  size: number;
+}
+
+/**
+ * The bytes appended to a journal since `mark` (same file, not shorter), or the whole file when there
+ * is no mark or the file was replaced or cut (a restore): `whole` says which. Undefined when the file
+ * does not exist.
+ */
+export async function readJournalSince(path: string, mark?: JournalMark): Promise<{ bytes: Buffer; whole: boolean; ino: number; from: number } | undefined> {
+  const handle = await openJournal(path, constants.O_RDONLY);
+  if (!handle) return undefined;
+  try {
+    const { ino, size } = await handle.stat();
+    const from = mark && mark.ino === ino && mark.size <= size ? mark.size : 0;
+    const bytes = Buffer.alloc(size - from);
+    let read = 0;
+    while (read < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, read, bytes.length - read, from + read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    return { bytes: bytes.subarray(0, read), whole: from === 0, ino, from };
+  } finally {
+    await handle.close();
+  }
+}
+
 /** A journal file's bytes, or undefined when it does not exist (openJournal). */
 export async function readJournal(path: string): Promise<Buffer | undefined> {
   const handle = await openJournal(path, constants.O_RDONLY);
