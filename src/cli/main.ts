@@ -25,6 +25,7 @@ import { intermediateRenewCommand } from './commands/intermediate-renew.js';
 import { intermediateRevokeCommand } from './commands/intermediate-revoke.js';
 import { configSetCommand, configShowCommand } from './commands/config.js';
 import { signCommand } from './commands/sign.js';
+import { serveCommand } from './commands/serve.js';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './commands/token.js';
 import { flagProblem, renderError } from './render/error.js';
 import { toJson } from './render/json.js';
@@ -71,6 +72,7 @@ function buildProgram(): Command {
   addCommand(issue, issueServerCommand, runCommand);
   addCommand(issue, issueClientCommand, runCommand);
   addCommand(program, signCommand, runCommand);
+  addCommand(program, serveCommand, runCommand);
   addCommand(program, verifyCommand, runCommand);
   addCommand(program, rotateCommand, runCommand);
   addCommand(program, revokeCommand, runCommand);
