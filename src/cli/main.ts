@@ -26,6 +26,8 @@ import { intermediateRevokeCommand } from './commands/intermediate-revoke.js';
 import { configSetCommand, configShowCommand } from './commands/config.js';
 import { signCommand } from './commands/sign.js';
 import { serveCommand } from './commands/serve.js';
+import { enrollCommand } from './commands/enroll.js';
+import { renewCommand } from './commands/renew.js';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './commands/token.js';
 import { flagProblem, renderError } from './render/error.js';
 import { toJson } from './render/json.js';
@@ -73,6 +75,8 @@ function buildProgram(): Command {
   addCommand(issue, issueClientCommand, runCommand);
   addCommand(program, signCommand, runCommand);
   addCommand(program, serveCommand, runCommand);
+  addCommand(program, enrollCommand, runCommand);
+  addCommand(program, renewCommand, runCommand);
   addCommand(program, verifyCommand, runCommand);
   addCommand(program, rotateCommand, runCommand);
   addCommand(program, revokeCommand, runCommand);

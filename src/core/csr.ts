@@ -4,7 +4,9 @@
 // profile decides the certificate (ops/sign-csr.ts).
 import { publicKeyOf, type Problem, type Signed } from './cert.js';
 import { children, content, DerError, expect, oid, parseDer, readTlv, smallInt, stringValue, whole, type Tlv } from './der.js';
+import { bitString, objectIdentifier, octetString, sequence, set, smallInteger, tlv } from './der-write.js';
 import { inputError } from './errors.js';
+import type { Signer } from './issue.js';
 import { attributes, nameText } from './name.js';
 import { EC_CURVES, OID } from './oid.js';
 import { isPem, latin1Text, pemBlocks } from './pem.js';
@@ -141,4 +143,15 @@ export function csrProblem(csr: CertificationRequest): Problem | undefined {
   if (key) return key;
   if (!checkSignature(csr, csr)) return { code: 'BAD_SIGNATURE', message: 'the request is not signed by the key it carries (no proof of possession)' };
   return undefined;
+}
+
+/**
+ * A PKCS#10 request for `spki`, signed by its private key: `subjectDer` as it is (a re-enrollment
+ * repeats the current certificate's Subject byte for byte) and, when given, its subjectAltName
+ * extension value (DER) in an extensionRequest (RFC 2985 §5.4.2).
+ */
+export async function buildCsr(subjectDer: Uint8Array, spki: Uint8Array, signer: Signer, san?: Uint8Array): Promise<Uint8Array> {
+  const attributes = san ? [sequence(objectIdentifier(EXTENSION_REQUEST), set(sequence(sequence(objectIdentifier(OID.subjectAltName), octetString(san)))))] : [];
+  const info = sequence(smallInteger(0), subjectDer, spki, tlv(0xa0, ...attributes));
+  return sequence(info, signer.algorithm, bitString(await signer.sign(info)));
 }

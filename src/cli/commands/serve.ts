@@ -54,7 +54,7 @@ export const serveCommand: CommandSpec<ReturnType<typeof schema>, ServeResult> =
   async run(o, ctx) {
     const [{ EnrollmentService }, { startEstServer }, { profilesFor }, { readPassphrase }, { readUserText }, { parseSans }, { inputError }, { hostname }] = await Promise.all([
       import('../../ops/est.js'),
-      import('../../server/est-server.js'),
+      import('../../est/server.js'),
       import('../../store/templates.js'),
       import('../passphrase.js'),
       import('../../store/files.js'),

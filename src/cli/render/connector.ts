@@ -1,3 +1,4 @@
+import type { ConnectorResult } from '../../ops/connector.js';
 import type { SignCsrResult } from '../../ops/sign-csr.js';
 import type { CreatedToken, ListedToken } from '../../ops/tokens.js';
 import { painter, shown } from './text.js';
@@ -28,4 +29,11 @@ export function renderTokens(tokens: ListedToken[]): string {
   if (tokens.length === 0) return 'no tokens\n';
   const rows = tokens.map((t) => [t.id, t.tenantId, t.state, t.expiresAt, t.usedAt ?? t.revokedAt ?? '-']);
   return ['ID\tTENANT\tSTATE\tEXPIRES\tUSED/REVOKED', ...rows.map((r) => r.join('\t'))].join('\n') + '\n';
+}
+
+/** What enroll/renew did, one or two lines (the daemon logs the first). */
+export function renderConnector(r: ConnectorResult): string {
+  if (!r.renewed) return `${r.dir}: ${r.reason}\n`;
+  const what = r.previous ? `renewed (serial ${r.previous.serial} → ${r.serial})` : `enrolled tenant ${r.tenantId} (serial ${r.serial})`;
+  return `${r.dir}: ${what}, expires ${r.notAfter}${r.caUpdated ? '; ca.crt updated with the roots the server publishes' : ''}${r.hook && !r.hook.ok ? `; the hook failed (exit ${r.hook.code ?? r.hook.signal})` : ''}\n`;
 }
