@@ -49,7 +49,7 @@ export class EnrollmentService {
   }
 
   static async open(request: { dir: string; policy: EnrollmentPolicy; passphrase?: string }, ctx: OpContext): Promise<EnrollmentService> {
-    const store = await ctx.openStore(request.dir, { actor: 'pkictl serve' });
+    const store = await ctx.openStore(request.dir, { actor: 'pkictl serve', fairLock: true });
     const loaded = await store.withLock(async () => ({ ca: await loadSigningCa(store, request.passphrase, ctx), files: await caFilesOf(store) }));
     return new EnrollmentService(store, request.policy, request.passphrase, ctx, loaded);
   }

@@ -94,7 +94,7 @@ export async function revokeTokens(request: { dir: string; ids: string[]; tenant
 export function tokenChecker(tenantId: string, now: Date) {
   return (record: TokenRecord | undefined): TokenRecord => {
     const why = !record ? 'unknown token' : record.tenantId !== tenantId ? `token for tenant ${record.tenantId}` : tokenState(record, now) !== 'open' ? `token ${tokenState(record, now)}` : undefined;
-    if (why) throw Object.assign(inputError('TOKEN_REFUSED', 'the enrollment token is not valid for this tenant (unknown, used, expired or revoked)'), { detail: why });
+    if (why) throw Object.assign(inputError('TOKEN_REFUSED', 'the enrollment token is unknown, used, expired, revoked or for another tenant'), { detail: why });
     return record!;
   };
 }

@@ -53,6 +53,14 @@ export interface LockHandle {
 }
 
 export const LOCK_FILE = '.lock';
+/** Touched by every process waiting for the lock: a long-lived holder (serve) sees it and lets go. */
+export const WAIT_FILE = '.lock.wait';
+
+/** Whether a process is waiting for the lock now (it touches WAIT_FILE on every try). */
+export async function lockWanted(dir: string): Promise<boolean> {
+  const info = await stat(join(dir, WAIT_FILE)).catch(() => undefined);
+  return info !== undefined && Date.now() - info.mtimeMs < 1_000;
+}
 
 const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
 
@@ -135,6 +143,15 @@ async function isStale(owner: LockOwner, me: LockOwner): Promise<boolean> {
 const describe = (o: LockOwner) => `pid ${o.pid} on ${o.host} (${o.command}, since ${o.since})`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+async function touchWaitFile(dir: string): Promise<void> {
+  const path = join(dir, WAIT_FILE);
+  const now = new Date();
+  await utimes(path, now, now).catch(async () => {
+    const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600).catch(() => undefined);
+    await handle?.close();
+  });
+}
+
 const cannotLock = (path: string, error: unknown) => failure('LOCK_FAILED', `cannot take the lock ${path}: ${reasonOf(error).reason}`);
 
 async function tryCreate(path: string, owner: LockOwner): Promise<boolean> {
@@ -210,6 +227,7 @@ export async function acquireLock(dir: string, options: LockOptions): Promise<Lo
       throw failure('LOCK_TIMEOUT', `${path} is held by ${who}; gave up after ${Math.round(timeoutMs / 1000)} s`,
         owner && owner.host !== me.host ? 'the holder runs on another host; if it is gone, remove the lock file by hand' : 'wait for it to finish, or raise PKICTL_LOCK_TIMEOUT (seconds)');
     }
+    await touchWaitFile(dir);
     if (!warned) {
       warned = true;
       options.onWait?.(`waiting for the lock on ${dir}: held by ${owner ? describe(owner) : 'another process'}`);

@@ -57,7 +57,7 @@ export interface ScanOptions {
  * audit log and the CRL (layout.ts), and the pair slots of store/pair-slot.ts (`current` symlink and
  * `versions/` per tenant, `server-pair/` for the gateway pair), and archive/ of offboarded tenants.
  */
-const KNOWN_ROOT_ENTRIES = new Set(['ca.crt', 'ca.key', 'intermediate.crt', 'intermediate.key', 'root-crl.pem', 'authorities', 'rollover', 'server.crt', 'server.key', 'clients', 'server-pair', 'index.jsonl', 'audit.log', 'crl.pem', 'pkictl.json', '.lock', 'archive']);
+const KNOWN_ROOT_ENTRIES = new Set(['ca.crt', 'ca.key', 'intermediate.crt', 'intermediate.key', 'root-crl.pem', 'authorities', 'rollover', 'server.crt', 'server.key', 'clients', 'server-pair', 'index.jsonl', 'audit.log', 'crl.pem', 'pkictl.json', '.lock', '.lock.wait', 'archive']);
 const KNOWN_CLIENT_ENTRIES = new Set(['client.crt', 'client.key', 'current', 'versions']);
 
 async function listDir(path: string): Promise<Dirent[] | undefined> {
