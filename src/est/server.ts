@@ -91,11 +91,20 @@ class RateLimiter {
   }
 }
 
-/** The request body, refused (413) past MAX_BODY_BYTES without reading the rest. */
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * The request body, refused (413) past MAX_BODY_BYTES without reading the rest, and cut off (408, the
+ * connection closed) when it has not all arrived `deadlineMs` after the request began: a client that
+ * trickles its body holds no connection for longer.
+ */
+function readBody(req: IncomingMessage, deadlineMs: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) return Promise.reject(new HttpError(413, `the body is over ${MAX_BODY_BYTES} bytes`));
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new HttpError(408, 'the request did not arrive in time', 'slow client: body not complete in time', { Connection: 'close' }));
+      req.socket.destroy();
+    }, deadlineMs);
+    req.on('close', () => clearTimeout(timer));
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -107,7 +116,10 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks));
+    });
     req.on('error', reject);
   });
 }
@@ -116,10 +128,10 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
  * The CSR of an enrollment request: Content-Type application/pkcs10 (415 otherwise), a body of base64
  * DER with or without line breaks, whatever Content-Transfer-Encoding says (RFC 8951 §3.2).
  */
-async function readCsrBody(req: IncomingMessage): Promise<CertificationRequest> {
+async function readCsrBody(req: IncomingMessage, deadlineMs: number): Promise<CertificationRequest> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/pkcs10') throw new HttpError(415, 'the request must be Content-Type: application/pkcs10 (base64 of a DER PKCS#10)');
-  const text = (await readBody(req)).toString('latin1').replace(/[\r\n\t ]/g, '');
+  const text = (await readBody(req, deadlineMs)).toString('latin1').replace(/[\r\n\t ]/g, '');
   if (text === '' || !/^[A-Za-z0-9+/]+={0,2}$/.test(text) || text.length % 4 === 1) throw new HttpError(400, 'the body is not base64');
   return readCsr(Buffer.from(text, 'base64'), 'the request');
 }
@@ -194,13 +206,13 @@ export async function startEstServer(options: EstServerOptions): Promise<Running
     let issued;
     if (endpoint === 'simpleenroll') {
       const credentials = basicCredentials(req);
-      const csr = await readCsrBody(req);
+      const csr = await readCsrBody(req, options.requestTimeoutMs);
       log.tenant = credentials.username || csr.commonNames[0];
       limit(`tenant:${log.tenant ?? ''}`);
       issued = await service.enroll(csr, credentials);
     } else {
       const chain = peerChain(req.socket as TLSSocket);
-      const csr = await readCsrBody(req);
+      const csr = await readCsrBody(req, options.requestTimeoutMs);
       log.tenant = chain.length > 0 ? csr.commonNames[0] : undefined;
       limit(`tenant:${log.tenant ?? ''}`);
       issued = await service.reenroll(csr, chain);
@@ -236,9 +248,9 @@ export async function startEstServer(options: EstServerOptions): Promise<Running
         (error: unknown) => {
           const e = httpErrorOf(error);
           if (!res.headersSent) {
-            const close = e.status === 413 ? { Connection: 'close' } : {};
-            res.writeHead(e.status, { 'Content-Type': 'text/plain; charset=utf-8', ...e.headers, ...close }).end(`${e.message}\n`);
-            if (e.status === 413) res.on('finish', () => req.socket.destroy());
+            // A refused request may leave its body unread: the connection is not reused.
+            res.writeHead(e.status, { 'Content-Type': 'text/plain; charset=utf-8', ...e.headers, Connection: 'close' }).end(`${e.message}\n`);
+            res.on('finish', () => req.socket.destroy());
           } else res.destroy();
           finish(e.status, e.reason);
         },
@@ -246,6 +258,8 @@ export async function startEstServer(options: EstServerOptions): Promise<Running
     },
   );
   server.maxConnections = 1024;
+  // A connection silent for a whole request timeout is closed (no 'timeout' listener: Node destroys it).
+  server.timeout = options.requestTimeoutMs;
   // A client that never finishes its handshake or request is cut off by the timeouts above; a TLS
   // error from one connection never reaches the others.
   server.on('tlsClientError', (_error, socket) => socket.destroy());
