@@ -4,6 +4,7 @@
 //   store-lock.js  src/store/lock.ts: test/store/lock.test.ts holds the lock from another process
 //   core-verify.js, core-cert-input.js, core-crl.js (src/core/…): test/conformance/limbo-shim.mjs
 //   core-issue.js  src/core/issue.ts, core-keys.js src/core/keys.ts: bench/lib.mjs makes its trees
+//   core-csr.js, core-subject.js, core-pkcs7.js: bench/est-load.mjs makes the connectors' requests (bench:est, tests)
 // Code shared between entries lands in chunks, so every caller runs the same code as the CLI.
 // Why a bundle: CI calls pkictl once per file, and resolving + reading ~60 files from a per-file
 // build and node_modules cost more than the code itself (numbers: npm run bench:cold).
@@ -24,6 +25,9 @@ const entries = {
   'core-crl': 'src/core/crl.ts',
   'core-issue': 'src/core/issue.ts',
   'core-keys': 'src/core/keys.ts',
+  'core-csr': 'src/core/csr.ts',
+  'core-subject': 'src/core/subject.ts',
+  'core-pkcs7': 'src/core/pkcs7.ts',
 };
 const result = await build({
   absWorkingDir: root,
