@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readCertificates } from '../core/cert-input.js';
 import { Certificate } from '../core/cert.js';
 import type { CertificationRequest } from '../core/csr.js';
@@ -33,24 +32,35 @@ export interface EnrollmentPolicy extends ClientPolicy {
 /** A refusal with the reason kept for the access log only (the client gets the generic message). */
 const refused = (code: string, message: string, detail?: string) => Object.assign(inputError(code, message), detail === undefined ? {} : { detail });
 
+/** The CA as a re-enrollment checks it: the roots of ca.crt and the intermediates (current and retired), parsed once. */
+interface Authorities {
+  roots: Certificate[];
+  intermediates: Certificate[];
+}
+
 export class EnrollmentService {
   private ca: SigningCa;
   private caFiles: string;
+  private authorities: Authorities;
 
   private constructor(
     private readonly store: CertStore,
     private readonly policy: EnrollmentPolicy,
     private readonly passphrase: string | undefined,
     private readonly ctx: OpContext,
-    loaded: { ca: SigningCa; files: string },
+    loaded: { ca: SigningCa; files: string; authorities: Authorities },
   ) {
     this.ca = loaded.ca;
     this.caFiles = loaded.files;
+    this.authorities = loaded.authorities;
   }
 
   static async open(request: { dir: string; policy: EnrollmentPolicy; passphrase?: string }, ctx: OpContext): Promise<EnrollmentService> {
     const store = await ctx.openStore(request.dir, { actor: 'pkictl serve', fairLock: true });
-    const loaded = await store.withLock(async () => ({ ca: await loadSigningCa(store, request.passphrase, ctx), files: await caFilesOf(store) }));
+    const loaded = await store.withLock(async () => {
+      const ca = await loadSigningCa(store, request.passphrase, ctx);
+      return { ca, files: store.caFilesStamp(), authorities: await authoritiesOf(store, ca) };
+    });
     return new EnrollmentService(store, request.policy, request.passphrase, ctx, loaded);
   }
 
@@ -69,9 +79,10 @@ export class EnrollmentService {
    * made with the CLI while serve runs). Call with the lock held.
    */
   private async signingCa(ctx: OpContext): Promise<SigningCa> {
-    const files = await caFilesOf(this.store);
+    const files = this.store.caFilesStamp();
     if (files !== this.caFiles) {
       this.ca = await loadSigningCa(this.store, this.passphrase, ctx);
+      this.authorities = await authoritiesOf(this.store, this.ca);
       this.caFiles = files;
     }
     return this.ca;
@@ -135,11 +146,8 @@ export class EnrollmentService {
 
   /** The presented chain against ca.crt, for client authentication, at now (or at its end, within the allowed time after expiry). */
   private async verifyPresented(leaf: Certificate, chain: Certificate[], now: Date): Promise<void> {
-    const { layout } = this.store;
-    const roots = readCertificates(Buffer.from(await this.store.readText(layout.caCert)), layout.display(layout.caCert));
-    const pool = [...chain, ...(this.ca.retired ?? []).map((r) => new Certificate(r.der))];
-    const intermediate = await this.store.currentIntermediate();
-    if (intermediate) pool.push(intermediate);
+    const { roots, intermediates } = this.authorities;
+    const pool = [...chain, ...intermediates];
     const expiredFor = now.getTime() - leaf.notAfter.getTime();
     if (expiredFor > 0 && expiredFor > this.policy.renewalAfterExpiryMs) throw refused('CLIENT_CERT_REFUSED', 'the client certificate has expired: enroll again with a token', `expired ${leaf.notAfter.toISOString()}`);
     const at = expiredFor > 0 ? leaf.notAfter : now;
@@ -172,10 +180,10 @@ export class EnrollmentService {
 
 const sameBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined) => (a === undefined || b === undefined ? a === b : equalBytes(a, b));
 
-/** ca.crt and intermediate.crt as read now (a hash): whether the CA changed since it was loaded. */
-async function caFilesOf(store: CertStore): Promise<string> {
-  const hash = createHash('sha256').update(await store.readText(store.layout.caCert));
-  const intermediate = await store.currentIntermediate();
-  if (intermediate) hash.update(intermediate.der);
-  return hash.digest('hex');
+/** The roots of ca.crt and the intermediates that sign leaves (current, then retired), parsed. */
+async function authoritiesOf(store: CertStore, ca: SigningCa): Promise<Authorities> {
+  const { layout } = store;
+  const roots = readCertificates(Buffer.from(await store.readText(layout.caCert)), layout.display(layout.caCert));
+  const current = await store.currentIntermediate();
+  return { roots, intermediates: [...(current ? [current] : []), ...(ca.retired ?? []).map((r) => new Certificate(r.der))] };
 }

@@ -15,7 +15,7 @@ import { readFile, reasonOf, unreadable, type FileRead } from './files.js';
 import { eventFor, Journal } from './journal.js';
 import { Layout } from './layout.js';
 import { LOCK_FILE } from './lock.js';
-import { foreignLinkError, foreignLinkMessage } from './links.js';
+import { foreignLinkError, foreignLinkMessage, lstatQuiet } from './links.js';
 import { createSlot, destroyKeys, ensureVersioned, inspectSlot, installCertOnly, installVersion, pruneVersions, versionName, type SlotSpec, type SlotState } from './pair-slot.js';
 import { lostHistory, recover, type TreeEvidence } from './recovery.js';
 import { ReentrantLock } from './reentrant-lock.js';
@@ -483,6 +483,20 @@ export class CertStore {
       found.push({ cert, key, serial: parsed.serialHex, notAfter: parsed.notAfter });
     }
     return found;
+  }
+
+  /**
+   * A stamp of the CA files (ca.crt, intermediate.crt, authorities/: inode, size, mtime): it changes
+   * whenever a CA event replaces one of them, so a long-running caller (serve) reloads its CA only then.
+   */
+  caFilesStamp(): string {
+    const { layout } = this;
+    return [layout.caCert, layout.intermediateCert, layout.authoritiesDir]
+      .map((path) => {
+        const info = lstatQuiet(path);
+        return info ? `${info.ino}:${info.size}:${info.mtimeMs}` : '-';
+      })
+      .join('|');
   }
 
   /** Whether the tree has an issuing intermediate (intermediate.crt). */

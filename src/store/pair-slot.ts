@@ -3,7 +3,7 @@ import { constants, readlinkSync } from 'node:fs';
 import { chmod, lstat, mkdir, open, readdir, readFile, readlink, rename, rm, symlink, unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { failure } from '../core/errors.js';
-import { CERT_MODE, KEY_MODE, syncDir, syncDirShared, writeFilesSynced } from './atomic-write.js';
+import { CERT_MODE, KEY_MODE, syncDir, syncDirShared, writeFilesAtomically, writeFilesSynced } from './atomic-write.js';
 import { foreignLinkError, lstatQuiet, type ForeignLink } from './links.js';
 
 /**
@@ -264,9 +264,9 @@ export async function pruneVersions(spec: SlotSpec, keep: number): Promise<strin
  * certificate with one rename. A slot holding a pair that pkictl made is left to the caller.
  */
 export async function installCertOnly(spec: SlotSpec, certPem: string, exists: boolean): Promise<void> {
+  if (exists && !lstatQuiet(spec.certLink)?.isSymbolicLink()) return writeFilesAtomically([{ path: spec.certLink, data: certPem, mode: CERT_MODE }]);
   if (exists) {
-    // Renamed over the contract path whatever it is (a plain file, or the link of a pair being
-    // moved to its connector's key): readers see the old certificate or the new one.
+    // The link of a pair being moved to its connector's key: a new file renamed over the link itself.
     const dir = dirname(spec.certLink);
     const name = basename(tmp(dir, spec.certName));
     await writeFilesSynced(dir, [{ name, data: certPem, mode: CERT_MODE }]);
