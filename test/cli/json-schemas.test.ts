@@ -2,8 +2,9 @@ import { appendFile, cp, mkdir, readdir, readFile, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli, runProcess, BIN } from '../helpers/run-cli.js';
+import { startServe, type Served } from '../helpers/serve.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /*
@@ -16,6 +17,9 @@ const SCHEMAS = fileURLToPath(new URL('../../schemas/', import.meta.url));
 const A = 'bf935f05-bf2e-4138-bfec-f4baaf99fecc';
 const B = '0d1c1b8e-6a49-4a6e-9f5e-2f5d0a3b9c11';
 const C = '5b0e1c57-3f0a-4f4e-8d7c-0c3e6f1a2b3c';
+const D = '7d1e2f30-0000-4000-8000-000000000001';
+const E = '7d1e2f30-0000-4000-8000-000000000002';
+let served: Served | undefined;
 
 interface Row {
   /** The command line after `pkictl`, without --json (added); run in the temp dir, so `--dir certs` is relative. */
@@ -157,6 +161,32 @@ const ROWS: Row[] = [
     check: (d) => expect(d.certificates.at(-1)).toMatchObject({ status: 'revoked', revocation: { reason: 'cessationOfOperation', source: 'index' }, archive: { path: expect.stringMatching(/^archive\/clients\//) } }),
   },
   { args: ['history', '9a9a9a9a-0000-4000-8000-000000000000', ...dir], schema: 'error', exit: 2, check: (d) => expect(d.error.code).toBe('TENANT_UNKNOWN') },
+  // Connectors that keep their own keys (issue 15): sign, tokens, and enroll/renew against a running serve.
+  {
+    args: ['sign', '--csr', 'd.csr', ...dir],
+    schema: 'sign',
+    exit: 0,
+    setup: async (base) => void (await runProcess('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(base, 'd.key'), '-subj', `/CN=${D}`, '-out', join(base, 'd.csr')])),
+    check: (d) => expect(d.issued[0]).toMatchObject({ tenantId: D, cert: `clients/${D}/client.crt`, keyAt: 'connector', keyType: 'ec-p256' }),
+  },
+  { args: ['token', 'create', E, ...dir], schema: 'token-create', exit: 0, check: (d) => expect(d).toMatchObject({ tenantId: E, token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) }) },
+  { args: ['token', 'list', '--all', ...dir], schema: 'token-list', exit: 0, check: (d) => expect(d.tokens).toEqual([expect.objectContaining({ tenantId: E, state: 'open', usedAt: null })]) },
+  { args: ['token', 'revoke', '--tenant', E, ...dir], schema: 'token-revoke', exit: 0, check: (d) => expect(d.revoked).toEqual([expect.objectContaining({ tenantId: E, state: 'revoked' })]) },
+  { args: ['token', 'revoke', 'ffffffffffffffff', ...dir], schema: 'error', exit: 2, check: (d) => expect(d.error.code).toBe('TOKEN_UNKNOWN') },
+  {
+    args: ['enroll', '--server', 'SERVER', '--tenant', E, '--dir', 'connector', '--token-file', 'token.txt', '--ca', 'certs/ca.crt'],
+    schema: 'connector',
+    exit: 0,
+    setup: async (base) => {
+      served = await startServe(join(base, 'certs'));
+      for (const row of ROWS) row.args = row.args.map((a) => (a === 'SERVER' ? served!.url : a));
+      await writeFile(join(base, 'token.txt'), (await runCli(['token', 'create', E, '--dir', join(base, 'certs')])).stdout);
+    },
+    check: (d) => expect(d).toMatchObject({ renewed: true, reason: 'enrolled', tenantId: E }),
+  },
+  { args: ['renew', '--server', 'SERVER', '--dir', 'connector'], schema: 'connector', exit: 0, check: (d) => expect(d).toMatchObject({ renewed: false, reason: expect.stringMatching(/^not due/) }) },
+  { args: ['renew', '--server', 'SERVER', '--dir', 'connector', '--force'], schema: 'connector', exit: 0, check: (d) => expect(d).toMatchObject({ renewed: true, previous: { serial: expect.any(String) } }) },
+  { args: ['enroll', '--server', 'SERVER', '--tenant', E, '--dir', 'connector-2', '--token-file', 'token.txt', '--ca', 'certs/ca.crt'], schema: 'error', exit: 1, check: (d) => expect(d.error.code).toBe('EST_REFUSED') },
   // A failure (exit 1), not an input error: the index has a line that is not a record.
   {
     args: ['crl', '--dir', 'broken'],
@@ -180,6 +210,10 @@ beforeAll(async () => {
     ajv.addSchema(JSON.parse(await readFile(join(SCHEMAS, file), 'utf8')));
   }
   for (const file of (await readdir(SCHEMAS)).filter((f) => f.endsWith('.schema.json'))) validators.set(file.replace('.schema.json', ''), ajv.getSchema(file)!);
+});
+
+afterAll(async () => {
+  await served?.stop();
 });
 
 describe('--json documents match the published JSON Schemas', () => {
