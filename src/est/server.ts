@@ -104,7 +104,10 @@ function readBody(req: IncomingMessage, deadlineMs: number): Promise<Buffer> {
       reject(new HttpError(408, 'the request did not arrive in time', 'slow client: body not complete in time', { Connection: 'close' }));
       req.socket.destroy();
     }, deadlineMs);
-    req.on('close', () => clearTimeout(timer));
+    req.on('close', () => {
+      clearTimeout(timer);
+      reject(new HttpError(400, 'the client closed the connection', 'client gone before the body was complete'));
+    });
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -255,8 +258,9 @@ export async function startEstServer(options: EstServerOptions): Promise<Running
     },
   );
   server.maxConnections = 1024;
-  // A connection silent for a whole request timeout is closed (no 'timeout' listener: Node destroys it).
-  server.timeout = options.requestTimeoutMs;
+  // A connection silent for twice the request timeout is closed (no 'timeout' listener: Node destroys
+  // it); a request in progress meets its own deadline first (readBody).
+  server.timeout = 2 * options.requestTimeoutMs;
   // A client that never finishes its handshake or request is cut off by the timeouts above; a TLS
   // error from one connection never reaches the others.
   server.on('tlsClientError', (_error, socket) => socket.destroy());

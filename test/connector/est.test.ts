@@ -203,6 +203,42 @@ describe.skipIf(!hasPeers)('pkictl serve: EST enrollment', () => {
     expect((await estRequest(serve.port, dir, '/healthz')).status).toBe(200);
   });
 
+  it('rate limit (429), an unavailable store (503), and a graceful stop that finishes the request in flight', async () => {
+    const limited = await startServe(dir, ['--rate-limit', '2'], { PKICTL_LOCK_TIMEOUT: '2' });
+    const tenant = '6f1d2c3b-0008-4a5b-8c6d-000000000008';
+    const csr = await csrFor('limited', `/CN=${tenant}`);
+    const send = (tok: string) => estRequest(limited.port, dir, `${EST}simpleenroll`, { method: 'POST', body: csr.body, headers: { 'Content-Type': 'application/pkcs10', ...basic(tenant, tok) } });
+    expect((await send('wrong')).status).toBe(403);
+    expect((await send('wrong')).status).toBe(403);
+    const third = await send('wrong');
+    expect(third.status).toBe(429);
+    expect(third.headers['retry-after']).toBeDefined();
+    expect(await limited.stop()).toBe(0);
+    // The lock held by another process for longer than serve waits: 503, nothing recorded.
+    const busy = await startServe(dir, [], { PKICTL_LOCK_TIMEOUT: '1' });
+    const { acquireLock } = await import('../../src/store/lock.js');
+    const held = await acquireLock(dir, { command: 'test holding the lock' });
+    const cli = await runCli(['token', 'create', '--dir', dir, tenant], { env: { PKICTL_LOCK_TIMEOUT: '1' } });
+    expect(cli.code).toBe(1); // the CLI waits for the lock as serve does, then gives up in one line
+    expect(cli.stderr).toMatch(/held by .*test holding the lock/);
+    const unavailable = await estRequest(busy.port, dir, `${EST}simpleenroll`, { method: 'POST', body: csr.body, headers: { 'Content-Type': 'application/pkcs10', ...basic('', 'x') } });
+    expect(unavailable.status).toBe(503);
+    expect(unavailable.headers['retry-after']).toBe('30');
+    await held.release();
+    // A request waiting for the lock when SIGTERM arrives is finished, then serve exits 0.
+    const open = await token(tenant);
+    const graceful = await startServe(dir, [], { PKICTL_LOCK_TIMEOUT: '30' });
+    const again = await acquireLock(dir, { command: 'test holding the lock' });
+    const inFlight = estRequest(graceful.port, dir, `${EST}simpleenroll`, { method: 'POST', body: csr.body, headers: { 'Content-Type': 'application/pkcs10', ...basic('', open) } });
+    await new Promise((r) => setTimeout(r, 500));
+    const exited = graceful.stop('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    await again.release();
+    expect((await inFlight).status).toBe(200);
+    expect(await exited).toBe(0);
+    expect(await busy.stop()).toBe(0);
+  }, 60_000);
+
   it('ten clients racing with one token get exactly one certificate', async () => {
     const tenant = T[5];
     const tok = await token(tenant);
