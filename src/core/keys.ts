@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { toPem } from './der-write.js';
 import { inputError } from './errors.js';
 import type { CryptoProvider } from './x509.js';
@@ -13,6 +13,9 @@ export function keyTypeOf(spki: Uint8Array): KeyType {
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 2048;
   return bits >= 4096 ? 'rsa-4096' : bits >= 3072 ? 'rsa-3072' : 'rsa-2048';
 }
+
+/** SHA-256 of a SubjectPublicKeyInfo (lowercase hex): how the index names a certified key (IndexEntry.keySha256). */
+export const spkiSha256 = (spki: Uint8Array) => createHash('sha256').update(spki).digest('hex');
 
 const RSA_EXPONENT = new Uint8Array([1, 0, 1]);
 

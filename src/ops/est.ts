@@ -4,14 +4,14 @@ import type { CertificationRequest } from '../core/csr.js';
 import { equalBytes } from '../core/der.js';
 import { inputError } from '../core/errors.js';
 import { issueLeaf } from '../core/issue.js';
-import { newKey } from '../core/keys.js';
+import { newKey, spkiSha256 } from '../core/keys.js';
 import { certsOnly } from '../core/pkcs7.js';
 import type { San } from '../core/san.js';
 import { OID } from '../core/oid.js';
 import { Verifier } from '../core/verify.js';
 import type { CertStore } from '../store/cert-store.js';
 import type { OpContext } from './context.js';
-import { certifyCsr, csrTenant, keyHash, type ClientPolicy, type SignedCertificate } from './sign-csr.js';
+import { certifyCsr, csrTenant, type ClientPolicy, type SignedCertificate } from './sign-csr.js';
 import { loadSigningCa, type SigningCa } from './signing-ca.js';
 import { tokenChecker, tokenHash } from './tokens.js';
 
@@ -56,7 +56,7 @@ export class EnrollmentService {
   }
 
   static async open(request: { dir: string; policy: EnrollmentPolicy; passphrase?: string }, ctx: OpContext): Promise<EnrollmentService> {
-    const store = await ctx.openStore(request.dir, { actor: 'pkictl serve', fairLock: true });
+    const store = await ctx.openStore(request.dir, { actor: 'pkictl serve' });
     const loaded = await store.withLock(async () => {
       const ca = await loadSigningCa(store, request.passphrase, ctx);
       return { ca, files: store.caFilesStamp(), authorities: await authoritiesOf(store, ca) };
@@ -104,7 +104,7 @@ export class EnrollmentService {
   async enroll(csr: CertificationRequest, credentials: { username: string; password: string }): Promise<SignedCertificate> {
     const tenantId = csrTenant(csr, this.policy, credentials.username === '' ? undefined : credentials.username);
     const ctx = this.now();
-    return this.store.withLock(async () => {
+    return this.store.withTurn(async () => {
       const ca = await this.signingCa(ctx);
       const token = await this.store.useToken(tokenHash(credentials.password), tokenChecker(tenantId, ctx.now), ctx.now);
       return certifyCsr(this.store, ca, csr, tenantId, this.policy, { action: 'issue', replaceKey: true, detail: { via: 'est simpleenroll', token: token.id } }, ctx);
@@ -129,14 +129,14 @@ export class EnrollmentService {
       throw refused('CLIENT_CERT_REFUSED', 'the client certificate does not parse');
     }
     const tenantId = leaf.commonName ?? '';
-    return this.store.withLock(async () => {
+    return this.store.withTurn(async () => {
       const ca = await this.signingCa(ctx);
       await this.verifyPresented(leaf, chain, ctx.now);
       if (csr.subject !== leaf.subject) throw refused('REENROLL_SUBJECT', 'the request must carry the Subject of the current certificate (RFC 7030 §4.2.2)', `CSR subject '${csr.subject}' vs '${leaf.subject}'`);
       const san = leaf.extensions.find((e) => e.oid === OID.subjectAltName)?.value;
       if (!sameBytes(csr.requestedSan, san)) throw refused('REENROLL_SUBJECT', 'the request must carry the subjectAltName of the current certificate (RFC 7030 §4.2.2)');
       csrTenant(csr, this.policy, tenantId);
-      if (this.policy.requireNewKey && keyHash(csr.spki) === keyHash(leaf.spki)) throw refused('REENROLL_SAME_KEY', 'this server requires a new key on re-enrollment');
+      if (this.policy.requireNewKey && spkiSha256(csr.spki) === spkiSha256(leaf.spki)) throw refused('REENROLL_SAME_KEY', 'this server requires a new key on re-enrollment');
       const current = this.store.index.get(leaf.serialHex);
       const state = current?.kind !== 'client' || current.tenantId !== tenantId ? 'not in the index as this tenant\'s certificate' : current.status === 'revoked' ? `revoked (${current.revocationReason ?? 'unspecified'})` : current.status !== 'valid' ? current.status : undefined;
       if (state) throw refused('CLIENT_CERT_REFUSED', `the client certificate may not re-enroll: ${state}`);

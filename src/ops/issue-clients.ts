@@ -143,9 +143,9 @@ export async function issueClients(request: IssueClientsRequest, ctx: OpContext)
       async (tenantId) => {
         // Key, certificate and PEM first, all in memory; then the store's one atomic write: an
         // interrupted job leaves either the whole pair or nothing.
-        const { cert, pem } = await makePair('client', { ...request.subject, CN: tenantId }, undefined, request, ca, ctx);
+        const { cert, pem, keySha256 } = await makePair('client', { ...request.subject, CN: tenantId }, undefined, request, ca, ctx);
         const replaced = replacedBy(store, 'client', tenantId);
-        const paths = await store.saveClient(tenantId, pem, request.tenantIdPattern, { facts: cert.facts, issuer: cert.issuer });
+        const paths = await store.saveClient(tenantId, pem, request.tenantIdPattern, { facts: cert.facts, issuer: cert.issuer, keySha256 });
         return { kind: 'client', tenantId, cert: store.layout.inTree(paths.cert), key: store.layout.inTree(paths.key), keyType: request.key, ...cert.facts, ...(replaced && { replaced }), ...(cert.shortened && { warning: cert.shortened }) } satisfies IssuedPair;
       },
       { concurrency: request.concurrency ?? concurrencyFor(request.key), signal: request.signal, onProgress: request.onProgress },

@@ -1,6 +1,6 @@
 import { inputError } from '../core/errors.js';
 import { issueLeaf, type CertificateAuthority, type LeafRole } from '../core/issue.js';
-import { newKey, type KeyType } from '../core/keys.js';
+import { newKey, spkiSha256, type KeyType } from '../core/keys.js';
 import { formatSan, type San } from '../core/san.js';
 import type { Subject } from '../core/subject.js';
 import type { CertStore, PairPaths, PemPair } from '../store/cert-store.js';
@@ -19,7 +19,7 @@ export async function makePair(role: LeafRole, subject: Subject, sans: San[] | u
   const key = await newKey(profile.key, ctx.crypto);
   const cert = await issueLeaf({ role, subject, spki: key.spki, sans, days: profile.days, now: ctx.now }, ca, ctx.crypto);
   const pem: PemPair = { certPem: cert.pem, keyPem: key.keyPem };
-  return { cert, pem };
+  return { cert, pem, keySha256: spkiSha256(key.spki) };
 }
 
 export async function refuseOverwrite(store: CertStore, pairs: PairPaths[], force: boolean) {
@@ -58,8 +58,8 @@ export async function issueServer(request: IssueServerRequest, ctx: OpContext): 
     await republishIfStale(store, ca, ctx);
     await refuseOverwrite(store, [{ cert: store.layout.serverCert, key: store.layout.serverKey }], request.force);
     const replaced = replacedBy(store, 'server');
-    const { cert, pem } = await makePair('server', request.subject, request.sans, request, ca, ctx);
-    return { cert, paths: await store.saveServer(pem, { facts: cert.facts, issuer: cert.issuer }), replaced };
+    const { cert, pem, keySha256 } = await makePair('server', request.subject, request.sans, request, ca, ctx);
+    return { cert, paths: await store.saveServer(pem, { facts: cert.facts, issuer: cert.issuer, keySha256 }), replaced };
   });
   warnShortened([{ who: 'server', shortened: cert.shortened }], ctx);
   const { layout } = store;

@@ -3,7 +3,7 @@ import { readCertificatePem, readCertificates } from '../core/cert-input.js';
 import { inputError } from '../core/errors.js';
 import { issueLeaf, keyIdOf, type CertificateAuthority } from '../core/issue.js';
 import { equalBytes } from '../core/der.js';
-import { importPrivateKeyPem, keyTypeOf, newKey, publicKeyOf, type KeyType } from '../core/keys.js';
+import { importPrivateKeyPem, keyTypeOf, newKey, publicKeyOf, spkiSha256, type KeyType } from '../core/keys.js';
 import { needsRenewal, type RenewThreshold } from '../core/renewal.js';
 import type { San } from '../core/san.js';
 import { subjectOf, type Subject } from '../core/subject.js';
@@ -206,7 +206,7 @@ async function rotateOne(store: CertStore, ca: CertificateAuthority, candidate: 
       ? await issueLeaf({ role: 'client', subject: { ...request.clientProfile.subject, CN: item.tenantId! }, spki, days: request.days ?? request.clientProfile.days, now }, ca, ctx.crypto)
       : await issueLeaf({ role: 'server', ...serverNamesOf(oldCert), spki, days: request.days ?? request.serverDays, now }, ca, ctx.crypto);
   const pem = { certPem: cert.pem, keyPem: newKeyPem };
-  const options = { action: 'rotate' as const, facts: cert.facts, issuer: cert.issuer, detail: { why: item.why, ...(request.reuseKey && { key: 'reused' }) } };
+  const options = { action: 'rotate' as const, facts: cert.facts, issuer: cert.issuer, keySha256: spkiSha256(spki), detail: { why: item.why, ...(request.reuseKey && { key: 'reused' }) } };
   const paths = item.kind === 'client' ? await store.saveClient(item.tenantId!, pem, request.clientProfile.tenantIdPattern, options) : await store.saveServer(pem, options);
   const facts = cert.facts;
   const rotated: RotatedItem = {

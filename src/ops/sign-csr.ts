@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { csrProblem, type CertificationRequest } from '../core/csr.js';
 import { inputError } from '../core/errors.js';
 import { issueLeaf, type CertificateAuthority } from '../core/issue.js';
+import { spkiSha256 } from '../core/keys.js';
 import type { Subject } from '../core/subject.js';
 import { tenantIdProblem, type TenantIdPattern } from '../core/tenant-id.js';
 import { printable } from '../core/visible-text.js';
@@ -24,9 +24,6 @@ export interface ClientPolicy {
  */
 const refuse = (code: string, message: string, hint?: string) => inputError(code, message, hint);
 
-/** SHA-256 of the certified key, as the index records it (IndexEntry.keySha256). */
-export const keyHash = (spki: Uint8Array) => createHash('sha256').update(spki).digest('hex');
-
 /**
  * The tenant a CSR is for: its one Subject CN, a valid tenant id by the tree's profile (and equal to
  * `expected` when given), on a request whose signature proves possession of an acceptable key.
@@ -48,8 +45,7 @@ export function csrTenant(csr: CertificationRequest, policy: ClientPolicy, expec
  * (a tenant, the server, a CA), or one revoked for keyCompromise anywhere. Read under the lock.
  */
 function refuseKnownKey(store: CertStore, keySha256: string, tenantId: string): void {
-  for (const e of store.index.entries()) {
-    if (e.keySha256 !== keySha256) continue;
+  for (const e of store.index.entriesForKey(keySha256)) {
     if (e.status === 'revoked' && e.revocationReason === 'keyCompromise') throw refuse('KEY_COMPROMISED', `this public key was revoked for keyCompromise (serial ${e.serial}); make a new key`);
     if (e.kind !== 'client' || e.tenantId !== tenantId) throw refuse('KEY_REUSED', `this public key is already certified for ${e.kind === 'client' ? `tenant ${e.tenantId}` : `the ${e.kind}`} (serial ${e.serial}); make a new key`);
   }
@@ -72,7 +68,7 @@ export interface CertifyOptions {
  * check to the index record, as every issuance.
  */
 export async function certifyCsr(store: CertStore, ca: CertificateAuthority, csr: CertificationRequest, tenantId: string, policy: ClientPolicy, options: CertifyOptions, ctx: OpContext): Promise<SignedCertificate> {
-  const keySha256 = keyHash(csr.spki);
+  const keySha256 = spkiSha256(csr.spki);
   return store.withLock(async () => {
     options.check?.();
     refuseKnownKey(store, keySha256, tenantId);

@@ -157,6 +157,8 @@ export interface CertIndex {
   pending(): PendingIssue[];
   /** Every certificate of one tenant (kind 'client') or of the server or CA (tenantId undefined). */
   entriesFor(kind: IndexKind, tenantId?: string): IndexEntry[];
+  /** Every certificate of one public key (IndexEntry.keySha256): a key is certified for one holder only. */
+  entriesForKey(keySha256: string): IndexEntry[];
   auditHead(): AuditHead | undefined;
   /** The audit lines of the last transaction, to redo their append after a crash. */
   lastAuditLines(): string[];
@@ -181,6 +183,7 @@ interface State {
   entries: Map<string, IndexEntry>;
   pending: Map<string, PendingIssue>;
   byOwner: Map<string, string[]>;
+  byKey: Map<string, string[]>;
   auditHead?: AuditHead;
   lastAudit: string[];
   crlNumber: number;
@@ -189,7 +192,7 @@ interface State {
   tokens: Map<string, TokenRecord>;
 }
 
-const emptyState = (): State => ({ entries: new Map(), pending: new Map(), byOwner: new Map(), lastAudit: [], crlNumber: 0, archives: new Map(), tokens: new Map() });
+const emptyState = (): State => ({ entries: new Map(), pending: new Map(), byOwner: new Map(), byKey: new Map(), lastAudit: [], crlNumber: 0, archives: new Map(), tokens: new Map() });
 const archiveKey = (r: ArchiveRecord) => `${r.at}\u0000${r.tenantId}`;
 
 /** A finished archive: every certificate the tenant had gets its archive; the current one is no longer 'valid'. */
@@ -212,6 +215,7 @@ function apply(state: State, txn: IndexTransaction): void {
     if (!state.entries.has(entry.serial)) {
       const key = ownerKey(entry.kind, entry.tenantId);
       state.byOwner.set(key, [...(state.byOwner.get(key) ?? []), entry.serial]);
+      if (entry.keySha256) state.byKey.set(entry.keySha256, [...(state.byKey.get(entry.keySha256) ?? []), entry.serial]);
     }
     state.entries.set(entry.serial, { ...entry });
   }
@@ -407,6 +411,10 @@ export class FileCertIndex implements CertIndex {
 
   entriesFor(kind: IndexKind, tenantId?: string): IndexEntry[] {
     return (this.state.byOwner.get(ownerKey(kind, tenantId)) ?? []).map((serial) => this.state.entries.get(serial)!);
+  }
+
+  entriesForKey(keySha256: string): IndexEntry[] {
+    return (this.state.byKey.get(keySha256) ?? []).map((serial) => this.state.entries.get(serial)!);
   }
 
   auditHead(): AuditHead | undefined {

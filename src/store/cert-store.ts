@@ -46,8 +46,6 @@ export interface StoreOptions {
   caKey?: CaKeyPolicy;
   /** The issuance index; default the file index, certs/index.jsonl. */
   index?: CertIndex;
-  /** A long-running holder (serve): lets a waiting process in between requests (reentrant-lock.ts). */
-  fairLock?: boolean;
 }
 
 /** How a saved leaf is described in the index and the audit log. */
@@ -121,7 +119,7 @@ export class CertStore {
     this.layout = new Layout(root, options.cwd);
     this.index = options.index ?? new FileCertIndex(this.layout.root);
     this.journal = new Journal(this.layout, this.index, { actor: options.actor, command: options.command });
-    this.lock = new ReentrantLock(this.layout.root, { timeoutMs: options.lockTimeoutMs, onWait: options.onLockWait, command: options.command, fair: options.fairLock }, () => recover(this.layout, this.index, () => this.settlePending()));
+    this.lock = new ReentrantLock(this.layout.root, { timeoutMs: options.lockTimeoutMs, onWait: options.onLockWait, command: options.command }, () => recover(this.layout, this.index, () => this.settlePending()));
   }
 
   /**
@@ -130,6 +128,15 @@ export class CertStore {
    * store share one acquisition, released when the last one returns.
    */
   withLock<T>(fn: () => Promise<T>): Promise<T> {
+    return this.lock.with(fn);
+  }
+
+  /**
+   * withLock for one request of a long-running process (serve): when another process waits for the
+   * lock, this one first lets it in (ReentrantLock.takeTurn). Never call it from inside a holder.
+   */
+  async withTurn<T>(fn: () => Promise<T>): Promise<T> {
+    await this.lock.takeTurn();
     return this.lock.with(fn);
   }
 

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { ensureDir, KEY_DIR_MODE } from './atomic-write.js';
 import { acquireLock, lockWanted, type LockHandle, type LockOptions } from './lock.js';
 
@@ -20,22 +19,21 @@ export class ReentrantLock {
   private acquiredAt = 0;
   private yielding: Promise<void> | undefined;
   private drained: (() => void) | undefined;
-  /** Set inside a holder: a nested call never queues behind the holder it runs in. */
-  private readonly inside = new AsyncLocalStorage<true>();
 
-  /**
-   * `fair`: for a process whose holders overlap without end (serve under load). Once it has held the
-   * lock FAIR_HOLD_MS while another process waits (lock.ts WAIT_FILE), new holders queue until the
-   * current ones finish; the lock is released, and taken again only after FAIR_GAP_MS, longer than a
-   * waiter's longest poll: a CLI run on the same tree gets its turn.
-   */
   constructor(
     private readonly dir: string,
-    private readonly options: LockOptions & { fair?: boolean },
+    private readonly options: LockOptions,
     private readonly onAcquired: () => Promise<void>,
   ) {}
 
-  private async takeTurn(): Promise<void> {
+  /**
+   * For a process whose holders overlap without end (serve under load), called before each request's
+   * outermost with() (never from inside a holder: it would wait for itself). Once this process has held
+   * the lock FAIR_HOLD_MS while another one waits (lock.ts WAIT_FILE), it waits until the current holders
+   * finish and the lock is released, and FAIR_GAP_MS more, longer than a waiter's longest poll: a CLI
+   * run on the same tree gets its turn.
+   */
+  async takeTurn(): Promise<void> {
     while (this.yielding) await this.yielding;
     const holding = this.handle !== undefined && this.holders > 0;
     if (holding && Date.now() - this.acquiredAt < FAIR_HOLD_MS) return;
@@ -46,13 +44,11 @@ export class ReentrantLock {
   }
 
   async with<T>(fn: () => Promise<T>): Promise<T> {
-    const nested = this.inside.getStore() === true;
-    if (this.options.fair && !nested) await this.takeTurn();
     this.holders++;
     try {
       this.ready ??= this.acquire();
       await this.ready;
-      return nested ? await fn() : await this.inside.run(true, fn);
+      return await fn();
     } finally {
       this.holders--;
       if (this.holders === 0) {

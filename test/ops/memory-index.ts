@@ -68,6 +68,10 @@ export class MemoryCertIndex implements CertIndex {
     return this.view.filter((e) => e.kind === kind && e.tenantId === tenantId).map((e) => ({ ...e }));
   }
 
+  entriesForKey(keySha256: string): IndexEntry[] {
+    return this.view.filter((e) => e.keySha256 === keySha256).map((e) => ({ ...e }));
+  }
+
   auditHead(): AuditHead | undefined {
     return this.head;
   }
