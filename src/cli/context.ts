@@ -83,7 +83,7 @@ export async function makeContext(notify: (message: string) => void, flags: { st
     // Loaded on first use: verify --ca and inspect never read a tree, and start faster without the store.
     openStore: async (dir, options) => {
       const { CertStore } = await import('../store/cert-store.js');
-      return new CertStore(dir, { actor: options?.actor ?? defaultActor(), command, cwd, onLockWait: notify, lockTimeoutMs: timeout, caKey: { strict: flags.strict, onExposed: notify } });
+      return new CertStore(dir, { actor: options?.actor ?? defaultActor(), command, cwd, onLockWait: notify, lockTimeoutMs: timeout, caKey: { strict: flags.strict, onExposed: notify }, lockLingerMs: options?.lockLingerMs });
     },
     runHook,
   };

@@ -19,9 +19,10 @@ export interface OpContext {
   /**
    * The store of a certs/ directory: the only way an operation reads or writes it. The CLI's records
    * its actor and command line and says through notify() when it waits for the lock; a test may
-   * give it another CertIndex. `actor` overrides the caller's default (--actor).
+   * give it another CertIndex. `actor` overrides the caller's default (--actor); `lockLingerMs` is
+   * for a long-running holder (serve).
    */
-  openStore(dir: string, options?: { actor?: string }): Promise<CertStore>;
+  openStore(dir: string, options?: { actor?: string; lockLingerMs?: number }): Promise<CertStore>;
   /** Runs rotate's --exec hook (the CLI: `sh -c command`, its environment plus `env`); never rejects. */
   runHook(command: string, env: Record<string, string>): Promise<HookResult>;
 }

@@ -29,6 +29,9 @@ export interface EnrollmentPolicy extends ClientPolicy {
   renewalAfterExpiryMs: number;
 }
 
+/** How long serve keeps the lock after a request (ReentrantLock lingerMs): a CLI that waits ends it at once. */
+const LOCK_LINGER_MS = 250;
+
 /** A refusal with the reason kept for the access log only (the client gets the generic message). */
 const refused = (code: string, message: string, detail?: string) => Object.assign(inputError(code, message), detail === undefined ? {} : { detail });
 
@@ -56,7 +59,7 @@ export class EnrollmentService {
   }
 
   static async open(request: { dir: string; policy: EnrollmentPolicy; passphrase?: string }, ctx: OpContext): Promise<EnrollmentService> {
-    const store = await ctx.openStore(request.dir, { actor: 'pkictl serve' });
+    const store = await ctx.openStore(request.dir, { actor: 'pkictl serve', lockLingerMs: LOCK_LINGER_MS });
     const loaded = await store.withLock(async () => {
       const ca = await loadSigningCa(store, request.passphrase, ctx);
       return { ca, files: store.caFilesStamp(), authorities: await authoritiesOf(store, ca) };
@@ -113,12 +116,13 @@ export class EnrollmentService {
 
   /**
    * A re-enrollment (RFC 7030 §4.2.2) by a connector presenting its current certificate over TLS
-   * (`peer`: the chain it sent, leaf first): the certificate must verify to ca.crt for client
+   * (`peer`: the chain it sent, leaf first; `verifiedInHandshake`: TLS already verified it against the
+   * trust anchors of trustAnchorsPem()): the certificate must verify to ca.crt for client
    * authentication, be its tenant's current certificate in the index (not revoked, superseded or
    * offboarded), and the CSR must carry exactly its Subject and subjectAltName: a connector can never
    * move to another tenant id.
    */
-  async reenroll(csr: CertificationRequest, peer: Uint8Array[]): Promise<SignedCertificate> {
+  async reenroll(csr: CertificationRequest, peer: Uint8Array[], verifiedInHandshake = false): Promise<SignedCertificate> {
     if (peer.length === 0) throw refused('CLIENT_CERT_REQUIRED', 'a client certificate is required: re-enroll over TLS with the current certificate and key');
     const ctx = this.now();
     let leaf: Certificate;
@@ -131,7 +135,10 @@ export class EnrollmentService {
     const tenantId = leaf.commonName ?? '';
     return this.store.withTurn(async () => {
       const ca = await this.signingCa(ctx);
-      await this.verifyPresented(leaf, chain, ctx.now);
+      // OpenSSL's handshake check (chain to ca.crt's roots, validity, purpose sslclient) stands in for
+      // ours while the trust anchors it was given are still ca.crt's; otherwise (an expired
+      // certificate within --allow-renewal-after-expiry, a CA event since) the full validation runs.
+      if (!verifiedInHandshake || this.caFiles !== this.handshakeAnchors) await this.verifyPresented(leaf, chain, ctx.now);
       if (csr.subject !== leaf.subject) throw refused('REENROLL_SUBJECT', 'the request must carry the Subject of the current certificate (RFC 7030 §4.2.2)', `CSR subject '${csr.subject}' vs '${leaf.subject}'`);
       const san = leaf.extensions.find((e) => e.oid === OID.subjectAltName)?.value;
       if (!sameBytes(csr.requestedSan, san)) throw refused('REENROLL_SUBJECT', 'the request must carry the subjectAltName of the current certificate (RFC 7030 §4.2.2)');
@@ -172,8 +179,12 @@ export class EnrollmentService {
     });
   }
 
+  /** The CA files' stamp when trustAnchorsPem() was last read: the anchors the TLS server verifies clients with. */
+  private handshakeAnchors = '';
+
   /** PEM of the trust anchors for TLS client authentication (the roots of ca.crt). */
   async trustAnchorsPem(): Promise<string> {
+    this.handshakeAnchors = this.store.caFilesStamp();
     return this.store.readText(this.store.layout.caCert);
   }
 }

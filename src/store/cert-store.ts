@@ -46,6 +46,8 @@ export interface StoreOptions {
   caKey?: CaKeyPolicy;
   /** The issuance index; default the file index, certs/index.jsonl. */
   index?: CertIndex;
+  /** Keep the lock this long after its last holder (a long-running process: serve); reentrant-lock.ts says why. */
+  lockLingerMs?: number;
 }
 
 /** How a saved leaf is described in the index and the audit log. */
@@ -119,7 +121,7 @@ export class CertStore {
     this.layout = new Layout(root, options.cwd);
     this.index = options.index ?? new FileCertIndex(this.layout.root);
     this.journal = new Journal(this.layout, this.index, { actor: options.actor, command: options.command });
-    this.lock = new ReentrantLock(this.layout.root, { timeoutMs: options.lockTimeoutMs, onWait: options.onLockWait, command: options.command }, () => recover(this.layout, this.index, () => this.settlePending()));
+    this.lock = new ReentrantLock(this.layout.root, { timeoutMs: options.lockTimeoutMs, onWait: options.onLockWait, command: options.command, lingerMs: options.lockLingerMs }, () => recover(this.layout, this.index, () => this.settlePending()));
   }
 
   /**

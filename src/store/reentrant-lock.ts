@@ -17,12 +17,20 @@ export class ReentrantLock {
   private handle: LockHandle | undefined;
 
   private acquiredAt = 0;
+  private linger: NodeJS.Timeout | undefined;
   private yielding: Promise<void> | undefined;
   private drained: (() => void) | undefined;
 
+  /**
+   * `lingerMs`: keep the lock that long after the last holder leaves, for a long-running process
+   * whose holders come and go (serve: each request holds it only while it signs and records). Taking
+   * the lock costs a recovery pass (temp files, the index's tail, the audit log's head, pending
+   * records); a request arriving within the linger reuses the acquisition. A waiting process ends the
+   * linger at once (takeTurn).
+   */
   constructor(
     private readonly dir: string,
-    private readonly options: LockOptions,
+    private readonly options: LockOptions & { lingerMs?: number },
     private readonly onAcquired: () => Promise<void>,
   ) {}
 
@@ -35,6 +43,7 @@ export class ReentrantLock {
    */
   async takeTurn(): Promise<void> {
     while (this.yielding) await this.yielding;
+    if (this.holders === 0 && this.linger && (await lockWanted(this.dir))) await this.release();
     const holding = this.handle !== undefined && this.holders > 0;
     if (holding && Date.now() - this.acquiredAt < FAIR_HOLD_MS) return;
     if (!(await lockWanted(this.dir))) return;
@@ -45,6 +54,8 @@ export class ReentrantLock {
 
   async with<T>(fn: () => Promise<T>): Promise<T> {
     this.holders++;
+    clearTimeout(this.linger);
+    this.linger = undefined;
     try {
       this.ready ??= this.acquire();
       await this.ready;
@@ -52,14 +63,22 @@ export class ReentrantLock {
     } finally {
       this.holders--;
       if (this.holders === 0) {
-        const handle = this.handle;
-        this.handle = undefined;
-        this.ready = undefined;
-        await handle?.release();
-        this.drained?.();
-        this.drained = undefined;
+        if (this.options.lingerMs && this.handle && !this.drained) this.linger = setTimeout(() => void this.release(), this.options.lingerMs);
+        else await this.release();
       }
     }
+  }
+
+  private async release(): Promise<void> {
+    clearTimeout(this.linger);
+    this.linger = undefined;
+    if (this.holders > 0) return;
+    const handle = this.handle;
+    this.handle = undefined;
+    this.ready = undefined;
+    await handle?.release();
+    this.drained?.();
+    this.drained = undefined;
   }
 
   private async acquire(): Promise<void> {

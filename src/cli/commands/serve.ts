@@ -89,7 +89,15 @@ export const serveCommand: CommandSpec<ReturnType<typeof schema>, ServeResult> =
     });
     const url = `https://${host.includes(':') ? `[${host}]` : host}:${server.port}${'/.well-known/est/'}`;
     ctx.notify(`pkictl serve: listening on ${url} for ${service.dir} (stop with SIGTERM or Ctrl-C)`);
-    const renewal = o.cert === undefined ? setInterval(() => void service.tlsIdentity(sans, IDENTITY_DAYS).then((id) => server.setIdentity(id.certPem, id.keyPem), (error: unknown) => ctx.notify(`warning: could not renew the TLS certificate: ${error instanceof Error ? error.message : String(error)}`)), IDENTITY_RENEW_MS) : undefined;
+    // Daily: a new in-memory identity (unless --cert), and ca.crt's roots as the client trust anchors again (a rollover since).
+    const renewal = setInterval(async () => {
+      try {
+        const id = o.cert === undefined ? await service.tlsIdentity(sans, IDENTITY_DAYS) : identity;
+        server.setIdentity(id.certPem, id.keyPem, await service.trustAnchorsPem());
+      } catch (error) {
+        ctx.notify(`warning: could not renew the TLS certificate: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }, IDENTITY_RENEW_MS);
     const stoppedBy = await new Promise<string>((resolve) => {
       const stop = (signal: NodeJS.Signals) => {
         process.off('SIGTERM', stop);
