@@ -125,8 +125,10 @@ export async function writeFilesAtomically(files: FileToWrite[]): Promise<void> 
   try {
     for (const f of temps) await writeNew(f.temp, f.data, f.mode);
     for (const f of temps) await rename(f.temp, f.path);
-  } finally {
+  } catch (error) {
+    // Renamed ones are gone already; the rest must not stay behind.
     await Promise.all(temps.map((f) => rm(f.temp, { force: true })));
+    throw error;
   }
   for (const dir of new Set(files.map((f) => dirname(f.path)))) await syncDir(dir);
 }

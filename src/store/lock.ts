@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, statSync } from 'node:fs';
 import { link, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -58,7 +58,8 @@ export const WAIT_FILE = '.lock.wait';
 
 /** Whether a process is waiting for the lock now (it touches WAIT_FILE on every try). */
 export async function lockWanted(dir: string): Promise<boolean> {
-  const info = await stat(join(dir, WAIT_FILE)).catch(() => undefined);
+  // Synchronous: serve asks before every request, and one stat costs less than a thread-pool round trip.
+  const info = statSync(join(dir, WAIT_FILE), { throwIfNoEntry: false });
   return info !== undefined && Date.now() - info.mtimeMs < 1_000;
 }
 
