@@ -2,7 +2,7 @@
 // carries: proof of possession), and held to the key policy of a tenant's certificate. What a CSR
 // asks for beyond its subject and key (extensions, attributes) is read but never obeyed: the client
 // profile decides the certificate (ops/sign-csr.ts).
-import { publicKeyOf, type Problem, type Signed } from './cert.js';
+import { keyObjectOf, type Problem, type Signed } from './cert.js';
 import { children, content, DerError, expect, oid, parseDer, readTlv, smallInt, stringValue, whole, type Tlv } from './der.js';
 import { bitString, objectIdentifier, octetString, sequence, set, smallInteger, tlv } from './der-write.js';
 import { inputError } from './errors.js';
@@ -34,7 +34,7 @@ export class CertificationRequest implements Signed {
   readonly keyParams?: Tlv;
   /** The subjectAltName extension value the request asks for (DER), if any: re-enrollment compares it. */
   readonly requestedSan?: Uint8Array;
-  #key?: ReturnType<typeof publicKeyOf> | Error;
+  #key?: ReturnType<typeof keyObjectOf>;
 
   /** Throws DerError when `der` is not exactly one CertificationRequest. */
   constructor(der: Uint8Array) {
@@ -84,14 +84,7 @@ export class CertificationRequest implements Signed {
   }
 
   get publicKey() {
-    if (!this.#key) {
-      try {
-        this.#key = publicKeyOf(this.spki, this.keyParams?.tag === 0x06 ? oid(this.keyParams) : undefined);
-      } catch (error) {
-        this.#key = error as Error;
-      }
-    }
-    return this.#key;
+    return (this.#key ??= keyObjectOf(this.spki, this.keyParams));
   }
 }
 

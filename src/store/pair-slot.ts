@@ -35,7 +35,8 @@ export interface SlotSpec {
 
 export interface PairPem {
   certPem: string;
-  keyPem: string;
+  /** Absent for a certificate whose key lives elsewhere (installCertOnly). */
+  keyPem?: string;
 }
 
 const tmp = (dir: string, name: string) => join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
@@ -91,7 +92,7 @@ async function writeVersion(spec: SlotSpec, base: string, version: string, pair:
 /** The pair's two files in `dir`, synced with `dir` and `moreDirs`. */
 function writePair(spec: SlotSpec, dir: string, pair: PairPem, moreDirs: string[] = []): Promise<void> {
   const files = [
-    { name: spec.keyName, data: pair.keyPem, mode: KEY_MODE },
+    ...(pair.keyPem === undefined ? [] : [{ name: spec.keyName, data: pair.keyPem, mode: KEY_MODE }]),
     { name: spec.certName, data: pair.certPem, mode: CERT_MODE },
   ];
   return writeFilesSynced(dir, files, moreDirs);
@@ -260,8 +261,9 @@ export async function pruneVersions(spec: SlotSpec, keep: number): Promise<strin
 
 /**
  * A slot holding a certificate alone (its key lives elsewhere: SlotState 'cert-only'): a new one
- * appears whole (temp directory renamed into place, as createSlot), an existing one gets the new
- * certificate with one rename. A slot holding a pair that pkictl made is left to the caller.
+ * appears whole (createSlot), an existing one gets the new certificate with one rename, over the
+ * plain file or over the contract link of a pair moving to its connector's key (whose keys the
+ * caller then destroys).
  */
 export async function installCertOnly(spec: SlotSpec, certPem: string, exists: boolean): Promise<void> {
   if (exists && !lstatQuiet(spec.certLink)?.isSymbolicLink()) return writeFilesAtomically([{ path: spec.certLink, data: certPem, mode: CERT_MODE }]);
@@ -279,18 +281,8 @@ export async function installCertOnly(spec: SlotSpec, certPem: string, exists: b
     await syncDir(dir);
     return;
   }
-  const temp = tmp(dirname(spec.base), basename(spec.base));
-  await mkdir(temp, { mode: spec.dirMode });
-  try {
-    await writeFilesSynced(temp, [{ name: spec.certName, data: certPem, mode: CERT_MODE }]);
-    await rename(temp, spec.base);
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true });
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' || code === 'ENOTEMPTY') throw failure('ALREADY_EXISTS', `${spec.base} appeared while this certificate was being written; nothing was replaced`);
-    throw error;
-  }
-  await syncDirShared(dirname(spec.base));
+  // A client slot's first content is plain files (createSlot): here the certificate alone.
+  await createSlot(spec, '', { certPem });
 }
 
 /**
