@@ -16,7 +16,7 @@ const EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
 const CSR_LABELS = new Set(['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
 
 /** The largest request read anywhere (a P-256 CSR is ~250 bytes, an RSA-4096 one ~1.6 KB). */
-export const MAX_CSR_BYTES = 64 * 1024;
+const MAX_CSR_BYTES = 64 * 1024;
 
 export class CertificationRequest implements Signed {
   readonly der: Uint8Array;

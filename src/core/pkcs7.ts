@@ -14,7 +14,6 @@ export function certsOnly(certificates: Uint8Array[]): Der {
   return sequence(objectIdentifier(SIGNED_DATA), explicit(0, signedData));
 }
 
-
 /** The certificates (DER) of a certs-only PKCS#7; throws DerError when it is not one. */
 export function readCertsOnly(der: Uint8Array): Uint8Array[] {
   const [type, body] = children(expect(parseDer(der), 0x30, 'ContentInfo'));

@@ -64,9 +64,8 @@ export interface TokenRecord {
   tenantId: string;
   createdAt: string;
   expiresAt: string;
-  /** When it was presented and accepted, and the certificate it gave. */
+  /** When it was presented and accepted (the audit log's issue line after it names the certificate it gave). */
   usedAt?: string;
-  serial?: string;
   revokedAt?: string;
 }
 

@@ -46,7 +46,7 @@ export class ConnectorDir {
     if (link) throw foreignLinkError(link, (p) => p);
     if (state === 'absent') return 'absent';
     if (state === 'plain' || state === 'versioned') return 'pair';
-    throw inputError('PAIR_INCOMPLETE', `${this.dir} holds only one of client.crt and client.key`, 'enroll again with --force');
+    throw inputError('PAIR_INCOMPLETE', `${this.dir} holds only one of client.crt and client.key`, 'move the leftover file away, then enroll again');
   }
 
   private text(path: string): string {

@@ -57,7 +57,7 @@ export const LOCK_FILE = '.lock';
 export const WAIT_FILE = '.lock.wait';
 
 /** Whether a process is waiting for the lock now (it touches WAIT_FILE on every try). */
-export async function lockWanted(dir: string): Promise<boolean> {
+export function lockWanted(dir: string): boolean {
   // Synchronous: serve asks before every request, and one stat costs less than a thread-pool round trip.
   const info = statSync(join(dir, WAIT_FILE), { throwIfNoEntry: false });
   return info !== undefined && Date.now() - info.mtimeMs < 1_000;

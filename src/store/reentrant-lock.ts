@@ -43,10 +43,10 @@ export class ReentrantLock {
    */
   async takeTurn(): Promise<void> {
     while (this.yielding) await this.yielding;
-    if (this.holders === 0 && this.linger && (await lockWanted(this.dir))) await this.release();
+    if (this.holders === 0 && this.linger && lockWanted(this.dir)) await this.release();
     const holding = this.handle !== undefined && this.holders > 0;
     if (holding && Date.now() - this.acquiredAt < FAIR_HOLD_MS) return;
-    if (!(await lockWanted(this.dir))) return;
+    if (!lockWanted(this.dir)) return;
     if (this.yielding) return this.takeTurn();
     this.yielding = (holding ? new Promise<void>((resolve) => (this.drained = resolve)) : Promise.resolve()).then(() => sleep(FAIR_GAP_MS)).finally(() => (this.yielding = undefined));
     await this.yielding;

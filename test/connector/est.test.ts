@@ -255,6 +255,17 @@ describe.skipIf(!hasPeers)('pkictl serve: EST enrollment', () => {
     const tokenFile = join(base, 'token.txt');
     await writeFile(tokenFile, await token(tenant), { mode: 0o600 });
     const fingerprint = (await openssl(['x509', '-in', join(dir, 'ca.crt'), '-noout', '-fingerprint', '-sha256'])).stdout.trim().split('=')[1]!;
+    // The token never on the command line; a root to trust is required; no token at all is one line.
+    const common = ['enroll', '--server', serve.url, '--tenant', tenant, '--dir', conn];
+    for (const [args, message] of [
+      [[...common, '--token', 'abc', '--fingerprint', 'ab'.repeat(32)], /--token: a token on the command line is visible to every user/],
+      [[...common, '--token-file', tokenFile], /give the root to trust: --ca FILE or --fingerprint SHA256/],
+      [[...common, '--fingerprint', 'ab'.repeat(32)], /no enrollment token: pass --token-file FILE or set PKICTL_TOKEN/],
+    ] as const) {
+      const r = await runCli([...args], { env: { PKICTL_TOKEN: undefined } });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
     // A wrong fingerprint: nothing is sent (the token stays open), nothing is written.
     const wrong = await runCli(['enroll', '--server', serve.url, '--tenant', tenant, '--dir', conn, '--token-file', tokenFile, '--fingerprint', 'ab'.repeat(32)]);
     expect(wrong.code).toBe(1);
@@ -291,6 +302,16 @@ describe.skipIf(!hasPeers)('pkictl serve: EST enrollment', () => {
     expect(new Set(serials).size).toBe(4);
     daemon.kill('SIGTERM');
     expect(await new Promise((resolve) => daemon.once('exit', resolve))).toBe(0);
+    // A server that cannot be reached: the daemon says so, retries with backoff, and the pair stays.
+    const offline = spawn(process.execPath, [BIN, 'renew', '--server', 'https://127.0.0.1:1', '--dir', conn, '--daemon', '--retry', '1s'], { env: { ...process.env, NO_COLOR: '1' } });
+    log = '';
+    offline.stderr.on('data', (d) => (log += String(d)));
+    await waitFor(/next renewal from/g, 1);
+    offline.kill('SIGHUP');
+    await waitFor(/failed \(2 in a row\): cannot reach 127\.0\.0\.1:1.*retrying in \d+ s/g, 1);
+    offline.kill('SIGTERM');
+    expect(await new Promise((resolve) => offline.once('exit', resolve))).toBe(0);
+    expect(await serialOf()).toBe(serials.at(-1));
     await writeFile(stop, '');
     const stats = JSON.parse((await reader).stdout) as { loads: number; failedTwice: number; missing: number };
     expect(stats.loads).toBeGreaterThan(50);

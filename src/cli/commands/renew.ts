@@ -120,13 +120,14 @@ async function daemon(o: Options, request: Parameters<typeof import('../../ops/c
   try {
     while (stopBy === undefined) {
       let waitMs: number;
+      let attempting = false;
       try {
         const now = new Date();
         const { cert, decision } = renewalState(o.dir, request.renewBefore, now);
         if (decision.due || renewNow) {
-          const force = renewNow;
+          attempting = true;
+          last = await afterSwap(await renew({ ...request, force: renewNow }, { ...ctx, now }), o, ctx);
           renewNow = false;
-          last = await afterSwap(await renew({ ...request, force }, { ...ctx, now }), o, ctx);
           log(renderConnector(last).trim());
           failures = 0;
           continue;
@@ -137,6 +138,8 @@ async function daemon(o: Options, request: Parameters<typeof import('../../ops/c
         if (failures === 0 && !last) log(`next renewal from ${decision.renewAt.toISOString()} (${decision.reason})`);
         last ??= { dir: o.dir, server: o.server, renewed: false, reason: decision.reason, tenantId: cert.commonName ?? '', serial: cert.serialHex, notAfter: cert.notAfter.toISOString() };
       } catch (error) {
+        // A renewal that failed (due, or asked for with SIGHUP) is tried again after the wait.
+        if (attempting) renewNow = true;
         failures++;
         waitMs = Math.min(o.retry * 2 ** (failures - 1), MAX_SLEEP_MS) * (0.5 + Math.random());
         log(`failed (${failures} in a row): ${error instanceof Error ? error.message : String(error)}; retrying in ${Math.round(waitMs / 1000)} s`);
