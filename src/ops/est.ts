@@ -145,7 +145,13 @@ export class EnrollmentService {
       csrTenant(csr, this.policy, tenantId);
       if (this.policy.requireNewKey && spkiSha256(csr.spki) === spkiSha256(leaf.spki)) throw refused('REENROLL_SAME_KEY', 'this server requires a new key on re-enrollment');
       const current = this.store.index.get(leaf.serialHex);
-      const state = current?.kind !== 'client' || current.tenantId !== tenantId ? 'not in the index as this tenant\'s certificate' : current.status === 'revoked' ? `revoked (${current.revocationReason ?? 'unspecified'})` : current.status !== 'valid' ? current.status : undefined;
+      const issuer = current?.issuer === undefined ? undefined : this.store.index.get(current.issuer);
+      const state =
+        current?.kind !== 'client' || current.tenantId !== tenantId ? "not in the index as this tenant's certificate"
+        : current.status === 'revoked' ? `revoked (${current.revocationReason ?? 'unspecified'})`
+        : current.status !== 'valid' ? current.status
+        : issuer?.status === 'revoked' ? `its issuing CA ${issuer.serial} is revoked (${issuer.revocationReason ?? 'unspecified'})`
+        : undefined;
       if (state) throw refused('CLIENT_CERT_REFUSED', `the client certificate may not re-enroll: ${state}`);
       return certifyCsr(this.store, ca, csr, tenantId, this.policy, { action: 'rotate', replaceKey: true, detail: { via: 'est simplereenroll', renews: leaf.serialHex } }, ctx);
     });

@@ -103,6 +103,7 @@ describe.skipIf(!hasPeers)('pkictl serve: EST enrollment', () => {
     const row = list.certificates.find((c) => c.tenantId === tenant)!;
     expect(row.keyAt).toBe('connector');
     expect((await openssl(['x509', '-in', join(base, 'new.crt'), '-noout', '-serial'])).stdout.trim().toLowerCase()).toBe(`serial=${row.serial}`);
+    await serve.logged((l) => l.tenant === tenant && l.endpoint === 'simplereenroll');
     expect(serve.log.filter((l) => l.tenant === tenant).map((l) => [l.endpoint, l.status])).toEqual([['simpleenroll', 200], ['simplereenroll', 200]]);
   });
 
@@ -170,6 +171,7 @@ describe.skipIf(!hasPeers)('pkictl serve: EST enrollment', () => {
     expect((await estRequest(serve.port, dir, `${EST}nothing`)).status).toBe(404);
     expect((await estRequest(serve.port, dir, `${EST}csrattrs`)).status).toBe(204);
     // The access log says why, and never holds a token.
+    await serve.logged((l) => /keyCompromise/.test(String(l.reason)));
     const reasons = serve.log.filter((l) => l.status !== 200).map((l) => `${l.status} ${String(l.reason)}`);
     expect(reasons.some((r) => /^403 .*token used/.test(r))).toBe(true);
     expect(reasons.some((r) => /^403 .*token expired/.test(r))).toBe(true);
@@ -199,7 +201,7 @@ describe.skipIf(!hasPeers)('pkictl serve: EST enrollment', () => {
       expect(closedAfter).toBeGreaterThanOrEqual(2_500); // --timeout 3s
       expect(closedAfter).toBeLessThan(10_000);
     }
-    expect(serve.log.some((l) => l.status === 408)).toBe(true);
+    expect(await serve.logged((l) => l.status === 408)).toBeDefined();
     expect((await estRequest(serve.port, dir, '/healthz')).status).toBe(200);
   });
 
@@ -319,6 +321,24 @@ describe.skipIf(!hasPeers)('pkictl serve: EST enrollment', () => {
     // The CA side: the tenant's certificate is the one on the connector, its key is not in the tree.
     expect((await runCli(['audit', '--dir', dir])).stderr).toMatch(/keep their key on their connector/);
   }, 120_000);
+
+  it('a certificate under a revoked intermediate cannot re-enroll (renewed and revoked with the CLI while serve runs)', async () => {
+    const tenant = '6f1d2c3b-0009-4a5b-8c6d-000000000009';
+    const pair = await enrolled('under-old', tenant);
+    const status = JSON.parse((await ok(['ca', 'status', '--dir', dir, '--json'])).stdout) as { cas: Array<{ role: string; serial: string }> };
+    const old = status.cas.find((c) => c.role === 'intermediate')!.serial;
+    await ok(['intermediate', 'renew', '--dir', dir]);
+    await ok(['intermediate', 'revoke', '--dir', dir, old]);
+    const subject = (await openssl(['x509', '-in', pair.cert, '-noout', '-subject', '-nameopt', 'compat'])).stdout.replace(/^subject=/, '').trim();
+    const answer = await post('simplereenroll', (await csrFor('under-old-2', subject)).body, {}, pair);
+    expect(answer.status).toBe(403);
+    expect(await serve.logged((l) => l.endpoint === 'simplereenroll' && l.tenant === tenant && l.status === 403)).toMatchObject({ reason: expect.stringMatching(new RegExp(`its issuing CA ${old} is revoked`)) });
+    // A new enrollment is signed by the new intermediate, which serve picked up without a restart.
+    const fresh = await enrolled('under-new', '6f1d2c3b-000a-4a5b-8c6d-00000000000a');
+    const issuer = (await openssl(['x509', '-in', fresh.cert, '-noout', '-issuer'])).stdout;
+    expect(issuer).toMatch(/Issuing CA/);
+    expect((await openssl(['verify', '-purpose', 'sslclient', '-CAfile', join(dir, 'ca.crt'), '-untrusted', join(dir, 'intermediate.crt'), fresh.cert])).code).toBe(0);
+  });
 });
 
 /** A connector's loop: load_cert_chain(client.crt, client.key) until `stop` exists; a failed load is retried once. */

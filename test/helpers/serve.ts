@@ -12,6 +12,8 @@ export interface Served {
   /** The access log so far: one parsed JSON line per request. */
   log: Array<Record<string, unknown>>;
   stderr(): string;
+  /** The first access log line matching `match`, waited for (the log arrives through a pipe); undefined after 5 s. */
+  logged(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown> | undefined>;
   /** Sends `signal` (default SIGTERM) and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -27,7 +29,8 @@ export function startServe(dir: string, args: string[] = [], env: Record<string,
     out = lines.pop()!;
     for (const line of lines) if (line.trim()) log.push(JSON.parse(line) as Record<string, unknown>);
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': the access log (stdout) is complete then.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     child.stderr!.on('data', (d) => {
       stderr += String(d);
@@ -40,6 +43,10 @@ export function startServe(dir: string, args: string[] = [], env: Record<string,
           pid: child.pid!,
           log,
           stderr: () => stderr,
+          async logged(match) {
+            for (let i = 0; i < 100 && !log.some(match); i++) await new Promise((r) => setTimeout(r, 50));
+            return log.find(match);
+          },
           async stop(signal = 'SIGTERM') {
             child.kill(signal);
             return exited;
