@@ -193,6 +193,9 @@ const ROWS: Row[] = [
     schema: 'error',
     exit: 1,
     setup: async (base) => {
+      // serve keeps the lock a moment after each request: stopped first, so the copy holds no live lock.
+      await served?.stop();
+      served = undefined;
       await cp(join(base, 'certs'), join(base, 'broken'), { recursive: true, verbatimSymlinks: true });
       await appendFile(join(base, 'broken', 'index.jsonl'), 'not a record\n');
     },

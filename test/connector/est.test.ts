@@ -30,6 +30,8 @@ describe.skipIf(!hasPeers)('pkictl serve: EST enrollment', () => {
   let serve: Served;
   let gateway: Gateway;
   const tokens: string[] = [];
+  /** Processes a test starts: killed at the end even when the test fails half-way. */
+  const children: Array<{ kill(): boolean }> = [];
   const token = async (tenant: string, ttl = '1h') => (await ok(['token', 'create', '--dir', dir, tenant, '--ttl', ttl])).stdout.trim();
   /** An openssl P-256 key and a CSR (DER, base64 body) for `subject`. */
   const csrFor = async (name: string, subject: string, newkey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256']) => {
@@ -68,6 +70,7 @@ describe.skipIf(!hasPeers)('pkictl serve: EST enrollment', () => {
     gateway = await startGateway(await buildGateway(base), dir);
   }, 120_000);
   afterAll(async () => {
+    for (const child of children) child.kill();
     gateway?.stop();
     if (serve) expect(await serve.stop('SIGTERM')).toBe(0);
   });
@@ -287,6 +290,7 @@ describe.skipIf(!hasPeers)('pkictl serve: EST enrollment', () => {
     const stop = join(base, 'stop-reader');
     const reader = runProcess('python3', ['-c', READER, conn, stop]);
     const daemon = spawn(process.execPath, [BIN, 'renew', '--server', serve.url, '--dir', conn, '--daemon'], { env: { ...process.env, NO_COLOR: '1' } });
+    children.push(daemon);
     let log = '';
     daemon.stderr.on('data', (d) => (log += String(d)));
     const waitFor = async (pattern: RegExp, count: number) => {
@@ -304,8 +308,23 @@ describe.skipIf(!hasPeers)('pkictl serve: EST enrollment', () => {
     expect(new Set(serials).size).toBe(4);
     daemon.kill('SIGTERM');
     expect(await new Promise((resolve) => daemon.once('exit', resolve))).toBe(0);
+    // The hooks after a swap: --exec with the new pair's variables, then --signal.
+    const py = spawn('python3', ['-c', "import signal; signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1]); print('ready', flush=True); signal.sigwait([signal.SIGUSR1]); print('got USR1', flush=True)"]);
+    children.push(py);
+    let said = '';
+    py.stdout.on('data', (d) => (said += String(d)));
+    for (let i = 0; i < 100 && !said.includes('ready'); i++) await new Promise((r) => setTimeout(r, 50));
+    const hooked = await ok(['renew', '--server', serve.url, '--dir', conn, '--force', '--exec', `echo "$PKICTL_TENANT $PKICTL_SERIAL" > ${join(base, 'hook.txt')}`, '--signal', `${py.pid}:USR1`, '--json']);
+    const renewed = JSON.parse(hooked.stdout) as { serial: string; hook: { ok: boolean } };
+    expect(renewed.hook.ok).toBe(true);
+    expect((await readFile(join(base, 'hook.txt'), 'utf8')).trim()).toBe(`${tenant} ${renewed.serial}`);
+    await new Promise((resolve) => py.once('close', resolve));
+    expect(said).toContain('got USR1');
+    serials.push(await serialOf());
+    expect(serials.at(-1)).toBe(`serial=${renewed.serial.toUpperCase()}`);
     // A server that cannot be reached: the daemon says so, retries with backoff, and the pair stays.
     const offline = spawn(process.execPath, [BIN, 'renew', '--server', 'https://127.0.0.1:1', '--dir', conn, '--daemon', '--retry', '1s'], { env: { ...process.env, NO_COLOR: '1' } });
+    children.push(offline);
     log = '';
     offline.stderr.on('data', (d) => (log += String(d)));
     await waitFor(/next renewal from/g, 1);
@@ -348,7 +367,7 @@ d, stop = sys.argv[1], sys.argv[2]
 stats = {'loads': 0, 'straddled': 0, 'failedTwice': 0, 'missing': 0}
 def load():
     ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(os.path.join(d, 'client.crt'), os.path.join(d, 'client.key'))
-while not os.path.exists(stop):
+while not os.path.exists(stop) and os.path.isdir(d):  # a failed test removes its temp dir: stop then too
     stats['loads'] += 1
     try:
         load()
