@@ -311,6 +311,7 @@ describe.skipIf(!hasPeers)('pkictl serve: EST enrollment', () => {
     // The hooks after a swap: --exec with the new pair's variables, then --signal.
     const py = spawn('python3', ['-c', "import signal; signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1]); print('ready', flush=True); signal.sigwait([signal.SIGUSR1]); print('got USR1', flush=True)"]);
     children.push(py);
+    const pyClosed = new Promise((resolve) => py.once('close', resolve));
     let said = '';
     py.stdout.on('data', (d) => (said += String(d)));
     for (let i = 0; i < 100 && !said.includes('ready'); i++) await new Promise((r) => setTimeout(r, 50));
@@ -318,7 +319,7 @@ describe.skipIf(!hasPeers)('pkictl serve: EST enrollment', () => {
     const renewed = JSON.parse(hooked.stdout) as { serial: string; hook: { ok: boolean } };
     expect(renewed.hook.ok).toBe(true);
     expect((await readFile(join(base, 'hook.txt'), 'utf8')).trim()).toBe(`${tenant} ${renewed.serial}`);
-    await new Promise((resolve) => py.once('close', resolve));
+    await pyClosed;
     expect(said).toContain('got USR1');
     serials.push(await serialOf());
     expect(serials.at(-1)).toBe(`serial=${renewed.serial.toUpperCase()}`);

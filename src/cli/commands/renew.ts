@@ -144,7 +144,7 @@ async function daemon(o: Options, request: Parameters<typeof import('../../ops/c
         waitMs = Math.min(o.retry * 2 ** (failures - 1), MAX_SLEEP_MS) * (0.5 + Math.random());
         log(`failed (${failures} in a row): ${error instanceof Error ? error.message : String(error)}; retrying in ${Math.round(waitMs / 1000)} s`);
       }
-      await sleep(Math.max(waitMs, 0));
+      if (stopBy === undefined) await sleep(Math.max(waitMs, 0)); // a SIGTERM during a renewal: stop now
     }
   } finally {
     process.off('SIGHUP', onHup);
