@@ -368,7 +368,9 @@ d, stop = sys.argv[1], sys.argv[2]
 stats = {'loads': 0, 'straddled': 0, 'failedTwice': 0, 'missing': 0}
 def load():
     ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(os.path.join(d, 'client.crt'), os.path.join(d, 'client.key'))
-while not os.path.exists(stop) and os.path.isdir(d):  # a failed test removes its temp dir: stop then too
+parent = os.getppid()
+# Also stop when the test is gone: its temp dir removed, or this process orphaned (a killed test run).
+while not os.path.exists(stop) and os.path.isdir(d) and os.getppid() == parent:
     stats['loads'] += 1
     try:
         load()
