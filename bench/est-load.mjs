@@ -52,16 +52,3 @@ export function pemOfAnswer(body) {
   const pem = (der) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').match(/.{1,64}/g).join('\n')}\n-----END CERTIFICATE-----\n`;
   return readCertsOnly(Buffer.from(body.replace(/\s/g, ''), 'base64')).map(pem).join('');
 }
-
-/** Runs `fn` over `items` with `concurrency` in flight; returns the results in order. */
-export async function inFlight(items, concurrency, fn) {
-  const results = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i], i);
-    }
-  }));
-  return results;
-}

@@ -10,8 +10,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectorRequest, estPost, inFlight, pemOfAnswer, subjectOfPem } from './est-load.mjs';
-import { arg, BIN, fmt, machineLine, NODE, ROOT, run, scratch, table } from './lib.mjs';
+import { connectorRequest, estPost, pemOfAnswer, subjectOfPem } from './est-load.mjs';
+import { arg, BIN, fmt, machineLine, NODE, pool, ROOT, run, scratch, table } from './lib.mjs';
 
 const N = Number(arg('n', 2000));
 const CONCURRENCY = Number(arg('concurrency', 50));
@@ -46,7 +46,7 @@ async function pass(server, ca, connectors) {
   const cpuBefore = server.cpuMs();
   const requests = await Promise.all(connectors.map(async (c) => ({ c, next: await connectorRequest(subjectOfPem(c.cert)) })));
   const started = performance.now();
-  const answers = await inFlight(requests, CONCURRENCY, ({ c, next }) => estPost(port, ca, 'simplereenroll', next.csrBase64, { pair: c }).then((a) => ({ ...a, next })));
+  const answers = await pool(requests, CONCURRENCY, ({ c, next }) => estPost(port, ca, 'simplereenroll', next.csrBase64, { pair: c }).then((a) => ({ ...a, next })));
   const seconds = (performance.now() - started) / 1000;
   const cpuPerRequest = (server.cpuMs() - cpuBefore) / connectors.length;
   const failed = answers.filter((a) => a.status !== 200);

@@ -86,13 +86,15 @@ export const median = (xs) => {
 
 /** Small async pool, for the benchmarks' own set-up work. */
 export async function pool(items, concurrency, fn) {
+  const results = new Array(items.length);
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
     while (next < items.length) {
       const i = next++;
-      await fn(items[i], i);
+      results[i] = await fn(items[i], i);
     }
   }));
+  return results;
 }
 
 /**

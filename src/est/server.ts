@@ -6,6 +6,8 @@ import { createServer, type Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { readCsr, type CertificationRequest } from '../core/csr.js';
 import { PkiError } from '../core/errors.js';
+import { certificateBytes } from '../core/pem.js';
+import { certsOnly } from '../core/pkcs7.js';
 import type { EnrollmentService } from '../ops/est.js';
 
 export const EST_PREFIX = '/.well-known/est/';
@@ -62,7 +64,7 @@ class HttpError extends Error {
 function httpErrorOf(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof PkiError) {
-    const reason = [error.message, (error as { detail?: string }).detail].filter(Boolean).join(': ');
+    const reason = [error.message, error.detail].filter(Boolean).join(': ');
     if (error.code === 'CSR_INVALID') return new HttpError(400, error.message, reason);
     if (error.code === 'CLIENT_CERT_REQUIRED') return new HttpError(401, error.message, reason);
     if (error.kind === 'input') return new HttpError(403, error.message, reason);
@@ -220,8 +222,8 @@ export async function startEstServer(options: EstServerOptions): Promise<Running
     }
     log.tenant = issued.tenantId;
     log.serial = issued.serial;
-    const certs = issued.pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)!.map((pem) => Buffer.from(pem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64'));
-    const { certsOnly } = await import('../core/pkcs7.js');
+    // The leaf, then its chain, as written to clients/<id>/client.crt.
+    const certs = certificateBytes(Buffer.from(issued.pem), 'the new certificate').map((c) => c.der);
     res.writeHead(200, PKCS7_HEADERS).end(base64Lines(certsOnly(certs)));
   }
 

@@ -2,7 +2,7 @@ import { readCertificates } from '../core/cert-input.js';
 import { Certificate } from '../core/cert.js';
 import type { CertificationRequest } from '../core/csr.js';
 import { equalBytes } from '../core/der.js';
-import { inputError } from '../core/errors.js';
+import { refusal } from '../core/errors.js';
 import { issueLeaf } from '../core/issue.js';
 import { newKey, spkiSha256 } from '../core/keys.js';
 import { certsOnly } from '../core/pkcs7.js';
@@ -31,9 +31,6 @@ export interface EnrollmentPolicy extends ClientPolicy {
 
 /** How long serve keeps the lock after a request (ReentrantLock lingerMs): a CLI that waits ends it at once. */
 const LOCK_LINGER_MS = 250;
-
-/** A refusal with the reason kept for the access log only (the client gets the generic message). */
-const refused = (code: string, message: string, detail?: string) => Object.assign(inputError(code, message), detail === undefined ? {} : { detail });
 
 /** The CA as a re-enrollment checks it: the roots of ca.crt and the intermediates (current and retired), parsed once. */
 interface Authorities {
@@ -123,14 +120,14 @@ export class EnrollmentService {
    * move to another tenant id.
    */
   async reenroll(csr: CertificationRequest, peer: Uint8Array[], verifiedInHandshake = false): Promise<SignedCertificate> {
-    if (peer.length === 0) throw refused('CLIENT_CERT_REQUIRED', 'a client certificate is required: re-enroll over TLS with the current certificate and key');
+    if (peer.length === 0) throw refusal('CLIENT_CERT_REQUIRED', 'a client certificate is required: re-enroll over TLS with the current certificate and key');
     const ctx = this.now();
     let leaf: Certificate;
     let chain: Certificate[];
     try {
       [leaf, ...chain] = peer.map((der) => new Certificate(der)) as [Certificate, ...Certificate[]];
     } catch {
-      throw refused('CLIENT_CERT_REFUSED', 'the client certificate does not parse');
+      throw refusal('CLIENT_CERT_REFUSED', 'the client certificate does not parse');
     }
     const tenantId = leaf.commonName ?? '';
     return this.store.withTurn(async () => {
@@ -139,11 +136,11 @@ export class EnrollmentService {
       // ours while the trust anchors it was given are still ca.crt's; otherwise (an expired
       // certificate within --allow-renewal-after-expiry, a CA event since) the full validation runs.
       if (!verifiedInHandshake || this.caFiles !== this.handshakeAnchors) await this.verifyPresented(leaf, chain, ctx.now);
-      if (csr.subject !== leaf.subject) throw refused('REENROLL_SUBJECT', 'the request must carry the Subject of the current certificate (RFC 7030 §4.2.2)', `CSR subject '${csr.subject}' vs '${leaf.subject}'`);
+      if (csr.subject !== leaf.subject) throw refusal('REENROLL_SUBJECT', 'the request must carry the Subject of the current certificate (RFC 7030 §4.2.2)', `CSR subject '${csr.subject}' vs '${leaf.subject}'`);
       const san = leaf.extensions.find((e) => e.oid === OID.subjectAltName)?.value;
-      if (!sameBytes(csr.requestedSan, san)) throw refused('REENROLL_SUBJECT', 'the request must carry the subjectAltName of the current certificate (RFC 7030 §4.2.2)');
+      if (!sameBytes(csr.requestedSan, san)) throw refusal('REENROLL_SUBJECT', 'the request must carry the subjectAltName of the current certificate (RFC 7030 §4.2.2)');
       csrTenant(csr, this.policy, tenantId);
-      if (this.policy.requireNewKey && spkiSha256(csr.spki) === spkiSha256(leaf.spki)) throw refused('REENROLL_SAME_KEY', 'this server requires a new key on re-enrollment');
+      if (this.policy.requireNewKey && spkiSha256(csr.spki) === spkiSha256(leaf.spki)) throw refusal('REENROLL_SAME_KEY', 'this server requires a new key on re-enrollment');
       const current = this.store.index.get(leaf.serialHex);
       const issuer = current?.issuer === undefined ? undefined : this.store.index.get(current.issuer);
       const state =
@@ -152,7 +149,7 @@ export class EnrollmentService {
         : current.status !== 'valid' ? current.status
         : issuer?.status === 'revoked' ? `its issuing CA ${issuer.serial} is revoked (${issuer.revocationReason ?? 'unspecified'})`
         : undefined;
-      if (state) throw refused('CLIENT_CERT_REFUSED', `the client certificate may not re-enroll: ${state}`);
+      if (state) throw refusal('CLIENT_CERT_REFUSED', `the client certificate may not re-enroll: ${state}`);
       return certifyCsr(this.store, ca, csr, tenantId, this.policy, { action: 'rotate', replaceKey: true, detail: { via: 'est simplereenroll', renews: leaf.serialHex } }, ctx);
     });
   }
@@ -162,10 +159,10 @@ export class EnrollmentService {
     const { roots, intermediates } = this.authorities;
     const pool = [...chain, ...intermediates];
     const expiredFor = now.getTime() - leaf.notAfter.getTime();
-    if (expiredFor > 0 && expiredFor > this.policy.renewalAfterExpiryMs) throw refused('CLIENT_CERT_REFUSED', 'the client certificate has expired: enroll again with a token', `expired ${leaf.notAfter.toISOString()}`);
+    if (expiredFor > 0 && expiredFor > this.policy.renewalAfterExpiryMs) throw refusal('CLIENT_CERT_REFUSED', 'the client certificate has expired: enroll again with a token', `expired ${leaf.notAfter.toISOString()}`);
     const at = expiredFor > 0 ? leaf.notAfter : now;
     const result = await new Verifier(roots, pool, this.ctx.crypto).verify(leaf, { purpose: 'client', at });
-    if (!result.ok) throw refused('CLIENT_CERT_REFUSED', 'the client certificate does not verify to this CA', result.failures.map((f) => `${f.code}: ${f.message}`).join('; '));
+    if (!result.ok) throw refusal('CLIENT_CERT_REFUSED', 'the client certificate does not verify to this CA', result.failures.map((f) => `${f.code}: ${f.message}`).join('; '));
   }
 
   /**

@@ -19,24 +19,19 @@ export interface ClientPolicy {
 }
 
 /**
- * Refusal codes of a CSR. CSR_INVALID: not a request, or its signature does not verify (an EST server
- * answers 400); the others are policy (403).
- */
-const refuse = (code: string, message: string, hint?: string) => inputError(code, message, hint);
-
-/**
- * The tenant a CSR is for: its one Subject CN, a valid tenant id by the tree's profile (and equal to
+ * The tenant a CSR is for (refusal codes: CSR_INVALID, not a request or a signature that does not
+ * verify, which an EST server answers with 400; the others are policy, 403): its one Subject CN, a valid tenant id by the tree's profile (and equal to
  * `expected` when given), on a request whose signature proves possession of an acceptable key.
  */
 export function csrTenant(csr: CertificationRequest, policy: ClientPolicy, expected?: string): string {
   const problem = csrProblem(csr);
-  if (problem?.code === 'BAD_SIGNATURE' || problem?.code === 'UNSUPPORTED_SIGNATURE') throw refuse('CSR_INVALID', problem.message);
-  if (problem) throw refuse('CSR_KEY_REFUSED', `${problem.message}; allowed: RSA of 2048 bits or more, ECDSA P-256 or P-384, Ed25519`);
-  if (csr.commonNames.length !== 1) throw refuse('CSR_SUBJECT', `the request's subject must hold exactly one CN (the tenant id); it holds ${csr.commonNames.length}`);
+  if (problem?.code === 'BAD_SIGNATURE' || problem?.code === 'UNSUPPORTED_SIGNATURE') throw inputError('CSR_INVALID', problem.message);
+  if (problem) throw inputError('CSR_KEY_REFUSED', `${problem.message}; allowed: RSA of 2048 bits or more, ECDSA P-256 or P-384, Ed25519`);
+  if (csr.commonNames.length !== 1) throw inputError('CSR_SUBJECT', `the request's subject must hold exactly one CN (the tenant id); it holds ${csr.commonNames.length}`);
   const cn = csr.commonNames[0]!;
   const idProblem = tenantIdProblem(cn, policy.tenantIdPattern);
-  if (idProblem) throw refuse('CSR_SUBJECT', `the request's CN '${printable(cn)}' is not a tenant id: ${idProblem}`);
-  if (expected !== undefined && cn !== expected) throw refuse('CSR_TENANT', `the request is for tenant ${cn}, not ${printable(expected)}`);
+  if (idProblem) throw inputError('CSR_SUBJECT', `the request's CN '${printable(cn)}' is not a tenant id: ${idProblem}`);
+  if (expected !== undefined && cn !== expected) throw inputError('CSR_TENANT', `the request is for tenant ${cn}, not ${printable(expected)}`);
   return cn;
 }
 
@@ -46,8 +41,8 @@ export function csrTenant(csr: CertificationRequest, policy: ClientPolicy, expec
  */
 function refuseKnownKey(store: CertStore, keySha256: string, tenantId: string): void {
   for (const e of store.index.entriesForKey(keySha256)) {
-    if (e.status === 'revoked' && e.revocationReason === 'keyCompromise') throw refuse('KEY_COMPROMISED', `this public key was revoked for keyCompromise (serial ${e.serial}); make a new key`);
-    if (e.kind !== 'client' || e.tenantId !== tenantId) throw refuse('KEY_REUSED', `this public key is already certified for ${e.kind === 'client' ? `tenant ${e.tenantId}` : `the ${e.kind}`} (serial ${e.serial}); make a new key`);
+    if (e.status === 'revoked' && e.revocationReason === 'keyCompromise') throw inputError('KEY_COMPROMISED', `this public key was revoked for keyCompromise (serial ${e.serial}); make a new key`);
+    if (e.kind !== 'client' || e.tenantId !== tenantId) throw inputError('KEY_REUSED', `this public key is already certified for ${e.kind === 'client' ? `tenant ${e.tenantId}` : `the ${e.kind}`} (serial ${e.serial}); make a new key`);
   }
 }
 
@@ -57,8 +52,6 @@ export interface CertifyOptions {
   detail?: Record<string, string | number>;
   /** The tenant may hold a pair pkictl made: its key in the tree is destroyed (see CertStore.saveConnectorCert). */
   replaceKey?: boolean;
-  /** Runs under the lock with the index fresh, before anything is signed: a last refusal (serve's re-enrollment checks). */
-  check?(): void;
 }
 
 /**
@@ -70,7 +63,6 @@ export interface CertifyOptions {
 export async function certifyCsr(store: CertStore, ca: CertificateAuthority, csr: CertificationRequest, tenantId: string, policy: ClientPolicy, options: CertifyOptions, ctx: OpContext): Promise<SignedCertificate> {
   const keySha256 = spkiSha256(csr.spki);
   return store.withLock(async () => {
-    options.check?.();
     refuseKnownKey(store, keySha256, tenantId);
     const replaced = replacedBy(store, 'client', tenantId);
     const cert = await issueLeaf({ role: 'client', subject: { ...policy.subject, CN: tenantId }, spki: csr.spki, days: policy.days, now: ctx.now }, ca, ctx.crypto);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { inputError } from '../core/errors.js';
+import { inputError, refusal } from '../core/errors.js';
 import { assertTenantId, type TenantIdPattern } from '../core/tenant-id.js';
 import type { TokenRecord } from '../store/cert-index.js';
 import type { OpContext } from './context.js';
@@ -94,7 +94,7 @@ export async function revokeTokens(request: { dir: string; ids: string[]; tenant
 export function tokenChecker(tenantId: string, now: Date) {
   return (record: TokenRecord | undefined): TokenRecord => {
     const why = !record ? 'unknown token' : record.tenantId !== tenantId ? `token for tenant ${record.tenantId}` : tokenState(record, now) !== 'open' ? `token ${tokenState(record, now)}` : undefined;
-    if (why) throw Object.assign(inputError('TOKEN_REFUSED', 'the enrollment token is unknown, used, expired, revoked or for another tenant'), { detail: why });
+    if (why) throw refusal('TOKEN_REFUSED', 'the enrollment token is unknown, used, expired, revoked or for another tenant', why);
     return record!;
   };
 }

@@ -10,7 +10,9 @@ import { runCli } from '../helpers/run-cli.js';
 import { startServe, type Served } from '../helpers/serve.js';
 import { tempDir } from '../helpers/temp-dir.js';
 // @ts-expect-error: a plain ES module shared with bench/est.mjs
-import { connectorRequest, estPost, inFlight, pemOfAnswer, subjectOfPem } from '../../bench/est-load.mjs';
+import { connectorRequest, estPost, pemOfAnswer, subjectOfPem } from '../../bench/est-load.mjs';
+// @ts-expect-error: a plain ES module (the benchmarks' helpers)
+import { pool } from '../../bench/lib.mjs';
 
 const CONNECTORS = 200;
 const tenantId = (i: number) => `7a000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
@@ -31,7 +33,7 @@ describe('serve and the CLI on one tree', () => {
 
   it('200 connectors enroll and re-enroll while the CLI issues, rotates and revokes', async () => {
     const ca = await readFile(join(dir, 'ca.crt'));
-    const load = inFlight(Array.from({ length: CONNECTORS }, (_, i) => i), 50, async (i: number) => {
+    const load = pool(Array.from({ length: CONNECTORS }, (_, i) => i), 50, async (i: number) => {
       const first = await connectorRequest(tenantId(i));
       const enrolled = await estPost(serve.port, ca, 'simpleenroll', first.csrBase64, { token: tokens[i] });
       if (enrolled.status !== 200) return { enroll: enrolled.status, body: enrolled.body };
